@@ -1,0 +1,235 @@
+"""The command line: `main(argv, env) -> ExitStatus`, runnable in-process by tests."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+from auditor import __version__
+from auditor.classify.engine import classify
+from auditor.collect.interface import Collector
+from auditor.config import ConfigError, load_config
+from auditor.model import AuditConfig, Ruleset, ScanMetadata, ScanResult, Verdict
+from auditor.report.interface import Format
+from auditor.report.rules_doc import rules_markdown
+from auditor.report.write import render, write_atomically
+from auditor.status import ExitStatus
+
+log = logging.getLogger("auditor")
+
+
+@dataclass
+class Environment:
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    now: Callable[[], dt.datetime] = field(default_factory=lambda: lambda: dt.datetime.now(dt.UTC))
+
+
+class _Exit(Exception):
+    def __init__(self, status: ExitStatus) -> None:
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that writes to the environment's streams and exits with our codes (its own 2 means 'incomplete')."""
+
+    env: Environment
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message:
+            (self.env.stderr if file is sys.stderr else self.env.stdout).write(message)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            self.env.stderr.write(message)
+        raise _Exit(ExitStatus.SUCCESS if status == 0 else ExitStatus.USAGE)
+
+    def error(self, message: str) -> NoReturn:
+        self.env.stderr.write(
+            f"port25-audit: {message} (see port25-audit {self.prog.split()[-1]} --help)\n"
+            if " " in self.prog
+            else f"port25-audit: {message} (see port25-audit --help)\n"
+        )
+        raise _Exit(ExitStatus.USAGE)
+
+
+def _formats(value: str) -> list[Format]:
+    chosen = []
+    for name in (part.strip().lower() for part in value.split(",")):
+        try:
+            chosen.append(Format(name))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"unknown format {name!r} (choose from {', '.join(f.value for f in Format)})"
+            ) from None
+    return chosen
+
+
+def build_parser(env: Environment) -> _Parser:
+    _Parser.env = env
+    parser = _Parser(
+        prog="port25-audit",
+        description="Audit what Azure does to outbound SMTP (TCP 25) for every "
+        "VM, scale set, App Service / Functions app and Azure Firewall of a tenant. Reads only.",
+    )
+    parser.add_argument("--version", action="version", version=f"port25-audit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    scan = commands.add_parser(
+        "scan",
+        help="audit the tenant and write reports",
+        description="Audit every subscription the signed-in identity can see (or --subscription) and write reports.",
+        epilog="examples:\n"
+        "  port25-audit scan --replay fixtures/contoso.json --config fixtures/contoso.toml --out reports/\n"
+        "  port25-audit scan --subscription 00000000-0000-0000-0000-000000000000 --ruleset 2020",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scan.add_argument(
+        "--replay",
+        type=Path,
+        metavar="RECORDING.json",
+        help="read a recorded tenant (Azure SDK test-proxy JSON) instead of signing in to Azure",
+    )
+    scan.add_argument(
+        "--subscription", action="append", default=[], metavar="ID", help="audit only this subscription (repeatable)"
+    )
+    scan.add_argument(
+        "--config",
+        type=Path,
+        metavar="audit.toml",
+        help="facts Azure does not expose: per subscription offer, created, exemption_granted",
+    )
+    scan.add_argument(
+        "--ruleset",
+        choices=[r.value for r in Ruleset],
+        default=Ruleset.CURRENT.value,
+        help="edition of Microsoft's article to follow (default: current)",
+    )
+    scan.add_argument(
+        "--out", type=Path, default=Path("reports"), metavar="DIR", help="report directory (default: reports/)"
+    )
+    scan.add_argument(
+        "--format", type=_formats, default=list(Format), metavar="csv,html,json", help="reports to write (default: all)"
+    )
+    scan.add_argument("--quiet", action="store_true", help="only errors on stderr")
+    scan.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+
+    rules = commands.add_parser(
+        "rules",
+        help="print the rule table with the article section each rule cites",
+        description="Print every rule, its platform policy and the article sentence it follows.",
+    )
+    rules.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> ExitStatus:
+    env = env or Environment()
+    try:
+        args = build_parser(env).parse_args(list(sys.argv[1:] if argv is None else argv))
+    except _Exit as done:
+        return done.status
+    try:
+        if args.command == "rules":
+            env.stdout.write(rules_markdown())
+            return ExitStatus.SUCCESS
+        return _scan(args, env)
+    except Exception as err:  # the last line of defence: one line, never a traceback, unless asked
+        if getattr(args, "debug", False):
+            raise
+        env.stderr.write(
+            f"port25-audit: internal error: {type(err).__name__}: {err} "
+            "(a bug in port25-audit; --debug shows the traceback)\n"
+        )
+        return ExitStatus.SOFTWARE
+
+
+def _configure_logging(env: Environment, quiet: bool) -> None:
+    handler = logging.StreamHandler(env.stderr)
+    handler.setFormatter(logging.Formatter("port25-audit: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.ERROR if quiet else logging.WARNING)
+    log.propagate = False
+    logging.getLogger("azure").setLevel(logging.ERROR)
+
+
+def _collector(args: Any) -> tuple[Collector, str]:
+    from auditor.collect.arm import ArmCollector
+
+    if args.replay is not None:
+        from auditor.collect.replay import ReplayCredential, ReplayTransport
+
+        return ArmCollector(ReplayCredential(), ReplayTransport.from_file(args.replay)), f"replay:{args.replay}"
+    from azure.identity import DefaultAzureCredential
+
+    from auditor.collect.transport import ReadOnlyTransport
+
+    return ArmCollector(
+        DefaultAzureCredential(exclude_interactive_browser_credential=True), ReadOnlyTransport()
+    ), "live:Azure Resource Manager"
+
+
+def _scan(args: Any, env: Environment) -> ExitStatus:
+    from auditor.collect.replay import RecordingError
+
+    _configure_logging(env, args.quiet)
+    try:
+        config = load_config(args.config) if args.config else AuditConfig()
+    except ConfigError as err:
+        env.stderr.write(f"port25-audit: {err}\n")
+        return ExitStatus.NO_INPUT if "no such file" in str(err) or "cannot be read" in str(err) else ExitStatus.USAGE
+    try:
+        collector, source = _collector(args)
+    except RecordingError as err:
+        env.stderr.write(f"port25-audit: {err}\n")
+        return ExitStatus.NO_INPUT
+
+    started = env.now()
+    inventory = collector.collect(args.subscription)
+    ruleset = Ruleset(args.ruleset)
+    findings, summaries = classify(inventory, config, ruleset)
+    result = ScanResult(
+        ScanMetadata(
+            __version__,
+            ruleset,
+            started,
+            env.now(),
+            source,
+            tuple(s.lower() for s in args.subscription),
+            inventory.errors,
+        ),
+        findings,
+        summaries,
+    )
+    files = render(result, args.format)
+    try:
+        written = write_atomically(args.out, files)
+    except OSError as err:
+        env.stderr.write(f"port25-audit: cannot write the reports to {args.out}: {err.strerror or err}\n")
+        return ExitStatus.CANT_CREATE
+    _print_summary(result, written, env, args.quiet)
+    return ExitStatus.SUCCESS if result.complete else ExitStatus.INCOMPLETE
+
+
+def _print_summary(result: ScanResult, written: list[Path], env: Environment, quiet: bool) -> None:
+    counts = {v: sum(1 for f in result.findings if f.verdict is v) for v in Verdict}
+    unreadable = [s for s in result.subscriptions if s.errors]
+    if not quiet:
+        tally = ", ".join(f"{v.value} {n}" for v, n in counts.items())
+        env.stdout.write(
+            f"Audited {len(result.subscriptions)} subscriptions, {len(result.findings)} resources "
+            f"({result.metadata.ruleset.value} rules): {tally}.\n"
+        )
+        env.stdout.write(f"Reports: {', '.join(str(p) for p in written)}\n")
+    if not result.complete:
+        lists = sum(len(s.errors) for s in unreadable) + len(result.metadata.tenant_errors)
+        env.stderr.write(
+            f"port25-audit: the audit is INCOMPLETE: {lists} list(s) in {len(unreadable)} subscription(s) "
+            "could not be read; they are marked in the reports (subscriptions.csv, column collection).\n"
+        )

@@ -1,0 +1,166 @@
+"""Replay an Azure SDK test-proxy recording through the real SDK clients (DESIGN §4).
+
+The recording answers at the bottom of azure-core's own `RequestsTransport`, as a `requests` adapter, so every
+response object the SDK sees is the one a live call would produce.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import requests
+from azure.core.credentials import AccessToken, AccessTokenInfo
+from requests.adapters import HTTPAdapter
+from urllib3.response import HTTPResponse
+
+from auditor.collect.transport import ReadOnlyTransport
+
+
+class RecordingError(Exception):
+    """The recording file cannot be used (missing, not JSON, not a test-proxy recording)."""
+
+
+class RecordingMiss(Exception):
+    """A request the recording has no entry for: an error for that list, never an empty answer."""
+
+    def __init__(self, method: str, url: str) -> None:
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        super().__init__(f"the recording has no entry for {method} {target}")
+        self.method = method
+        self.url = url
+
+
+RequestKey = tuple[str, str, tuple[tuple[str, str], ...]]
+
+
+def request_key(method: str, url: str) -> RequestKey:
+    """Method, path (case-insensitive) and the query parameters other than api-version."""
+    parts = urlsplit(url)
+    query = tuple(
+        sorted(
+            (name.lower(), value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+            if name.lower() != "api-version"
+        )
+    )
+    return method.upper(), unquote(parts.path).rstrip("/").lower(), query
+
+
+@dataclass(frozen=True)
+class RecordedResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _body_bytes(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return json.dumps(body).encode("utf-8")
+
+
+def load_recording(path: Path) -> dict[RequestKey, list[RecordedResponse]]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise RecordingError(f"{path}: no such file") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise RecordingError(f"{path}: cannot be read ({err})") from err
+    except json.JSONDecodeError as err:
+        raise RecordingError(f"{path}: not JSON (line {err.lineno}, column {err.colno}: {err.msg})") from err
+    return parse_recording(document, str(path))
+
+
+def parse_recording(document: Any, where: str) -> dict[RequestKey, list[RecordedResponse]]:
+    """The answers of a test-proxy recording (`{"Entries": [...]}`), by request, in recorded order."""
+    entries = document.get("Entries") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise RecordingError(f"{where}: not a test-proxy recording (no 'Entries' list)")
+    answers: dict[RequestKey, list[RecordedResponse]] = defaultdict(list)
+    for number, entry in enumerate(entries, start=1):
+        try:
+            key = request_key(str(entry["RequestMethod"]), str(entry["RequestUri"]))
+            headers = {str(k): str(v) for k, v in (entry.get("ResponseHeaders") or {}).items()}
+            answers[key].append(
+                RecordedResponse(int(entry["StatusCode"]), headers, _body_bytes(entry.get("ResponseBody")))
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise RecordingError(f"{where}: entry {number} is not a recorded request/response ({err!r})") from err
+    return dict(answers)
+
+
+class _ReplayAdapter(HTTPAdapter):
+    """Answers each request from the recording: same request in order, the last answer repeating."""
+
+    def __init__(self, answers: dict[RequestKey, list[RecordedResponse]]) -> None:
+        super().__init__()
+        self._answers = answers
+        self._served: dict[RequestKey, int] = defaultdict(int)
+        self._lock = threading.Lock()
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        method, url = str(request.method), str(request.url)
+        key = request_key(method, url)
+        with self._lock:
+            self.sent.append((method, url))
+            recorded = self._answers.get(key)
+            if not recorded:
+                raise RecordingMiss(method, url)
+            index = min(self._served[key], len(recorded) - 1)
+            self._served[key] += 1
+        answer = recorded[index]
+        raw = HTTPResponse(
+            body=io.BytesIO(answer.body),
+            headers=answer.headers,
+            status=answer.status,
+            preload_content=False,
+            decode_content=False,
+        )
+        return self.build_response(request, raw)
+
+
+class ReplayTransport(ReadOnlyTransport):
+    """azure-core's transport over a recording; sleeps (Retry-After, back-off) are recorded, not slept."""
+
+    def __init__(self, answers: dict[RequestKey, list[RecordedResponse]]) -> None:
+        self._adapter = _ReplayAdapter(answers)
+        session = requests.Session()
+        session.mount("https://", self._adapter)
+        session.mount("http://", self._adapter)
+        super().__init__(session=session, session_owner=False)
+        self.slept: list[float] = []
+
+    @classmethod
+    def from_file(cls, path: Path) -> ReplayTransport:
+        return cls(load_recording(path))
+
+    @property
+    def sent(self) -> list[tuple[str, str]]:
+        """Every request that reached the recording, as (method, url)."""
+        return list(self._adapter.sent)
+
+    def sleep(self, duration: float) -> None:
+        self.slept.append(duration)
+
+
+class ReplayCredential:
+    """A credential for replays: the recording does not check tokens."""
+
+    TOKEN = "replay-token"
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self.TOKEN, 4102444800)
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
+        return AccessTokenInfo(self.TOKEN, 4102444800)

@@ -1,0 +1,40 @@
+"""The HTTP transport every client uses: azure-core's own, refusing anything that could change Azure."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from azure.core.pipeline.transport import RequestsTransport
+
+RESOURCE_GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
+
+
+class WriteRefused(Exception):
+    """Raised instead of sending a request that is not a read."""
+
+    def __init__(self, method: str, url: str) -> None:
+        super().__init__(f"refused to send {method} {urlsplit(url).path}: port25-audit only reads")
+        self.method = method
+        self.url = url
+
+
+def is_read(method: str, url: str) -> bool:
+    """GET anywhere; POST only to Resource Graph's query endpoint (a read with a body)."""
+    method = method.upper()
+    if method == "GET":
+        return True
+    return method == "POST" and urlsplit(url).path.rstrip("/").lower() == RESOURCE_GRAPH_PATH
+
+
+class ReadOnlyTransport(RequestsTransport):
+    """azure-core's requests transport that sends only reads.
+
+    azure-mgmt-core's provider-registration policy POSTs `.../register` when a provider is not registered;
+    this guard refuses it, and the list that needed it is reported as not readable.
+    """
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        if not is_read(request.method, request.url):
+            raise WriteRefused(request.method, request.url)
+        return super().send(request, **kwargs)

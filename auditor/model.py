@@ -1,0 +1,252 @@
+"""The domain types that pass between collect, classify and report.
+
+Plain frozen dataclasses: nothing here knows the Azure SDK or any report format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ResourceCategory(StrEnum):
+    """What the rules distinguish among the resources we audit."""
+
+    VIRTUAL_MACHINE = "virtual_machine"
+    SCALE_SET = "scale_set"
+    APP_SERVICE = "app_service"
+    FIREWALL = "firewall"
+
+
+class PlatformPolicy(StrEnum):
+    """What Azure itself does to outbound TCP 25 (DESIGN §1)."""
+
+    NOT_BLOCKED = "not_blocked"
+    BLOCKED = "blocked"
+    BLOCKED_EXEMPTION_AVAILABLE = "blocked_exemption_available"
+    EXEMPTED = "exempted"
+    NOT_SUPPORTED = "not_supported"
+    UNKNOWN = "unknown"
+
+
+class Verdict(StrEnum):
+    """Can this resource deliver mail to the internet on port 25 right now?"""
+
+    OPEN = "open"
+    BLOCKED = "blocked"
+    DENIED_BY_NETWORK = "denied_by_network"
+    NOT_SUPPORTED = "not_supported"
+    UNKNOWN = "unknown"
+
+
+class Egress(StrEnum):
+    """How the resource's traffic leaves for the internet."""
+
+    PUBLIC_IP = "public_ip"
+    NAT_GATEWAY = "nat_gateway"
+    LOAD_BALANCER = "load_balancer"
+    DEFAULT_OUTBOUND = "default_outbound"
+    FIREWALL = "firewall"
+    APPLIANCE = "appliance"
+    ON_PREMISES = "on_premises"
+    NONE = "none"
+    UNKNOWN = "unknown"
+
+
+class Offer(StrEnum):
+    """Subscription offers, as the rules and the audit config name them."""
+
+    ENTERPRISE_AGREEMENT = "enterprise_agreement"
+    MCA_ENTERPRISE = "mca_enterprise"
+    MCA_INDIVIDUAL = "mca_individual"
+    ENTERPRISE_DEVTEST = "enterprise_devtest"
+    PAYG_DEVTEST = "payg_devtest"
+    PAY_AS_YOU_GO = "pay_as_you_go"
+    MSDN = "msdn"
+    VISUAL_STUDIO = "visual_studio"
+    MPN = "mpn"
+    CSP = "csp"
+    FREE_TRIAL = "free_trial"
+    AZURE_PASS = "azure_pass"
+    AZURE_IN_OPEN = "azure_in_open"
+    EDUCATION = "education"
+    AZURE_FOR_STUDENTS = "azure_for_students"
+    STUDENTS_STARTER = "students_starter"
+    SPONSORSHIP = "sponsorship"
+    BIZSPARK = "bizspark"
+    BIZSPARK_PLUS = "bizspark_plus"
+    LIGHTWEIGHT_TRIAL = "lightweight_trial"
+    SUPPORT_PLAN = "support_plan"
+    ENTRA_ID_ACCESS = "entra_id_access"
+    INTERNAL = "internal"
+
+
+class Ruleset(StrEnum):
+    """Which edition of Microsoft's article the rules follow."""
+
+    CURRENT = "current"
+    EDITION_2020 = "2020"
+
+
+@dataclass(frozen=True)
+class CollectionError:
+    """A list (or the subscription list itself) that could not be read."""
+
+    operation: str
+    request: str
+    message: str
+    status: int | None = None
+    code: str = ""
+
+    def describe(self) -> str:
+        status = f"HTTP {self.status} " if self.status is not None else ""
+        code = f"{self.code}: " if self.code else ""
+        return f"{self.operation}: {status}{code}{self.message} ({self.request})"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    subscription_id: str
+    display_name: str
+    state: str
+    tenant_id: str
+    quota_id: str | None
+
+
+@dataclass(frozen=True)
+class AppNetworking:
+    """The facts about an App Service / Functions app that decide its port-25 path."""
+
+    subnet_id: str | None
+    routes_app_traffic: bool | None
+    environment_id: str | None
+
+
+@dataclass(frozen=True)
+class Resource:
+    resource_id: str
+    name: str
+    resource_type: str
+    kind: str
+    location: str
+    resource_group: str
+    subscription_id: str
+    category: ResourceCategory
+    app: AppNetworking | None = None
+
+
+@dataclass(frozen=True)
+class AppServiceEnvironment:
+    environment_id: str
+    name: str
+    kind: str
+    subnet_id: str | None
+
+    @property
+    def is_v3(self) -> bool:
+        return self.kind.strip().upper() == "ASEV3"
+
+
+@dataclass(frozen=True)
+class SubscriptionInventory:
+    """Everything collected from one subscription, with the lists that failed."""
+
+    subscription: Subscription
+    resources: tuple[Resource, ...] = ()
+    environments: tuple[AppServiceEnvironment, ...] = ()
+    errors: tuple[CollectionError, ...] = ()
+
+
+@dataclass(frozen=True)
+class TenantInventory:
+    """Everything collected in one run."""
+
+    subscriptions: tuple[SubscriptionInventory, ...]
+    errors: tuple[CollectionError, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors and all(not s.errors for s in self.subscriptions)
+
+
+@dataclass(frozen=True)
+class SubscriptionFacts:
+    """What Azure Resource Manager does not expose, from the audit config."""
+
+    offer: Offer | None = None
+    created: dt.date | None = None
+    exemption_granted: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    subscriptions: dict[str, SubscriptionFacts] = field(default_factory=dict)
+
+    def facts_for(self, subscription_id: str) -> SubscriptionFacts:
+        return self.subscriptions.get(subscription_id.lower(), SubscriptionFacts())
+
+
+@dataclass(frozen=True)
+class OfferReading:
+    """The offer a subscription is taken to be, and how we know."""
+
+    offer: Offer | None
+    quota_id: str | None
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    tenant_id: str
+    subscription_id: str
+    subscription_name: str
+    offer: str
+    quota_id: str
+    resource: Resource
+    platform_policy: PlatformPolicy
+    egress: Egress
+    verdict: Verdict
+    rule: str
+    reason: str
+    remediation: str
+
+
+@dataclass(frozen=True)
+class SubscriptionSummary:
+    subscription: Subscription
+    offer: OfferReading
+    vm_policy: PlatformPolicy
+    vm_rule: str
+    exemption_route: str
+    verdict_counts: dict[Verdict, int]
+    errors: tuple[CollectionError, ...]
+
+    @property
+    def collection(self) -> str:
+        if not self.errors:
+            return "ok"
+        return "; ".join(e.describe() for e in self.errors)
+
+
+@dataclass(frozen=True)
+class ScanMetadata:
+    tool_version: str
+    ruleset: Ruleset
+    started: dt.datetime
+    finished: dt.datetime
+    source: str
+    scope: tuple[str, ...]
+    tenant_errors: tuple[CollectionError, ...]
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    metadata: ScanMetadata
+    findings: tuple[Finding, ...]
+    subscriptions: tuple[SubscriptionSummary, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not self.metadata.tenant_errors and all(not s.errors for s in self.subscriptions)

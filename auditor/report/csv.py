@@ -1,0 +1,31 @@
+"""findings.csv and subscriptions.csv."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from auditor.model import ScanResult
+from auditor.report.interface import Formatter
+from auditor.report.tables import findings_table, subscriptions_table
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection); nothing is lost."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def to_csv_bytes(table: pd.DataFrame) -> bytes:
+    safe = table.map(neutralise) if not table.empty else table
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
+class CsvFormatter(Formatter):
+    def format(self, result: ScanResult) -> dict[str, bytes]:
+        return {
+            "findings.csv": to_csv_bytes(findings_table(result)),
+            "subscriptions.csv": to_csv_bytes(subscriptions_table(result)),
+        }

@@ -1,0 +1,103 @@
+"""The report tables, as pandas DataFrames, shared by every format."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from auditor.model import ScanResult, Verdict
+
+FINDING_COLUMNS = [
+    "tenant_id",
+    "subscription_id",
+    "subscription_name",
+    "offer",
+    "quota_id",
+    "resource_id",
+    "resource_name",
+    "resource_type",
+    "kind",
+    "resource_group",
+    "location",
+    "platform_policy",
+    "egress",
+    "verdict",
+    "rule",
+    "reason",
+    "remediation",
+]
+
+SUBSCRIPTION_COLUMNS = [
+    "subscription_id",
+    "subscription_name",
+    "tenant_id",
+    "state",
+    "offer",
+    "quota_id",
+    "offer_note",
+    "vm_policy",
+    "vm_rule",
+    "exemption",
+    *[v.value for v in Verdict],
+    "collection",
+]
+
+
+def findings_table(result: ScanResult) -> pd.DataFrame:
+    rows = [
+        {
+            "tenant_id": f.tenant_id,
+            "subscription_id": f.subscription_id,
+            "subscription_name": f.subscription_name,
+            "offer": f.offer,
+            "quota_id": f.quota_id,
+            "resource_id": f.resource.resource_id,
+            "resource_name": f.resource.name,
+            "resource_type": f.resource.resource_type,
+            "kind": f.resource.kind,
+            "resource_group": f.resource.resource_group,
+            "location": f.resource.location,
+            "platform_policy": f.platform_policy.value,
+            "egress": f.egress.value,
+            "verdict": f.verdict.value,
+            "rule": f.rule,
+            "reason": f.reason,
+            "remediation": f.remediation,
+        }
+        for f in result.findings
+    ]
+    return pd.DataFrame(rows, columns=FINDING_COLUMNS, dtype=object)
+
+
+def subscriptions_table(result: ScanResult) -> pd.DataFrame:
+    rows = []
+    for s in result.subscriptions:
+        row: dict[str, object] = {
+            "subscription_id": s.subscription.subscription_id,
+            "subscription_name": s.subscription.display_name,
+            "tenant_id": s.subscription.tenant_id,
+            "state": s.subscription.state,
+            "offer": s.offer.offer.value if s.offer.offer else "unknown",
+            "quota_id": s.subscription.quota_id or "",
+            "offer_note": s.offer.note,
+            "vm_policy": s.vm_policy.value,
+            "vm_rule": s.vm_rule,
+            "exemption": s.exemption_route,
+            "collection": s.collection,
+        }
+        row.update({verdict.value: s.verdict_counts.get(verdict, 0) for verdict in Verdict})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=SUBSCRIPTION_COLUMNS)
+
+
+def verdict_counts(findings: pd.DataFrame) -> dict[str, int]:
+    counts = findings["verdict"].value_counts()
+    return {v.value: int(counts.get(v.value, 0)) for v in Verdict}
+
+
+def verdicts_by_subscription(findings: pd.DataFrame, subscriptions: pd.DataFrame) -> pd.DataFrame:
+    """One row per subscription (readable or not), one column per verdict."""
+    table = subscriptions[
+        ["subscription_id", "subscription_name", "offer", "collection", *[v.value for v in Verdict]]
+    ].copy()
+    table["total"] = table[[v.value for v in Verdict]].sum(axis=1)
+    return table

@@ -1,0 +1,32 @@
+"""Build small test-proxy recordings in tests, in the same format as fixtures/*.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.collect.replay import ReplayTransport, parse_recording
+
+ARM = "https://management.azure.com"
+
+
+def entry(
+    path: str,
+    body: Any,
+    status: int = 200,
+    method: str = "GET",
+    query: str = "api-version=2024-01-01",
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    return {
+        "RequestUri": f"{ARM}{path}" + (f"?{query}" if query else ""),
+        "RequestMethod": method,
+        "RequestHeaders": {},
+        "RequestBody": None,
+        "StatusCode": status,
+        "ResponseHeaders": {"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+        "ResponseBody": body,
+    }
+
+
+def transport(*entries: dict[str, Any]) -> ReplayTransport:
+    return ReplayTransport(parse_recording({"Entries": list(entries)}, "test recording"))

@@ -1,0 +1,258 @@
+"""The CLI on the bundled tenant, in-process: reports, columns, exit codes, messages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from auditor.cli import Environment, main
+from auditor.collect.arm import ArmCollector
+from auditor.collect.replay import ReplayCredential, ReplayTransport
+from auditor.status import ExitStatus
+from tests.conftest import CONTOSO, CONTOSO_CONFIG
+
+FINDING_COLUMNS = [
+    "tenant_id",
+    "subscription_id",
+    "subscription_name",
+    "offer",
+    "quota_id",
+    "resource_id",
+    "resource_name",
+    "resource_type",
+    "kind",
+    "resource_group",
+    "location",
+    "platform_policy",
+    "egress",
+    "verdict",
+    "rule",
+    "reason",
+    "remediation",
+]
+
+# What the article says of each bundled resource (current edition); see tests/rules/cases.yaml for the sentences.
+EXPECTED_CURRENT = {
+    "vm-web-01": ("CUR-EA-MCAE", "not_blocked", "open"),  # EA quotaId, VM
+    "vm-batch-01": ("CUR-EA-MCAE", "not_blocked", "open"),  # the VM list's second page
+    "vmss-workers": ("CUR-EA-MCAE", "not_blocked", "open"),
+    "fw-hub-weu": ("CUR-EA-MCAE", "not_blocked", "open"),  # Azure Firewall in EA
+    "app-portal": ("CUR-EA-MCAE", "not_blocked", "open"),  # outboundVnetRouting.applicationTraffic into an EA VNet
+    "app-legacy-notify": ("CUR-EA-MCAE", "not_blocked", "open"),  # vnetRouteAllEnabled read from config/web
+    "app-static-site": ("CUR-APP-NOPATH", "not_supported", "not_supported"),  # integrated, traffic not routed
+    "func-orders": ("CUR-APP-NOPATH", "not_supported", "not_supported"),  # no integration
+    "app-on-ase-v3": ("CUR-EA-MCAE", "not_blocked", "open"),
+    "app-on-ase-v2": ("CUR-APP-NOPATH", "not_supported", "not_supported"),  # only ASE v3 is named
+    "vm-shop-mailer": ("CUR-EA-MCAE", "not_blocked", "open"),  # config: mca_enterprise
+    "vm-dev-01": ("CUR-DEVTEST", "blocked_exemption_available", "blocked"),
+    "fw-dev": ("CUR-DEVTEST-NONVM", "blocked", "blocked"),
+    "vm-smtp-gateway": ("CUR-EXEMPTED", "exempted", "open"),  # config: exemption_granted
+    "app-mail-api": ("CUR-DEVTEST-NONVM", "blocked", "blocked"),  # the exemption covers VMs only
+    "vm-campaign-sender": ("CUR-OTHER", "blocked", "blocked"),
+    "vmss-campaign-workers": ("CUR-OTHER", "blocked", "blocked"),  # served after a 429
+    "app-shared-hub": ("CUR-EA-MCAE", "not_blocked", "open"),  # CSP app in the EA hub VNet: the VNet's rule
+    "vm-lab-01": ("CUR-OFFER-UNKNOWN", "unknown", "unknown"),  # unknown quotaId
+}
+EXPECTED_2020 = {
+    "vm-web-01": "2020-EA",
+    "fw-hub-weu": "2020-PAAS",
+    "app-portal": "2020-PAAS",
+    "vm-dev-01": "2020-EA",
+    "vm-campaign-sender": "2020-PAYG",
+    "vm-legacy-smtp": "2020-BEFORE-CUTOFF",
+    "vm-jdoe-test": "2020-NO-EXEMPTION",
+    "vm-partner-demo": "2020-MPN-SPONSORSHIP",
+    "vm-research-01": "2020-MPN-SPONSORSHIP",
+    "vm-csp-app": "2020-CSP",
+    "vm-startup-01": "2020-BIZSPARK",
+    "vm-trial-01": "2020-DATE-UNKNOWN",
+    "vm-shop-mailer": "2020-UNNAMED",
+    "vm-lab-01": "2020-OFFER-UNKNOWN",
+}
+
+
+def run(*argv: str) -> tuple[ExitStatus, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(argv), Environment(stdout=out, stderr=err))
+    return status, out.getvalue(), err.getvalue()
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+@pytest.fixture(scope="module")
+def contoso_reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ExitStatus, str, str]:
+    out = tmp_path_factory.mktemp("reports")
+    status, stdout, stderr = run("scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(out))
+    return out, status, stdout, stderr
+
+
+def test_scan_writes_every_report_and_exits_2_for_the_403(contoso_reports: tuple[Path, ExitStatus, str, str]) -> None:
+    out, status, stdout, stderr = contoso_reports
+    assert status is ExitStatus.INCOMPLETE
+    assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "report.html", "scan.json", "subscriptions.csv"]
+    assert "Audited 13 subscriptions, 30 resources" in stdout
+    assert stderr.count("HTTP 403 AuthorizationFailed") == 1  # logged once
+    assert "INCOMPLETE" in stderr and "Traceback" not in stderr
+
+
+def test_findings_columns_are_exact_and_verdicts_follow_the_article(
+    contoso_reports: tuple[Path, ExitStatus, str, str],
+) -> None:
+    out = contoso_reports[0]
+    with (out / "findings.csv").open(encoding="utf-8", newline="") as stream:
+        assert next(csv.reader(stream)) == FINDING_COLUMNS
+    by_name = {row["resource_name"]: row for row in rows(out / "findings.csv")}
+    assert len(by_name) == 30
+    for name, (rule, policy, verdict) in EXPECTED_CURRENT.items():
+        assert (by_name[name]["rule"], by_name[name]["platform_policy"], by_name[name]["verdict"]) == (
+            rule,
+            policy,
+            verdict,
+        ), name
+    assert "AzureLabServices_2025-01-01" in by_name["vm-lab-01"]["reason"]
+    assert (
+        by_name["func-orders"]["resource_type"] == "Microsoft.Web/sites"
+        and by_name["func-orders"]["kind"] == "functionapp,linux"
+    )
+    assert all(row["egress"] == "unknown" for row in by_name.values())
+
+
+def test_subscriptions_report_lists_every_subscription_with_collection(
+    contoso_reports: tuple[Path, ExitStatus, str, str],
+) -> None:
+    subscriptions = {row["subscription_name"]: row for row in rows(contoso_reports[0] / "subscriptions.csv")}
+    assert len(subscriptions) == 13
+    marketing = subscriptions["Contoso Marketing (Pay-As-You-Go)"]
+    assert marketing["collection"].startswith("sites: HTTP 403 AuthorizationFailed")
+    assert all(
+        row["collection"] == "ok" for name, row in subscriptions.items() if name != marketing["subscription_name"]
+    )
+    assert subscriptions["Contoso Dev/Test"]["vm_policy"] == "blocked_exemption_available"
+    assert "Diagnose and solve problems" in subscriptions["Contoso Dev/Test"]["exemption"]
+    assert subscriptions["Contoso Lab (new offer)"]["offer"] == "unknown"
+
+
+def test_scan_json_has_metadata_and_every_row(contoso_reports: tuple[Path, ExitStatus, str, str]) -> None:
+    document = json.loads((contoso_reports[0] / "scan.json").read_text(encoding="utf-8"))
+    assert document["schema_version"] == 1 and document["scan"]["ruleset"] == "current"
+    assert document["scan"]["complete"] is False and len(document["findings"]) == 30
+    marketing = next(s for s in document["subscriptions"] if s["subscription_name"].startswith("Contoso Marketing"))
+    assert marketing["errors"][0]["status"] == 403 and marketing["errors"][0]["operation"] == "sites"
+    assert {r["id"] for r in document["rules"]} >= {"CUR-EA-MCAE", "CUR-OTHER"}
+
+
+def test_html_report_is_self_contained_and_shows_every_resource(
+    contoso_reports: tuple[Path, ExitStatus, str, str],
+) -> None:
+    page = (contoso_reports[0] / "report.html").read_text(encoding="utf-8")
+    for name in EXPECTED_CURRENT:
+        assert f">{name}<" in page
+    assert "<script src" not in page and "<link" not in page and "@import" not in page
+    assert 'id="audit-status">INCOMPLETE' in page and "AuthorizationFailed" in page
+    assert 'href="#rule-CUR-EA-MCAE"' in page and 'id="rule-CUR-EA-MCAE"' in page
+
+
+def test_ruleset_2020(tmp_path: Path) -> None:
+    status, _, _ = run(
+        "scan",
+        "--replay",
+        str(CONTOSO),
+        "--config",
+        str(CONTOSO_CONFIG),
+        "--out",
+        str(tmp_path),
+        "--ruleset",
+        "2020",
+        "--format",
+        "csv",
+        "--quiet",
+    )
+    assert status is ExitStatus.INCOMPLETE
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["findings.csv", "subscriptions.csv"]
+    by_name = {row["resource_name"]: row["rule"] for row in rows(tmp_path / "findings.csv")}
+    assert {name: by_name[name] for name in EXPECTED_2020} == EXPECTED_2020
+
+
+def test_subscription_scope_and_a_subscription_that_cannot_be_seen(tmp_path: Path) -> None:
+    legacy, ghost = "aa99fcc1-f632-51b0-aa44-501edde936f1", "00000000-0000-0000-0000-00000000dead"
+    status, _, stderr = run(
+        "scan",
+        "--replay",
+        str(CONTOSO),
+        "--subscription",
+        legacy.upper(),
+        "--subscription",
+        ghost,
+        "--out",
+        str(tmp_path),
+        "--format",
+        "csv",
+    )
+    assert status is ExitStatus.INCOMPLETE
+    subscriptions = {row["subscription_id"]: row for row in rows(tmp_path / "subscriptions.csv")}
+    assert set(subscriptions) == {legacy, ghost}
+    assert subscriptions[legacy]["collection"] == "ok"
+    assert "NotVisible" in subscriptions[ghost]["collection"] and ghost in stderr
+
+
+def test_a_full_scan_sends_only_get_requests() -> None:
+    replay = ReplayTransport.from_file(CONTOSO)
+    ArmCollector(ReplayCredential(), replay).collect()
+    methods = {method for method, _ in replay.sent}
+    assert methods == {"GET"} and len(replay.sent) >= 70
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "message"),
+    [
+        (["scan", "--ruleset", "2019"], ExitStatus.USAGE, "invalid choice: '2019'"),
+        (["scan", "--format", "pdf"], ExitStatus.USAGE, "unknown format 'pdf'"),
+        (["scan", "--replay", "missing.json"], ExitStatus.NO_INPUT, "missing.json: no such file"),
+        (
+            ["scan", "--replay", str(CONTOSO), "--config", "missing.toml"],
+            ExitStatus.NO_INPUT,
+            "missing.toml: no such file",
+        ),
+        (["frobnicate"], ExitStatus.USAGE, "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_an_exit_code(argv: list[str], status: ExitStatus, message: str) -> None:
+    got, _, stderr = run(*argv)
+    assert got is status and message in stderr
+    assert "Traceback" not in stderr and stderr.count("\n") == 1
+
+
+def test_bad_config_exits_64_with_the_place(tmp_path: Path) -> None:
+    config = tmp_path / "audit.toml"
+    config.write_text('[subscriptions."aa99fcc1-f632-51b0-aa44-501edde936f1"]\noffer = "gold"\n', encoding="utf-8")
+    status, _, stderr = run("scan", "--replay", str(CONTOSO), "--config", str(config), "--out", str(tmp_path / "r"))
+    assert status is ExitStatus.USAGE and stderr.count("\n") == 1
+    assert f"{config}: [subscriptions.\"aa99fcc1-f632-51b0-aa44-501edde936f1\"].offer: unknown offer 'gold'" in stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_reports_that_cannot_be_written(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    status, _, stderr = run("scan", "--replay", str(CONTOSO), "--out", str(blocker / "reports"), "--quiet")
+    assert status is ExitStatus.CANT_CREATE and "cannot write the reports" in stderr and "Traceback" not in stderr
+
+
+def test_rules_command_prints_the_table() -> None:
+    status, stdout, _ = run("rules")
+    assert status is ExitStatus.SUCCESS
+    assert "`CUR-EA-MCAE`" in stdout and "`2020-BIZSPARK`" in stdout and "seed 003" in stdout
+
+
+def test_version_and_help() -> None:
+    status, stdout, _ = run("--version")
+    assert status is ExitStatus.SUCCESS and stdout.startswith("port25-audit ")
+    status, stdout, _ = run("scan", "--help")
+    assert status is ExitStatus.SUCCESS and "--replay" in stdout and "examples:" in stdout

@@ -1,0 +1,85 @@
+"""The project's own promises: generated docs, bundled fixture, architecture."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import runpy
+from pathlib import Path
+
+from auditor.report.rules_doc import offers_markdown, rules_markdown
+from tests.conftest import CONTOSO, REPO
+
+
+def _section(readme: str, name: str) -> str:
+    match = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", readme, re.DOTALL)
+    assert match, f"README has no generated section {name}"
+    return match.group(1)
+
+
+def test_readme_rule_and_offer_sections_are_generated_from_the_tables() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert _section(readme, "rules") == rules_markdown(), "run: python -m auditor.report.rules_doc --update-readme"
+    assert _section(readme, "offers") == offers_markdown(), "run: python -m auditor.report.rules_doc --update-readme"
+
+
+def test_readme_keeps_its_two_commands() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "port25-audit scan --replay fixtures/contoso.json --config fixtures/contoso.toml --out reports/" in readme
+    assert "python -m pytest" in readme
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python -m pytest" in ci
+
+
+def test_bundled_recording_is_the_generator_output() -> None:
+    build = runpy.run_path(str(REPO / "fixtures" / "make_contoso.py"))["build"]
+    assert json.loads(CONTOSO.read_text(encoding="utf-8")) == build(), "run: python fixtures/make_contoso.py"
+
+
+def test_bundled_recording_has_what_issue_2_asks_for() -> None:
+    entries = json.loads(CONTOSO.read_text(encoding="utf-8"))["Entries"]
+    next_links = [e for e in entries if isinstance(e["ResponseBody"], dict) and e["ResponseBody"].get("nextLink")]
+    assert {"/subscriptions?" in e["RequestUri"] for e in next_links} == {True, False}  # subscriptions and VMs page
+    assert [e["StatusCode"] for e in entries].count(403) == 1
+    throttled = [e for e in entries if e["StatusCode"] == 429]
+    assert len(throttled) == 1 and "Retry-After" in throttled[0]["ResponseHeaders"]
+    assert any(e["RequestUri"] == throttled[0]["RequestUri"] and e["StatusCode"] == 200 for e in entries)
+    types = {
+        item["type"]
+        for e in entries
+        if isinstance(e["ResponseBody"], dict)
+        for item in e["ResponseBody"].get("value", [])
+        if "type" in item
+    }
+    assert types >= {
+        "Microsoft.Compute/virtualMachines",
+        "Microsoft.Compute/virtualMachineScaleSets",
+        "Microsoft.Web/sites",
+        "Microsoft.Web/hostingEnvironments",
+        "Microsoft.Network/azureFirewalls",
+    }
+
+
+def _imports(path: object) -> set[str]:
+    tree = ast.parse(Path(str(path)).read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_dependencies_point_one_way() -> None:
+    package = REPO / "auditor"
+    for path in package.rglob("*.py"):
+        module = path.relative_to(package).parts
+        imports = _imports(path)
+        if module[0] != "collect" and path.name != "cli.py":
+            assert not any(name == "azure" or name.startswith("azure.") for name in imports), f"{path} imports azure"
+        if path.name in ("model.py", "offers.py", "config.py") or module[0] == "classify":
+            assert not any(name.startswith(("auditor.report", "auditor.collect", "auditor.cli")) for name in imports), (
+                path
+            )

@@ -1,0 +1,91 @@
+"""The rule table against the article: one case per sentence, written from the article (tests/rules/cases.yaml)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from auditor.classify.rules import ALL_RULES, RULES, AppPath, Facts, deciding_rule
+from auditor.model import Offer, PlatformPolicy, ResourceCategory, Ruleset
+
+CASES_FILE = Path(__file__).with_name("rules") / "cases.yaml"
+CASES: dict[str, list[dict[str, Any]]] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
+SEED_FILES = {"000": "000_643e130fa403990c.txt", "002": "002_ffedd479c7c75c57.txt", "003": "003_30d7b769d5f0e677.txt"}
+
+
+def _cases() -> list[Any]:
+    return [
+        pytest.param(Ruleset(ruleset), case, id=f"{ruleset}: {case['name']}")
+        for ruleset, cases in CASES.items()
+        for case in cases
+    ]
+
+
+def _facts(raw: dict[str, Any]) -> Facts:
+    def date(key: str) -> dt.date | None:
+        value = raw.get(key)
+        return value if isinstance(value, dt.date) or value is None else dt.date.fromisoformat(value)
+
+    return Facts(
+        category=ResourceCategory(raw["category"]),
+        offer=Offer(raw["offer"]) if raw.get("offer") else None,
+        created=date("created"),
+        exemption_granted=date("exemption_granted"),
+        app_path=AppPath(raw["app_path"]) if raw.get("app_path") else None,
+    )
+
+
+@pytest.mark.parametrize(("ruleset", "case"), _cases())
+def test_rule_follows_the_article_sentence(ruleset: Ruleset, case: dict[str, Any], seeds: Path) -> None:
+    cites = case["cites"]
+    article = (seeds / SEED_FILES[cites["seed"]]).read_text(encoding="utf-8")
+    assert cites["sentence"] in article, f"the cited sentence is not in seed {cites['seed']}"
+    if not cites["section"].startswith("("):
+        assert cites["section"] in article, f"the cited section is not in seed {cites['seed']}"
+
+    rule = deciding_rule(ruleset, _facts(case["facts"]))
+
+    assert (rule.id, rule.policy) == (case["expect"]["rule"], PlatformPolicy(case["expect"]["policy"]))
+
+
+def test_every_rule_has_a_case() -> None:
+    covered = {case["expect"]["rule"] for cases in CASES.values() for case in cases}
+    assert {rule.id for rule in ALL_RULES} - covered == set()
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.id)
+def test_rule_quotes_its_seed_verbatim(rule: Any, seeds: Path) -> None:
+    article = (seeds / rule.seed).read_text(encoding="utf-8")
+    assert rule.quote in article
+    assert rule.section.startswith("(") or rule.section in article
+    assert rule.remediation and rule.summary
+
+
+def test_rule_ids_are_unique_and_editions_match() -> None:
+    assert len({r.id for r in ALL_RULES}) == len(ALL_RULES)
+    for ruleset, rules in RULES.items():
+        assert all(r.ruleset is ruleset for r in rules)
+        assert all(r.id.startswith("CUR-" if ruleset is Ruleset.CURRENT else "2020-") for r in rules)
+
+
+@pytest.mark.parametrize("ruleset", list(Ruleset))
+@pytest.mark.parametrize("category", list(ResourceCategory))
+def test_every_offer_and_resource_is_decided(ruleset: Ruleset, category: ResourceCategory) -> None:
+    """No combination falls through the table, with or without a creation date."""
+    for offer in [*Offer, None]:
+        for created in (None, dt.date(2016, 1, 1), dt.date(2020, 1, 1)):
+            for app_path in list(AppPath) if category is ResourceCategory.APP_SERVICE else [None]:
+                deciding_rule(ruleset, Facts(category, offer, created, None, app_path))
+
+
+def test_remediation_says_how_to_get_the_exemption() -> None:
+    by_id = {r.id: r for r in ALL_RULES}
+    assert "Diagnose and solve problems" in by_id["CUR-DEVTEST"].remediation
+    assert "Cannot send email (SMTP-Port 25)" in by_id["CUR-DEVTEST"].remediation
+    assert "support case" in by_id["2020-MPN-SPONSORSHIP"].remediation
+    assert "587" in by_id["CUR-OTHER"].remediation
+    assert "Azure Communication Services" in by_id["CUR-OTHER"].remediation

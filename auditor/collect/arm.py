@@ -63,6 +63,15 @@ def collection_error(operation: str, request: str, err: BaseException) -> Collec
         if url:
             request = f"{err.response.request.method} {_path_and_query(url)}"  # type: ignore[union-attr]
         return CollectionError(operation, request, _one_line(message), status, code)
+    if isinstance(err, WriteRefused) and err.url.split("?")[0].lower().endswith("/register"):
+        return CollectionError(
+            operation,
+            request,
+            "the resource provider is not registered in this subscription and the SDK asked to register it; "
+            "port25-audit only reads, so it did not (register the provider, or ignore this list if nothing uses it)",
+            409,
+            "ProviderNotRegistered",
+        )
     if isinstance(err, RecordingMiss):
         return CollectionError(
             operation,

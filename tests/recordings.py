@@ -30,3 +30,14 @@ def entry(
 
 def transport(*entries: dict[str, Any]) -> ReplayTransport:
     return ReplayTransport(parse_recording({"Entries": list(entries)}, "test recording"))
+
+
+def vm_payload(subscription_id: str, name: str) -> dict[str, Any]:
+    """A minimal ARM virtual machine, as VirtualMachines_ListAll returns it."""
+    return {
+        "id": f"/subscriptions/{subscription_id}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/{name}",
+        "name": name,
+        "type": "Microsoft.Compute/virtualMachines",
+        "location": "westeurope",
+        "properties": {},
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from auditor.collect.arm import ArmCollector
 from auditor.collect.replay import ReplayCredential
 from auditor.model import ResourceCategory, Subscription, SubscriptionInventory
-from tests.recordings import entry, transport
+from tests.recordings import entry, transport, vm_payload
 
 SUB = "00000000-0000-0000-0000-0000000000bb"
 BASE = f"/subscriptions/{SUB}/providers"
@@ -43,13 +43,7 @@ def test_unregistered_provider_is_recorded_and_nothing_is_registered() -> None:
 
 
 def test_a_page_that_is_not_json_is_an_error_for_that_list_only() -> None:
-    vm = {
-        "id": f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/a",
-        "name": "a",
-        "type": "Microsoft.Compute/virtualMachines",
-        "location": "westeurope",
-        "properties": {},
-    }
+    vm = vm_payload(SUB, "a")
     inventory, _ = _collect(
         {
             "Microsoft.Web/sites": entry(f"{BASE}/Microsoft.Web/sites", "<html>gateway error</html>"),
@@ -64,13 +58,7 @@ def test_a_page_that_is_not_json_is_an_error_for_that_list_only() -> None:
 
 
 def test_a_second_page_that_fails_keeps_the_first() -> None:
-    vm = {
-        "id": f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/a",
-        "name": "a",
-        "type": "Microsoft.Compute/virtualMachines",
-        "location": "westeurope",
-        "properties": {},
-    }
+    vm = vm_payload(SUB, "a")
     first = {
         "value": [vm],
         "nextLink": f"https://management.azure.com{BASE}/Microsoft.Compute/virtualMachines?$skiptoken=2",

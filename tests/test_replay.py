@@ -11,20 +11,10 @@ from azure.mgmt.compute import ComputeManagementClient
 
 from auditor.collect.replay import RecordingError, RecordingMiss, ReplayCredential, ReplayTransport, request_key
 from auditor.collect.transport import ReadOnlyTransport, WriteRefused, is_read
-from tests.recordings import entry, transport
+from tests.recordings import entry, transport, vm_payload
 
 SUB = "00000000-0000-0000-0000-0000000000aa"
 VMS = f"/subscriptions/{SUB}/providers/Microsoft.Compute/virtualMachines"
-
-
-def _vm(name: str) -> dict[str, object]:
-    return {
-        "id": f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/{name}",
-        "name": name,
-        "type": "Microsoft.Compute/virtualMachines",
-        "location": "westeurope",
-        "properties": {},
-    }
 
 
 def _names(replay: ReplayTransport) -> list[str]:
@@ -44,10 +34,13 @@ def test_the_sdk_follows_next_link_through_the_replay() -> None:
     replay = transport(
         entry(
             VMS.upper(),
-            {"value": [_vm("a")], "nextLink": f"https://management.azure.com{VMS}?api-version=1&$skiptoken=2"},
+            {
+                "value": [vm_payload(SUB, "a")],
+                "nextLink": f"https://management.azure.com{VMS}?api-version=1&$skiptoken=2",
+            },
             query="api-version=1999-01-01",
         ),
-        entry(VMS, {"value": [_vm("b")]}, query="$skiptoken=2&api-version=2"),
+        entry(VMS, {"value": [vm_payload(SUB, "b")]}, query="$skiptoken=2&api-version=2"),
     )
     assert _names(replay) == ["a", "b"]
     assert all(method == "GET" for method, _ in replay.sent) and len(replay.sent) == 2
@@ -56,7 +49,7 @@ def test_the_sdk_follows_next_link_through_the_replay() -> None:
 def test_repeated_requests_are_served_in_order_the_last_repeating() -> None:
     throttled = {"error": {"code": "TooManyRequests", "message": "slow down"}}
     replay = transport(
-        entry(VMS, throttled, status=429, headers={"Retry-After": "7"}), entry(VMS, {"value": [_vm("a")]})
+        entry(VMS, throttled, status=429, headers={"Retry-After": "7"}), entry(VMS, {"value": [vm_payload(SUB, "a")]})
     )
     assert _names(replay) == ["a"]  # azure-core's RetryPolicy retried the 429
     assert replay.slept == [7.0]  # honouring Retry-After, without sleeping
@@ -100,7 +93,9 @@ def test_unusable_recording_files_say_why(tmp_path: Path, content: str, message:
 
 def test_response_body_may_be_a_raw_string(tmp_path: Path) -> None:
     path = tmp_path / "r.json"
-    path.write_text(json.dumps({"Entries": [entry(VMS, json.dumps({"value": [_vm("raw")]}))]}), encoding="utf-8")
+    path.write_text(
+        json.dumps({"Entries": [entry(VMS, json.dumps({"value": [vm_payload(SUB, "raw")]}))]}), encoding="utf-8"
+    )
     assert _names(ReplayTransport.from_file(path)) == ["raw"]
 
 

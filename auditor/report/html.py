@@ -32,7 +32,7 @@ class HtmlFormatter(Formatter):
             unreadable=[s for s in result.subscriptions if s.errors],
             verdicts=[v.value for v in Verdict],
             totals=verdict_counts(findings),
-            by_subscription=verdicts_by_subscription(findings, subscriptions).to_dict(orient="records"),
+            by_subscription=verdicts_by_subscription(subscriptions).to_dict(orient="records"),
             rows=shown.to_dict(orient="records"),
             total_rows=len(findings),
             row_limit=TABLE_ROW_LIMIT,

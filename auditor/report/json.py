@@ -58,5 +58,5 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
 
 class JsonFormatter(Formatter):
     def format(self, result: ScanResult) -> dict[str, bytes]:
-        text = json.dumps(scan_document(result), indent=2, ensure_ascii=False, default=int)
+        text = json.dumps(scan_document(result), indent=2, ensure_ascii=False)
         return {"scan.json": (text + "\n").encode("utf-8")}

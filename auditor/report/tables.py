@@ -94,7 +94,7 @@ def verdict_counts(findings: pd.DataFrame) -> dict[str, int]:
     return {v.value: int(counts.get(v.value, 0)) for v in Verdict}
 
 
-def verdicts_by_subscription(findings: pd.DataFrame, subscriptions: pd.DataFrame) -> pd.DataFrame:
+def verdicts_by_subscription(subscriptions: pd.DataFrame) -> pd.DataFrame:
     """One row per subscription (readable or not), one column per verdict."""
     table = subscriptions[
         ["subscription_id", "subscription_name", "offer", "collection", *[v.value for v in Verdict]]

@@ -124,6 +124,121 @@ class AppNetworking:
 
 
 @dataclass(frozen=True)
+class IpConfiguration:
+    name: str
+    primary: bool
+    subnet_id: str | None
+    private_ip: str | None = None
+    public_ip_id: str | None = None
+    has_public_ip: bool = False
+    backend_pool_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NetworkInterface:
+    """A NIC resource, or one NIC configuration of a scale set's model."""
+
+    nic_id: str
+    name: str
+    primary: bool
+    nsg_id: str | None
+    ip_configurations: tuple[IpConfiguration, ...]
+
+    @property
+    def primary_ip_configuration(self) -> IpConfiguration | None:
+        configurations = sorted(self.ip_configurations, key=lambda c: not c.primary)
+        return configurations[0] if configurations else None
+
+
+@dataclass(frozen=True)
+class FirewallNetworking:
+    private_ips: tuple[str, ...]
+    has_public_ip: bool
+
+
+@dataclass(frozen=True)
+class SecurityRule:
+    name: str
+    priority: int
+    direction: str
+    access: str
+    protocol: str
+    source_prefixes: tuple[str, ...]
+    destination_prefixes: tuple[str, ...]
+    destination_ports: tuple[str, ...]
+    source_asgs: bool = False
+    destination_asgs: bool = False
+    is_default: bool = False
+
+
+@dataclass(frozen=True)
+class NetworkSecurityGroup:
+    nsg_id: str
+    name: str
+    rules: tuple[SecurityRule, ...]
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    address_prefix: str
+    next_hop_type: str
+    next_hop_ip: str | None = None
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    route_table_id: str
+    name: str
+    routes: tuple[Route, ...]
+
+
+@dataclass(frozen=True)
+class Subnet:
+    subnet_id: str
+    name: str
+    address_prefixes: tuple[str, ...]
+    nsg_id: str | None = None
+    route_table_id: str | None = None
+    nat_gateway_id: str | None = None
+    default_outbound_access: bool | None = None
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    """Only what outbound needs: the backend pools that get outbound SNAT (outbound rules, or SNAT-ing rules)."""
+
+    load_balancer_id: str
+    name: str
+    outbound_pool_ids: tuple[str, ...]
+    backend_pool_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PublicIpAddress:
+    public_ip_id: str
+    name: str
+    ip_address: str | None
+
+
+@dataclass(frozen=True)
+class NatGateway:
+    nat_gateway_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class NetworkInventory:
+    interfaces: tuple[NetworkInterface, ...] = ()
+    public_ips: tuple[PublicIpAddress, ...] = ()
+    security_groups: tuple[NetworkSecurityGroup, ...] = ()
+    route_tables: tuple[RouteTable, ...] = ()
+    subnets: tuple[Subnet, ...] = ()
+    nat_gateways: tuple[NatGateway, ...] = ()
+    load_balancers: tuple[LoadBalancer, ...] = ()
+
+
+@dataclass(frozen=True)
 class Resource:
     resource_id: str
     name: str
@@ -134,6 +249,9 @@ class Resource:
     subscription_id: str
     category: ResourceCategory
     app: AppNetworking | None = None
+    nic_ids: tuple[str, ...] = ()
+    nics: tuple[NetworkInterface, ...] = ()
+    firewall: FirewallNetworking | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +274,7 @@ class SubscriptionInventory:
     resources: tuple[Resource, ...] = ()
     environments: tuple[AppServiceEnvironment, ...] = ()
     errors: tuple[CollectionError, ...] = ()
+    network: NetworkInventory = field(default_factory=NetworkInventory)
 
 
 @dataclass(frozen=True)

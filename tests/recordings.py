@@ -41,3 +41,19 @@ def vm_payload(subscription_id: str, name: str) -> dict[str, Any]:
         "location": "westeurope",
         "properties": {},
     }
+
+
+def subscription_entries(subscription_id: str, **bodies: dict[str, Any]) -> list[dict[str, Any]]:
+    """An entry for every list the collector reads in a subscription: the body given by provider type, else empty.
+
+    Pass bodies by provider type with '/' and '.' as '_': Microsoft_Compute_virtualMachines={"value": [...]}.
+    A body of None leaves that list out of the recording.
+    """
+    from fixtures.arm_payloads import LISTS
+
+    entries = []
+    for provider_type, _ in LISTS.values():
+        body = bodies.get(provider_type.replace("/", "_").replace(".", "_"), {"value": []})
+        if body is not None:
+            entries.append(entry(f"/subscriptions/{subscription_id}/providers/{provider_type}", body))
+    return entries

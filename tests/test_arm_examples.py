@@ -24,7 +24,7 @@ from azure.mgmt.web import WebSiteManagementClient
 from auditor.collect.arm import ArmCollector, routes_app_traffic
 from auditor.collect.replay import ReplayCredential, ReplayTransport
 from auditor.model import ResourceCategory, Subscription
-from tests.recordings import entry, transport
+from tests.recordings import entry, subscription_entries, transport
 
 CREDENTIAL = ReplayCredential()
 
@@ -201,7 +201,6 @@ def test_resource_graph_examples_through_the_sdk(arm_examples: Path, name: str) 
 def test_the_facade_reads_the_fields_the_rules_need_from_the_examples(arm_examples: Path) -> None:
     """VM, scale set, sites, ASE and firewall examples through ArmCollector into our own model."""
     sub = "34adfa4f-cedf-4dc0-ba29-b6d1a69ab345"
-    base = f"/subscriptions/{sub}/providers"
     bodies = {
         "Microsoft.Compute/virtualMachines": example(
             arm_examples, "compute/VirtualMachine_ListAll_MaximumSet_Gen.json"
@@ -213,7 +212,9 @@ def test_the_facade_reads_the_fields_the_rules_need_from_the_examples(arm_exampl
         "Microsoft.Web/hostingEnvironments": example(arm_examples, "web/AppServiceEnvironments_List.json")[1],
         "Microsoft.Network/azureFirewalls": example(arm_examples, "network/AzureFirewallListBySubscription.json")[1],
     }
-    replay = transport(*(entry(f"{base}/{kind}", body) for kind, body in bodies.items()))
+    replay = transport(
+        *subscription_entries(sub, **{kind.replace("/", "_").replace(".", "_"): body for kind, body in bodies.items()})
+    )
     subscription = Subscription(sub, "Example", "Enabled", "tenant", "Internal_2014-09-01")
 
     inventory = ArmCollector(CREDENTIAL, replay).collect_subscription(subscription)
@@ -240,19 +241,8 @@ def test_the_facade_reads_the_fields_the_rules_need_from_the_examples(arm_exampl
 
 def test_the_subscriptions_example_through_the_facade(arm_examples: Path) -> None:
     _, body = example(arm_examples, "resources/GetSubscriptions.json")
-    empty = {"value": []}
     subs = [s["subscriptionId"] for s in body["value"]]
-    lists = [
-        "Microsoft.Compute/virtualMachines",
-        "Microsoft.Compute/virtualMachineScaleSets",
-        "Microsoft.Web/sites",
-        "Microsoft.Web/hostingEnvironments",
-        "Microsoft.Network/azureFirewalls",
-    ]
-    replay = transport(
-        entry("/subscriptions", body),
-        *(entry(f"/subscriptions/{s}/providers/{kind}", empty) for s in subs for kind in lists),
-    )
+    replay = transport(entry("/subscriptions", body), *(e for s in subs for e in subscription_entries(s)))
 
     inventory = ArmCollector(CREDENTIAL, replay).collect()
 
@@ -262,3 +252,58 @@ def test_the_subscriptions_example_through_the_facade(arm_examples: Path) -> Non
         for i in inventory.subscriptions
     ]
     assert got == [(s["subscriptionId"], "Internal_2014-09-01", "Enabled", s["tenantId"]) for s in body["value"]]
+
+
+def test_the_facade_reads_the_network_examples(arm_examples: Path) -> None:
+    """NIC, NSG, route table, VNet, NAT gateway, load balancer and public IP examples into our network model."""
+    sub = "subid"
+    names = {
+        "Microsoft.Network/networkInterfaces": "NetworkInterfaceListAll.json",
+        "Microsoft.Network/networkSecurityGroups": "NetworkSecurityGroupListAll.json",
+        "Microsoft.Network/routeTables": "RouteTableListAll.json",
+        "Microsoft.Network/virtualNetworks": "VirtualNetworkListAll.json",
+        "Microsoft.Network/natGateways": "NatGatewayListAll.json",
+        "Microsoft.Network/loadBalancers": "LoadBalancerListAll.json",
+        "Microsoft.Network/publicIPAddresses": "PublicIpAddressListAll.json",
+    }
+    bodies = {kind: example(arm_examples, f"network/{name}")[1] for kind, name in names.items()}
+    replay = transport(
+        *subscription_entries(sub, **{k.replace("/", "_").replace(".", "_"): b for k, b in bodies.items()})
+    )
+
+    network = ArmCollector(CREDENTIAL, replay).collect_subscription(Subscription(sub, "", "Enabled", "", None)).network
+
+    raw_nics = bodies["Microsoft.Network/networkInterfaces"]["value"]
+    assert [n.nic_id for n in network.interfaces] == [n["id"] for n in raw_nics]
+    for ours, raw in zip(network.interfaces, raw_nics, strict=True):
+        configurations = raw["properties"]["ipConfigurations"]
+        assert [c.subnet_id for c in ours.ip_configurations] == [
+            c["properties"].get("subnet", {}).get("id") for c in configurations
+        ]
+        assert [c.has_public_ip for c in ours.ip_configurations] == [
+            "publicIPAddress" in c["properties"] for c in configurations
+        ]
+    raw_groups = bodies["Microsoft.Network/networkSecurityGroups"]["value"]
+    for ours_group, raw_group in zip(network.security_groups, raw_groups, strict=True):
+        expected = len(raw_group["properties"].get("securityRules", [])) + len(
+            raw_group["properties"]["defaultSecurityRules"]
+        )
+        assert len(ours_group.rules) == expected
+        assert {r.name for r in ours_group.rules if r.is_default} >= {"AllowInternetOutBound", "DenyAllOutBound"}
+    raw_tables = bodies["Microsoft.Network/routeTables"]["value"]
+    assert [[(r.name, r.address_prefix, r.next_hop_type) for r in t.routes] for t in network.route_tables] == [
+        [
+            (r["name"], r["properties"]["addressPrefix"], r["properties"]["nextHopType"])
+            for r in t["properties"].get("routes", [])
+        ]
+        for t in raw_tables
+    ]
+    raw_subnets = [
+        s for v in bodies["Microsoft.Network/virtualNetworks"]["value"] for s in v["properties"].get("subnets", [])
+    ]
+    assert [(s.subnet_id, s.address_prefixes[:1]) for s in network.subnets] == [
+        (s["id"], (s["properties"]["addressPrefix"],)) for s in raw_subnets
+    ]
+    assert len(network.nat_gateways) == 3 and len(network.public_ips) == 3
+    raw_balancers = bodies["Microsoft.Network/loadBalancers"]["value"]
+    assert [b.load_balancer_id for b in network.load_balancers] == [b["id"] for b in raw_balancers]

@@ -35,27 +35,41 @@ FINDING_COLUMNS = [
     "remediation",
 ]
 
-# What the article says of each bundled resource (current edition); see tests/rules/cases.yaml for the sentences.
+# What the article (tests/rules/cases.yaml has the sentences) and Azure's networking say of each bundled resource:
+# name: (rule, platform_policy, egress, verdict)
 EXPECTED_CURRENT = {
-    "vm-web-01": ("CUR-EA-MCAE", "not_blocked", "open"),  # EA quotaId, VM
-    "vm-batch-01": ("CUR-EA-MCAE", "not_blocked", "open"),  # the VM list's second page
-    "vmss-workers": ("CUR-EA-MCAE", "not_blocked", "open"),
-    "fw-hub-weu": ("CUR-EA-MCAE", "not_blocked", "open"),  # Azure Firewall in EA
-    "app-portal": ("CUR-EA-MCAE", "not_blocked", "open"),  # outboundVnetRouting.applicationTraffic into an EA VNet
-    "app-legacy-notify": ("CUR-EA-MCAE", "not_blocked", "open"),  # vnetRouteAllEnabled read from config/web
-    "app-static-site": ("CUR-APP-NOPATH", "not_supported", "not_supported"),  # integrated, traffic not routed
-    "func-orders": ("CUR-APP-NOPATH", "not_supported", "not_supported"),  # no integration
-    "app-on-ase-v3": ("CUR-EA-MCAE", "not_blocked", "open"),
-    "app-on-ase-v2": ("CUR-APP-NOPATH", "not_supported", "not_supported"),  # only ASE v3 is named
-    "vm-shop-mailer": ("CUR-EA-MCAE", "not_blocked", "open"),  # config: mca_enterprise
-    "vm-dev-01": ("CUR-DEVTEST", "blocked_exemption_available", "blocked"),
-    "fw-dev": ("CUR-DEVTEST-NONVM", "blocked", "blocked"),
-    "vm-smtp-gateway": ("CUR-EXEMPTED", "exempted", "open"),  # config: exemption_granted
-    "app-mail-api": ("CUR-DEVTEST-NONVM", "blocked", "blocked"),  # the exemption covers VMs only
-    "vm-campaign-sender": ("CUR-OTHER", "blocked", "blocked"),
-    "vmss-campaign-workers": ("CUR-OTHER", "blocked", "blocked"),  # served after a 429
-    "app-shared-hub": ("CUR-EA-MCAE", "not_blocked", "open"),  # CSP app in the EA hub VNet: the VNet's rule
-    "vm-lab-01": ("CUR-OFFER-UNKNOWN", "unknown", "unknown"),  # unknown quotaId
+    "vm-web-01": ("CUR-EA-MCAE", "not_blocked", "public_ip", "open"),  # EA; only an inbound deny on its subnet
+    "vm-mail-01": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "denied_by_network"),  # NIC NSG denies 20-30
+    "vm-batch-01": ("CUR-EA-MCAE", "not_blocked", "nat_gateway", "open"),  # the VM list's second page
+    "vm-private-01": ("CUR-EA-MCAE", "not_blocked", "none", "denied_by_network"),  # private subnet, no path
+    "vm-quarantine-01": ("CUR-EA-MCAE", "not_blocked", "none", "denied_by_network"),  # 0.0.0.0/0 -> None
+    "vm-legacy-erp": ("CUR-EA-MCAE", "not_blocked", "on_premises", "unknown"),  # forced tunnelling
+    "vm-behind-nva": ("CUR-EA-MCAE", "not_blocked", "appliance", "unknown"),  # /1 halves to a non-firewall NVA
+    "vm-relay-lb-01": ("CUR-EA-MCAE", "not_blocked", "load_balancer", "open"),  # LB outbound rule
+    "vmss-workers": ("CUR-EA-MCAE", "not_blocked", "firewall", "open"),  # through the EA hub firewall
+    "fw-hub-weu": ("CUR-EA-MCAE", "not_blocked", "public_ip", "open"),  # Azure Firewall in EA
+    "app-portal": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),  # applicationTraffic routed into EA VNet
+    "app-legacy-notify": (
+        "CUR-EA-MCAE",
+        "not_blocked",
+        "default_outbound",
+        "open",
+    ),  # vnetRouteAllEnabled in config/web
+    "app-static-site": ("CUR-APP-NOPATH", "not_supported", "default_outbound", "not_supported"),  # not routed
+    "func-orders": ("CUR-APP-NOPATH", "not_supported", "default_outbound", "not_supported"),  # no integration
+    "app-on-ase-v3": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),
+    "app-on-ase-v2": ("CUR-APP-NOPATH", "not_supported", "default_outbound", "not_supported"),  # only v3 is named
+    "vm-shop-mailer": ("CUR-EA-MCAE", "not_blocked", "unknown", "unknown"),  # MCA-E; its subnet's list failed
+    "vm-dev-01": ("CUR-DEVTEST", "blocked_exemption_available", "default_outbound", "blocked"),
+    "fw-dev": ("CUR-DEVTEST-NONVM", "blocked", "public_ip", "blocked"),
+    "vm-smtp-gateway": ("CUR-EXEMPTED", "exempted", "public_ip", "open"),  # exemption, direct to the internet
+    "vm-smtp-via-fw": ("CUR-EXEMPTED", "exempted", "firewall", "blocked"),  # exemption does not cover the firewall
+    "app-mail-api": ("CUR-DEVTEST-NONVM", "blocked", "default_outbound", "blocked"),  # exemption covers VMs only
+    "vm-campaign-sender": ("CUR-OTHER", "blocked", "firewall", "open"),  # PAYG spoke via the EA hub firewall
+    "vmss-campaign-workers": ("CUR-OTHER", "blocked", "firewall", "open"),  # served after a 429
+    "vm-legacy-smtp": ("CUR-OTHER", "blocked", "default_outbound", "blocked"),
+    "app-shared-hub": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),  # CSP app in the EA hub VNet
+    "vm-lab-01": ("CUR-OFFER-UNKNOWN", "unknown", "default_outbound", "unknown"),  # unknown quotaId
 }
 EXPECTED_2020 = {
     "vm-web-01": "2020-EA",
@@ -97,8 +111,8 @@ def test_scan_writes_every_report_and_exits_2_for_the_403(contoso_reports: tuple
     out, status, stdout, stderr = contoso_reports
     assert status is ExitStatus.INCOMPLETE
     assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "report.html", "scan.json", "subscriptions.csv"]
-    assert "Audited 13 subscriptions, 30 resources" in stdout
-    assert stderr.count("HTTP 403 AuthorizationFailed") == 1  # logged once
+    assert "Audited 13 subscriptions, 36 resources" in stdout
+    assert stderr.count("HTTP 403 AuthorizationFailed") == 2  # sites and virtualNetworks, each logged once
     assert "INCOMPLETE" in stderr and "Traceback" not in stderr
 
 
@@ -109,19 +123,24 @@ def test_findings_columns_are_exact_and_verdicts_follow_the_article(
     with (out / "findings.csv").open(encoding="utf-8", newline="") as stream:
         assert next(csv.reader(stream)) == FINDING_COLUMNS
     by_name = {row["resource_name"]: row for row in rows(out / "findings.csv")}
-    assert len(by_name) == 30
-    for name, (rule, policy, verdict) in EXPECTED_CURRENT.items():
-        assert (by_name[name]["rule"], by_name[name]["platform_policy"], by_name[name]["verdict"]) == (
-            rule,
-            policy,
-            verdict,
-        ), name
+    assert len(by_name) == 36
+    got = {
+        n: (by_name[n]["rule"], by_name[n]["platform_policy"], by_name[n]["egress"], by_name[n]["verdict"])
+        for n in EXPECTED_CURRENT
+    }
+    assert got == EXPECTED_CURRENT
+    assert {row["verdict"] for row in by_name.values()} == {
+        "open",
+        "blocked",
+        "denied_by_network",
+        "not_supported",
+        "unknown",
+    }
     assert "AzureLabServices_2025-01-01" in by_name["vm-lab-01"]["reason"]
     assert (
         by_name["func-orders"]["resource_type"] == "Microsoft.Web/sites"
         and by_name["func-orders"]["kind"] == "functionapp,linux"
     )
-    assert all(row["egress"] == "unknown" for row in by_name.values())
 
 
 def test_subscriptions_report_lists_every_subscription_with_collection(
@@ -131,9 +150,10 @@ def test_subscriptions_report_lists_every_subscription_with_collection(
     assert len(subscriptions) == 13
     marketing = subscriptions["Contoso Marketing (Pay-As-You-Go)"]
     assert marketing["collection"].startswith("sites: HTTP 403 AuthorizationFailed")
-    assert all(
-        row["collection"] == "ok" for name, row in subscriptions.items() if name != marketing["subscription_name"]
-    )
+    retail = subscriptions["Contoso Retail (MCA-E)"]
+    assert retail["collection"].startswith("virtualNetworks: HTTP 403 AuthorizationFailed")
+    unreadable = {marketing["subscription_name"], retail["subscription_name"]}
+    assert all(row["collection"] == "ok" for name, row in subscriptions.items() if name not in unreadable)
     assert subscriptions["Contoso Dev/Test"]["vm_policy"] == "blocked_exemption_available"
     assert "Diagnose and solve problems" in subscriptions["Contoso Dev/Test"]["exemption"]
     assert subscriptions["Contoso Lab (new offer)"]["offer"] == "unknown"
@@ -142,7 +162,7 @@ def test_subscriptions_report_lists_every_subscription_with_collection(
 def test_scan_json_has_metadata_and_every_row(contoso_reports: tuple[Path, ExitStatus, str, str]) -> None:
     document = json.loads((contoso_reports[0] / "scan.json").read_text(encoding="utf-8"))
     assert document["schema_version"] == 1 and document["scan"]["ruleset"] == "current"
-    assert document["scan"]["complete"] is False and len(document["findings"]) == 30
+    assert document["scan"]["complete"] is False and len(document["findings"]) == 36
     marketing = next(s for s in document["subscriptions"] if s["subscription_name"].startswith("Contoso Marketing"))
     assert marketing["errors"][0]["status"] == 403 and marketing["errors"][0]["operation"] == "sites"
     assert {r["id"] for r in document["rules"]} >= {"CUR-EA-MCAE", "CUR-OTHER"}
@@ -176,8 +196,11 @@ def test_ruleset_2020(tmp_path: Path) -> None:
     )
     assert status is ExitStatus.INCOMPLETE
     assert sorted(p.name for p in tmp_path.iterdir()) == ["findings.csv", "subscriptions.csv"]
-    by_name = {row["resource_name"]: row["rule"] for row in rows(tmp_path / "findings.csv")}
-    assert {name: by_name[name] for name in EXPECTED_2020} == EXPECTED_2020
+    findings = {row["resource_name"]: row for row in rows(tmp_path / "findings.csv")}
+    assert {name: findings[name]["rule"] for name in EXPECTED_2020} == EXPECTED_2020
+    # seed 003, "Ograniczenia": routing port 25 through Azure PaaS such as Azure Firewall is not supported
+    assert (findings["vmss-workers"]["egress"], findings["vmss-workers"]["verdict"]) == ("firewall", "not_supported")
+    assert findings["vm-legacy-smtp"]["verdict"] == "open"  # created 2016: unchanged, default outbound access
 
 
 def test_subscription_scope_and_a_subscription_that_cannot_be_seen(tmp_path: Path) -> None:

@@ -5,23 +5,20 @@ from __future__ import annotations
 from auditor.collect.arm import ArmCollector
 from auditor.collect.replay import ReplayCredential
 from auditor.model import ResourceCategory, Subscription, SubscriptionInventory
-from tests.recordings import entry, transport, vm_payload
+from tests.recordings import entry, subscription_entries, transport, vm_payload
 
 SUB = "00000000-0000-0000-0000-0000000000bb"
 BASE = f"/subscriptions/{SUB}/providers"
-EMPTY = {"value": []}
-LISTS = [
-    "Microsoft.Compute/virtualMachines",
-    "Microsoft.Compute/virtualMachineScaleSets",
-    "Microsoft.Web/sites",
-    "Microsoft.Web/hostingEnvironments",
-    "Microsoft.Network/azureFirewalls",
-]
 SUBSCRIPTION = Subscription(SUB, "faults", "Enabled", "t", "PayAsYouGo_2014-09-01")
 
 
 def _collect(overrides: dict[str, dict[str, object]]) -> tuple[SubscriptionInventory, list[tuple[str, str]]]:
-    replay = transport(*(overrides.get(kind) or entry(f"{BASE}/{kind}", EMPTY) for kind in LISTS))
+    defaults = [
+        e
+        for e in subscription_entries(SUB)
+        if e["RequestUri"].split("?")[0].rsplit("/providers/", 1)[1] not in overrides
+    ]
+    replay = transport(*defaults, *overrides.values())
     inventory = ArmCollector(ReplayCredential(), replay).collect_subscription(SUBSCRIPTION)
     return inventory, replay.sent
 

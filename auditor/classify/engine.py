@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from auditor.classify.egress import EgressEvaluator, NetworkIndex, NetworkPath, Outcome
 from auditor.classify.rules import VM_LIKE, AppPath, Facts, Rule, deciding_rule
 from auditor.model import (
     AppServiceEnvironment,
@@ -54,6 +55,19 @@ class _AppRoute:
     path: AppPath
     via_subscription: str | None
     note: str
+    subnet_id: str | None = None
+
+
+def verdict_for(policy: PlatformPolicy, network: NetworkPath) -> Verdict:
+    """DESIGN §1: the platform decides first; where it would let TCP 25 out, the network path decides."""
+    verdict = VERDICT_FROM_POLICY[policy]
+    if verdict is not Verdict.OPEN:
+        return verdict
+    if network.outcome is Outcome.DENIED:
+        return Verdict.DENIED_BY_NETWORK
+    if network.outcome is Outcome.UNDETERMINED:
+        return Verdict.UNKNOWN
+    return Verdict.OPEN
 
 
 class Classifier:
@@ -70,6 +84,7 @@ class Classifier:
             env.environment_id.lower(): env for item in inventory.subscriptions for env in item.environments
         }
         self._inventory = inventory
+        self._egress = EgressEvaluator(NetworkIndex(inventory))
 
     def findings(self) -> tuple[Finding, ...]:
         return tuple(self.finding(resource) for item in self._inventory.subscriptions for resource in item.resources)
@@ -118,6 +133,12 @@ class Classifier:
         rule = self._rule(resource.category, governing, route.path if route else None)
         notes.append(self._exemption_note(rule, resource.category, governing))
         policy = rule.policy
+        network = self._network_path(resource, route)
+        notes.append(network.reason)
+        effective = policy
+        if network.outcome is Outcome.VIA_FIREWALL and network.firewall is not None:
+            effective, firewall_note = self._firewall_policy(network)
+            notes.append(firewall_note)
         return Finding(
             tenant_id=own.subscription.tenant_id,
             subscription_id=resource.subscription_id,
@@ -126,12 +147,34 @@ class Classifier:
             quota_id=own.subscription.quota_id or "",
             resource=resource,
             platform_policy=policy,
-            egress=Egress.UNKNOWN,
-            verdict=VERDICT_FROM_POLICY[policy],
+            egress=network.egress,
+            verdict=verdict_for(effective, network),
             rule=rule.id,
             reason=" ".join(n for n in [rule.summary, *notes] if n),
             remediation=rule.remediation,
         )
+
+    def _network_path(self, resource: Resource, route: _AppRoute | None) -> NetworkPath:
+        if route is None:
+            return self._egress.path(resource)
+        if route.path is AppPath.UNKNOWN:
+            return NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, "")
+        return self._egress.path(resource, route.subnet_id)
+
+    def _firewall_policy(self, network: NetworkPath) -> tuple[PlatformPolicy, str]:
+        """Traffic routed through an Azure Firewall takes the firewall's platform policy, not the resource's."""
+        firewall = network.firewall
+        assert firewall is not None
+        rule = self._rule(ResourceCategory.FIREWALL, self._known.get(firewall.subscription_id), None)
+        note = (
+            f"Routed through Azure Firewall {firewall.name}, it takes the firewall's platform policy: "
+            f"{rule.policy.value} ({rule.id}); any exemption of this subscription covers only traffic routed "
+            "directly to the internet. Whether the firewall's own rules allow TCP 25 is not evaluated."
+        )
+        own_path = self._egress.path(firewall)
+        if own_path.outcome is not Outcome.OPEN:
+            return PlatformPolicy.UNKNOWN, f"{note} {own_path.reason}"
+        return rule.policy, note
 
     def _rule(self, category: ResourceCategory, known: _Known | None, app_path: AppPath | None) -> Rule:
         facts = Facts(
@@ -187,7 +230,9 @@ class Classifier:
                     f"{environment.kind or 'unknown'}, not v3.",
                 )
             via = subscription_in(environment.subnet_id) or subscription_in(environment.environment_id)
-            return _AppRoute(AppPath.ASE_V3, via, f"It runs on App Service Environment v3 {environment.name}.")
+            return _AppRoute(
+                AppPath.ASE_V3, via, f"It runs on App Service Environment v3 {environment.name}.", environment.subnet_id
+            )
         if not app.subnet_id:
             return _AppRoute(
                 AppPath.NONE, None, "It has no regional VNet integration and is not on an App Service Environment."
@@ -210,6 +255,7 @@ class Classifier:
             AppPath.VNET_INTEGRATION,
             subscription_in(app.subnet_id),
             f"Its outbound traffic is routed into subnet {app.subnet_id} (regional VNet integration).",
+            app.subnet_id,
         )
 
 

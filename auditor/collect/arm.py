@@ -18,6 +18,7 @@ from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.web import WebSiteManagementClient
 
+from auditor.collect import network as net
 from auditor.collect.interface import Collector
 from auditor.collect.replay import RecordingMiss
 from auditor.collect.transport import WriteRefused
@@ -25,6 +26,7 @@ from auditor.model import (
     AppNetworking,
     AppServiceEnvironment,
     CollectionError,
+    NetworkInventory,
     Resource,
     ResourceCategory,
     Subscription,
@@ -42,6 +44,7 @@ READ_FAILURES = (AzureError, ValueError, WriteRefused, RecordingMiss)
 
 _RESOURCE_GROUP = re.compile(r"/resourceGroups/([^/]+)", re.IGNORECASE)
 _SUBSCRIPTION = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
+NET = "providers/Microsoft.Network"
 
 
 def resource_group_of(resource_id: str) -> str:
@@ -122,6 +125,7 @@ def _subscription(sdk: Any) -> Subscription:
 
 def _resource(sdk: Any, subscription_id: str, category: ResourceCategory, app: AppNetworking | None = None) -> Resource:
     resource_id = _text(sdk.id)
+    properties = getattr(sdk, "properties", None)
     return Resource(
         resource_id=resource_id,
         name=_text(sdk.name),
@@ -132,6 +136,9 @@ def _resource(sdk: Any, subscription_id: str, category: ResourceCategory, app: A
         subscription_id=subscription_id,
         category=category,
         app=app,
+        nic_ids=net.vm_interface_ids(properties) if category is ResourceCategory.VIRTUAL_MACHINE else (),
+        nics=net.scale_set_interfaces(resource_id, properties) if category is ResourceCategory.SCALE_SET else (),
+        firewall=net.firewall_networking(properties) if category is ResourceCategory.FIREWALL else None,
     )
 
 
@@ -256,7 +263,45 @@ class ArmCollector(Collector):
             "azureFirewalls", "providers/Microsoft.Network/azureFirewalls", network.azure_firewalls.list_all
         ):
             resources.append(_resource(firewall, sub_id, ResourceCategory.FIREWALL))
-        return SubscriptionInventory(subscription, tuple(resources), tuple(environments), tuple(errors))
+        networking = NetworkInventory(
+            interfaces=tuple(
+                map(
+                    net.network_interface,
+                    read("networkInterfaces", f"{NET}/networkInterfaces", network.network_interfaces.list_all),
+                )
+            ),
+            public_ips=tuple(
+                map(
+                    net.public_ip,
+                    read("publicIPAddresses", f"{NET}/publicIPAddresses", network.public_ip_addresses.list_all),
+                )
+            ),
+            security_groups=tuple(
+                map(
+                    net.security_group,
+                    read(
+                        "networkSecurityGroups",
+                        f"{NET}/networkSecurityGroups",
+                        network.network_security_groups.list_all,
+                    ),
+                )
+            ),
+            route_tables=tuple(
+                map(net.route_table, read("routeTables", f"{NET}/routeTables", network.route_tables.list_all))
+            ),
+            subnets=tuple(
+                subnet
+                for vnet in read("virtualNetworks", f"{NET}/virtualNetworks", network.virtual_networks.list_all)
+                for subnet in net.subnets(vnet)
+            ),
+            nat_gateways=tuple(
+                map(net.nat_gateway, read("natGateways", f"{NET}/natGateways", network.nat_gateways.list_all))
+            ),
+            load_balancers=tuple(
+                map(net.load_balancer, read("loadBalancers", f"{NET}/loadBalancers", network.load_balancers.list_all))
+            ),
+        )
+        return SubscriptionInventory(subscription, tuple(resources), tuple(environments), tuple(errors), networking)
 
     @staticmethod
     def _routing_from_site_config(

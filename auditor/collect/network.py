@@ -1,0 +1,217 @@
+"""SDK network models (NICs, NSGs, routes, subnets, NAT gateways, load balancers, public IPs) → our model types.
+
+Read through each model's mapping interface (the REST names), so a field an API version leaves out reads as absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from auditor.model import (
+    FirewallNetworking,
+    IpConfiguration,
+    LoadBalancer,
+    NatGateway,
+    NetworkInterface,
+    NetworkSecurityGroup,
+    PublicIpAddress,
+    Route,
+    RouteTable,
+    SecurityRule,
+    Subnet,
+)
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, Iterable) and not isinstance(value, (str, Mapping)) else []
+
+
+def _id(value: Any) -> str | None:
+    identifier = _map(value).get("id")
+    return str(identifier) if identifier else None
+
+
+def _strings(*values: Any) -> tuple[str, ...]:
+    """Single and plural forms of one field (`destinationPortRange` / `destinationPortRanges`) as one tuple."""
+    found: list[str] = []
+    for value in values:
+        if isinstance(value, str) and value:
+            found.append(value)
+        else:
+            found.extend(str(v) for v in _list(value) if v)
+    return tuple(found)
+
+
+def _properties(sdk: Any) -> Mapping[str, Any]:
+    return _map(_map(sdk).get("properties"))
+
+
+def _ip_configuration(raw: Any, *, scale_set: bool) -> IpConfiguration:
+    properties = _properties(raw)
+    public_ip_id = _id(properties.get("publicIPAddress"))
+    return IpConfiguration(
+        name=str(_map(raw).get("name") or ""),
+        primary=bool(properties.get("primary")),
+        subnet_id=_id(properties.get("subnet")),
+        private_ip=properties.get("privateIPAddress") or None,
+        public_ip_id=public_ip_id,
+        has_public_ip=bool(properties.get("publicIPAddressConfiguration")) if scale_set else public_ip_id is not None,
+        backend_pool_ids=tuple(
+            pool for pool in (_id(p) for p in _list(properties.get("loadBalancerBackendAddressPools"))) if pool
+        ),
+    )
+
+
+def network_interface(sdk: Any) -> NetworkInterface:
+    properties = _properties(sdk)
+    return NetworkInterface(
+        nic_id=str(sdk.id),
+        name=str(sdk.name or ""),
+        primary=bool(properties.get("primary")),
+        nsg_id=_id(properties.get("networkSecurityGroup")),
+        ip_configurations=tuple(
+            _ip_configuration(c, scale_set=False) for c in _list(properties.get("ipConfigurations"))
+        ),
+    )
+
+
+def scale_set_interfaces(scale_set_id: str, properties: Any) -> tuple[NetworkInterface, ...]:
+    """The NIC configurations of a scale set's VM model (its instances' NICs are not in the NIC list)."""
+    profile = _map(_map(_map(properties).get("virtualMachineProfile")).get("networkProfile"))
+    interfaces = []
+    for configuration in _list(profile.get("networkInterfaceConfigurations")):
+        settings = _properties(configuration)
+        name = str(_map(configuration).get("name") or "")
+        interfaces.append(
+            NetworkInterface(
+                nic_id=f"{scale_set_id}/networkInterfaceConfigurations/{name}",
+                name=name,
+                primary=bool(settings.get("primary")),
+                nsg_id=_id(settings.get("networkSecurityGroup")),
+                ip_configurations=tuple(
+                    _ip_configuration(c, scale_set=True) for c in _list(settings.get("ipConfigurations"))
+                ),
+            )
+        )
+    return tuple(interfaces)
+
+
+def vm_interface_ids(properties: Any) -> tuple[str, ...]:
+    """The VM's NIC ids, the primary one first (it carries the default route's traffic)."""
+    references = _list(_map(_map(properties).get("networkProfile")).get("networkInterfaces"))
+    ordered = sorted(references, key=lambda r: not _properties(r).get("primary", len(references) == 1))
+    return tuple(nic for nic in (_id(r) for r in ordered) if nic)
+
+
+def firewall_networking(properties: Any) -> FirewallNetworking:
+    settings = _map(properties)
+    configurations = [_properties(c) for c in _list(settings.get("ipConfigurations"))]
+    hub = _map(settings.get("hubIPAddresses"))
+    private_ips = [c.get("privateIPAddress") for c in configurations] + [hub.get("privateIPAddress")]
+    hub_public = _list(_map(hub.get("publicIPs")).get("addresses"))
+    return FirewallNetworking(
+        private_ips=tuple(str(ip) for ip in private_ips if ip),
+        has_public_ip=any(_id(c.get("publicIPAddress")) for c in configurations) or bool(hub_public),
+    )
+
+
+def _security_rule(raw: Any, *, default: bool) -> SecurityRule:
+    properties = _properties(raw)
+    return SecurityRule(
+        name=str(_map(raw).get("name") or ""),
+        priority=int(properties.get("priority") or 0),
+        direction=str(properties.get("direction") or ""),
+        access=str(properties.get("access") or ""),
+        protocol=str(properties.get("protocol") or ""),
+        source_prefixes=_strings(properties.get("sourceAddressPrefix"), properties.get("sourceAddressPrefixes")),
+        destination_prefixes=_strings(
+            properties.get("destinationAddressPrefix"), properties.get("destinationAddressPrefixes")
+        ),
+        destination_ports=_strings(properties.get("destinationPortRange"), properties.get("destinationPortRanges")),
+        source_asgs=bool(_list(properties.get("sourceApplicationSecurityGroups"))),
+        destination_asgs=bool(_list(properties.get("destinationApplicationSecurityGroups"))),
+        is_default=default,
+    )
+
+
+def security_group(sdk: Any) -> NetworkSecurityGroup:
+    properties = _properties(sdk)
+    rules = [_security_rule(r, default=False) for r in _list(properties.get("securityRules"))]
+    rules += [_security_rule(r, default=True) for r in _list(properties.get("defaultSecurityRules"))]
+    return NetworkSecurityGroup(nsg_id=str(sdk.id), name=str(sdk.name or ""), rules=tuple(rules))
+
+
+def route_table(sdk: Any) -> RouteTable:
+    routes = []
+    for raw in _list(_properties(sdk).get("routes")):
+        properties = _properties(raw)
+        routes.append(
+            Route(
+                name=str(_map(raw).get("name") or ""),
+                address_prefix=str(properties.get("addressPrefix") or ""),
+                next_hop_type=str(properties.get("nextHopType") or ""),
+                next_hop_ip=properties.get("nextHopIpAddress") or None,
+            )
+        )
+    return RouteTable(route_table_id=str(sdk.id), name=str(sdk.name or ""), routes=tuple(routes))
+
+
+def subnets(sdk: Any) -> list[Subnet]:
+    """The subnets of a virtual network, as the VNet list returns them."""
+    found = []
+    for raw in _list(_properties(sdk).get("subnets")):
+        properties = _properties(raw)
+        access = properties.get("defaultOutboundAccess")
+        found.append(
+            Subnet(
+                subnet_id=str(_map(raw).get("id") or ""),
+                name=str(_map(raw).get("name") or ""),
+                address_prefixes=_strings(properties.get("addressPrefix"), properties.get("addressPrefixes")),
+                nsg_id=_id(properties.get("networkSecurityGroup")),
+                route_table_id=_id(properties.get("routeTable")),
+                nat_gateway_id=_id(properties.get("natGateway")),
+                default_outbound_access=access if isinstance(access, bool) else None,
+            )
+        )
+    return found
+
+
+def load_balancer(sdk: Any) -> LoadBalancer:
+    properties = _properties(sdk)
+    public_frontends = {
+        (_map(f).get("id") or "").lower()
+        for f in _list(properties.get("frontendIPConfigurations"))
+        if _id(_properties(f).get("publicIPAddress")) or _id(_properties(f).get("publicIPPrefix"))
+    }
+    outbound: list[str] = []
+    for rule in _list(properties.get("outboundRules")):
+        pool = _id(_properties(rule).get("backendAddressPool"))
+        if pool:
+            outbound.append(pool)
+    for rule in _list(properties.get("loadBalancingRules")):
+        settings = _properties(rule)
+        frontend = (_id(settings.get("frontendIPConfiguration")) or "").lower()
+        if frontend in public_frontends and not settings.get("disableOutboundSnat"):
+            pools = [_id(settings.get("backendAddressPool"))] + [
+                _id(p) for p in _list(settings.get("backendAddressPools"))
+            ]
+            outbound.extend(p for p in pools if p)
+    return LoadBalancer(
+        load_balancer_id=str(sdk.id),
+        name=str(sdk.name or ""),
+        outbound_pool_ids=tuple(dict.fromkeys(outbound)),
+        backend_pool_ids=tuple(p for p in (_id(x) for x in _list(properties.get("backendAddressPools"))) if p),
+    )
+
+
+def public_ip(sdk: Any) -> PublicIpAddress:
+    return PublicIpAddress(str(sdk.id), str(sdk.name or ""), _properties(sdk).get("ipAddress") or None)
+
+
+def nat_gateway(sdk: Any) -> NatGateway:
+    return NatGateway(str(sdk.id), str(sdk.name or ""))

@@ -313,7 +313,7 @@ ROUTE_CASES = [
         [("to-nva", "0.0.0.0/0", "VirtualAppliance", "10.9.9.9")],
         "appliance",
         "unknown",
-        "10.9.9.9, which is not an Azure Firewall",
+        "10.9.9.9, which is not the address of an Azure Firewall in the audited subscriptions",
     ),
     (
         "forced tunnelling to the VPN/ExpressRoute gateway",

@@ -409,8 +409,9 @@ class EgressEvaluator:
                     ". ".join(
                         [
                             *steps,
-                            f"{said} {route.next_hop_ip}, which is not an Azure Firewall of this tenant: the "
-                            "appliance's own path decides, and it leaves Azure's internet edge out of this answer",
+                            f"{said} {route.next_hop_ip}, which is not the address of an Azure Firewall in the "
+                            "audited subscriptions: the appliance's own path decides, and it leaves Azure's internet "
+                            "edge out of this answer",
                         ]
                     )
                     + ".",

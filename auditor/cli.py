@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from auditor import __version__
+from auditor.classify.drift import compare
 from auditor.classify.engine import classify
 from auditor.collect.interface import Collector
 from auditor.config import ConfigError, load_config
 from auditor.model import AuditConfig, Ruleset, ScanMetadata, ScanResult, Verdict
 from auditor.report.interface import Format
+from auditor.report.json import BaselineError, read_baseline
 from auditor.report.rules_doc import rules_markdown
+from auditor.report.terminal import print_summary
 from auditor.report.write import render, write_atomically
 from auditor.status import ExitStatus
 
@@ -71,6 +74,18 @@ def _formats(value: str) -> list[Format]:
     return chosen
 
 
+def _verdicts(value: str) -> list[Verdict]:
+    chosen = []
+    for name in (part.strip().lower() for part in value.split(",")):
+        try:
+            chosen.append(Verdict(name))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"unknown verdict {name!r} (choose from {', '.join(v.value for v in Verdict)})"
+            ) from None
+    return chosen
+
+
 def build_parser(env: Environment) -> _Parser:
     _Parser.env = env
     parser = _Parser(
@@ -115,7 +130,25 @@ def build_parser(env: Environment) -> _Parser:
         "--out", type=Path, default=Path("reports"), metavar="DIR", help="report directory (default: reports/)"
     )
     scan.add_argument(
-        "--format", type=_formats, default=list(Format), metavar="csv,html,json", help="reports to write (default: all)"
+        "--format",
+        type=_formats,
+        default=[Format.CSV, Format.HTML, Format.JSON],
+        metavar="csv,html,json,xlsx",
+        help="reports to write (default: csv,html,json; xlsx on request)",
+    )
+    scan.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="PREVIOUS/scan.json",
+        help="report what changed since that scan; exit 1 when a resource became open or a new open one appeared",
+    )
+    scan.add_argument(
+        "--fail-on",
+        type=_verdicts,
+        action="extend",
+        default=[],
+        metavar="VERDICT",
+        help="exit 1 when any resource has this verdict (repeatable, or comma-separated)",
     )
     scan.add_argument("--quiet", action="store_true", help="only errors on stderr")
     scan.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
@@ -185,6 +218,11 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         env.stderr.write(f"port25-audit: {err}\n")
         return ExitStatus.NO_INPUT if "no such file" in str(err) or "cannot be read" in str(err) else ExitStatus.USAGE
     try:
+        baseline = read_baseline(args.baseline) if args.baseline else None
+    except BaselineError as err:
+        env.stderr.write(f"port25-audit: baseline {err}\n")
+        return ExitStatus.NO_INPUT if "no such file" in str(err) else ExitStatus.DATA_ERROR
+    try:
         collector, source = _collector(args)
     except RecordingError as err:
         env.stderr.write(f"port25-audit: {err}\n")
@@ -206,6 +244,7 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         ),
         findings,
         summaries,
+        compare(baseline, findings, summaries) if baseline else None,
     )
     files = render(result, args.format)
     try:
@@ -213,23 +252,30 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
     except OSError as err:
         env.stderr.write(f"port25-audit: cannot write the reports to {args.out}: {err.strerror or err}\n")
         return ExitStatus.CANT_CREATE
-    _print_summary(result, written, env, args.quiet)
-    return ExitStatus.SUCCESS if result.complete else ExitStatus.INCOMPLETE
+    if not args.quiet:
+        print_summary(result, written, env.stdout)
+    return _exit_status(result, set(args.fail_on), env)
 
 
-def _print_summary(result: ScanResult, written: list[Path], env: Environment, quiet: bool) -> None:
-    counts = {v: sum(1 for f in result.findings if f.verdict is v) for v in Verdict}
+def _exit_status(result: ScanResult, fail_on: set[Verdict], env: Environment) -> ExitStatus:
+    """1 when the gate trips (it wins over 2: the reports still mark what could not be read), else 2 or 0."""
     unreadable = [s for s in result.subscriptions if s.errors]
-    if not quiet:
-        tally = ", ".join(f"{v.value} {n}" for v, n in counts.items())
-        env.stdout.write(
-            f"Audited {len(result.subscriptions)} subscriptions, {len(result.findings)} resources "
-            f"({result.metadata.ruleset.value} rules): {tally}.\n"
-        )
-        env.stdout.write(f"Reports: {', '.join(str(p) for p in written)}\n")
     if not result.complete:
         lists = sum(len(s.errors) for s in unreadable) + len(result.metadata.tenant_errors)
         env.stderr.write(
             f"port25-audit: the audit is INCOMPLETE: {lists} list(s) in {len(unreadable)} subscription(s) "
             "could not be read; they are marked in the reports (subscriptions.csv, column collection).\n"
         )
+    tripped = [f for f in result.findings if f.verdict in fail_on]
+    if tripped:
+        verdicts = ", ".join(sorted({f.verdict.value for f in tripped}))
+        env.stderr.write(f"port25-audit: --fail-on: {len(tripped)} resource(s) with verdict {verdicts}.\n")
+    exposure = result.drift.new_exposure if result.drift else ()
+    if exposure:
+        names = ", ".join(c.resource_name for c in exposure[:5]) + (" …" if len(exposure) > 5 else "")
+        env.stderr.write(
+            f"port25-audit: new exposure since the baseline: {len(exposure)} resource(s) now open ({names}).\n"
+        )
+    if tripped or exposure:
+        return ExitStatus.FINDINGS
+    return ExitStatus.SUCCESS if result.complete else ExitStatus.INCOMPLETE

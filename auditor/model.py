@@ -361,10 +361,62 @@ class ScanMetadata:
 
 
 @dataclass(frozen=True)
+class PreviousFinding:
+    """What a baseline (an earlier scan.json) says of one resource."""
+
+    resource_id: str
+    resource_name: str
+    resource_type: str
+    subscription_id: str
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class Baseline:
+    source: str
+    started: str
+    findings: tuple[PreviousFinding, ...]
+
+
+class ChangeKind(StrEnum):
+    NEW = "new"
+    REMOVED = "removed"
+    NOT_READ = "not_read"  # in the baseline, absent now because its list could not be read: not known removed
+    VERDICT_CHANGED = "verdict_changed"
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: ChangeKind
+    resource_id: str
+    resource_name: str
+    resource_type: str
+    subscription_id: str
+    before: Verdict | None
+    after: Verdict | None
+
+    @property
+    def is_new_exposure(self) -> bool:
+        return self.after is Verdict.OPEN and self.before is not Verdict.OPEN
+
+
+@dataclass(frozen=True)
+class Drift:
+    baseline: str
+    baseline_started: str
+    changes: tuple[Change, ...]
+
+    @property
+    def new_exposure(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.is_new_exposure)
+
+
+@dataclass(frozen=True)
 class ScanResult:
     metadata: ScanMetadata
     findings: tuple[Finding, ...]
     subscriptions: tuple[SubscriptionSummary, ...]
+    drift: Drift | None = None
 
     @property
     def complete(self) -> bool:

@@ -111,7 +111,17 @@ def test_scan_writes_every_report_and_exits_2_for_the_403(contoso_reports: tuple
     out, status, stdout, stderr = contoso_reports
     assert status is ExitStatus.INCOMPLETE
     assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "report.html", "scan.json", "subscriptions.csv"]
-    assert "Audited 13 subscriptions, 36 resources" in stdout
+    assert "36 resources in 13 subscriptions (current rules)" in stdout
+    header = next(line for line in stdout.splitlines() if "open" in line and "blocked" in line)
+    assert header.split("┃")[1:6] == [
+        f" {v} " for v in ("open", "blocked", "denied_by_network", "not_supported", "unknown")
+    ]
+    counts = next(line for line in stdout.splitlines() if line.startswith("│"))
+    verdicts = [row["verdict"] for row in rows(out / "findings.csv")]
+    expected = [verdicts.count(v) for v in ("open", "blocked", "denied_by_network", "not_supported", "unknown")]
+    assert [int(cell) for cell in counts.strip("│ ").split("│")] == expected
+    assert "Subscriptions with the most open resources" in stdout and "Contoso Production (EA)" in stdout
+    assert f"Reports: {out / 'findings.csv'}, {out / 'subscriptions.csv'}" in stdout
     assert stderr.count("HTTP 403 AuthorizationFailed") == 2  # sites and virtualNetworks, each logged once
     assert "INCOMPLETE" in stderr and "Traceback" not in stderr
 

@@ -6,7 +6,7 @@ import pandas as pd
 
 from auditor.model import ScanResult
 from auditor.report.interface import Formatter
-from auditor.report.tables import findings_table, subscriptions_table
+from auditor.report.tables import drift_table, findings_table, subscriptions_table
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -25,7 +25,10 @@ def to_csv_bytes(table: pd.DataFrame) -> bytes:
 
 class CsvFormatter(Formatter):
     def format(self, result: ScanResult) -> dict[str, bytes]:
-        return {
+        files = {
             "findings.csv": to_csv_bytes(findings_table(result)),
             "subscriptions.csv": to_csv_bytes(subscriptions_table(result)),
         }
+        if result.drift is not None:
+            files["drift.csv"] = to_csv_bytes(drift_table(result))
+        return files

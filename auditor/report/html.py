@@ -1,4 +1,8 @@
-"""report.html: one self-contained page (inline CSS and JS, no network) for filing and mailing."""
+"""report.html: one self-contained page (inline CSS, JS and SVG; no network) for filing and mailing.
+
+At any size the page holds the aggregate views and at most TABLE_ROW_LIMIT findings (the first ones by
+exposure), clearly labelled; every finding is in findings.csv and scan.json.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,18 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from auditor.classify.rules import ARTICLE_URL, RULES
 from auditor.model import ScanResult, Verdict
 from auditor.report.interface import Formatter
-from auditor.report.tables import findings_table, subscriptions_table, verdict_counts, verdicts_by_subscription
+from auditor.report.tables import (
+    drift_table,
+    findings_table,
+    subscriptions_table,
+    verdict_counts,
+    verdicts_by_offer,
+    verdicts_by_subscription,
+)
 
-TABLE_ROW_LIMIT = 10_000
+TABLE_ROW_LIMIT = 5_000
+DRIFT_ROW_LIMIT = 5_000
+VERDICT_ORDER = {v.value: i for i, v in enumerate(Verdict)}
 
 _environment = Environment(
     loader=PackageLoader("auditor.report", "templates"),
@@ -24,18 +37,30 @@ class HtmlFormatter(Formatter):
         findings = findings_table(result)
         subscriptions = subscriptions_table(result)
         meta = result.metadata
-        shown = findings.head(TABLE_ROW_LIMIT)
+        ordered = findings.assign(_order=findings["verdict"].map(VERDICT_ORDER)).sort_values(
+            ["_order", "subscription_name", "resource_name"], kind="stable"
+        )
+        shown = ordered.head(TABLE_ROW_LIMIT).drop(columns="_order")
+        drift = drift_table(result)
+        totals = verdict_counts(findings)
         page = _environment.get_template("report.html.j2").render(
             meta=meta,
             complete=result.complete,
             tenants=sorted({s.subscription.tenant_id for s in result.subscriptions if s.subscription.tenant_id}),
             unreadable=[s for s in result.subscriptions if s.errors],
             verdicts=[v.value for v in Verdict],
-            totals=verdict_counts(findings),
+            totals=totals,
+            chart_max=max(totals.values(), default=0) or 1,
             by_subscription=verdicts_by_subscription(subscriptions).to_dict(orient="records"),
+            by_offer=verdicts_by_offer(findings).to_dict(orient="records"),
             rows=shown.to_dict(orient="records"),
             total_rows=len(findings),
             row_limit=TABLE_ROW_LIMIT,
+            subscription_names=sorted(set(shown["subscription_name"])),
+            resource_types=sorted(set(shown["resource_type"])),
+            drift=result.drift,
+            drift_rows=drift.head(DRIFT_ROW_LIMIT).to_dict(orient="records"),
+            drift_total=len(drift),
             rules=RULES[meta.ruleset],
             article_url=ARTICLE_URL,
         )

@@ -12,6 +12,7 @@ class Format(StrEnum):
     CSV = "csv"
     JSON = "json"
     HTML = "html"
+    XLSX = "xlsx"
 
 
 class Formatter(ABC):
@@ -24,10 +25,12 @@ def formatter_for(fmt: Format) -> Formatter:
     from auditor.report.csv import CsvFormatter
     from auditor.report.html import HtmlFormatter
     from auditor.report.json import JsonFormatter
+    from auditor.report.xlsx import XlsxFormatter
 
     formatters: dict[Format, type[Formatter]] = {
         Format.CSV: CsvFormatter,
         Format.JSON: JsonFormatter,
         Format.HTML: HtmlFormatter,
+        Format.XLSX: XlsxFormatter,
     }
     return formatters[fmt]()

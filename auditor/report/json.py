@@ -1,16 +1,32 @@
-"""scan.json: every row of the other reports plus the run's metadata; the input for --baseline."""
+"""scan.json: every row of the other reports plus the run's metadata; read back as a --baseline.
+
+Its shape is `scan.schema.json` beside this file (JSON Schema 2020-12); `schema_version` changes whenever a field
+changes meaning or goes away.
+"""
 
 from __future__ import annotations
 
 import json
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from auditor.classify.rules import RULES
-from auditor.model import CollectionError, ScanResult
+from auditor.model import Baseline, CollectionError, PreviousFinding, ScanResult, Verdict
 from auditor.report.interface import Formatter
-from auditor.report.tables import findings_table, subscriptions_table
+from auditor.report.tables import drift_table, findings_table, subscriptions_table
 
 SCHEMA_VERSION = 1
+
+
+class BaselineError(Exception):
+    """A baseline that cannot be used; the message says why, on one line."""
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("auditor.report").joinpath("scan.schema.json").read_text(encoding="utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
 
 
 def _error(error: CollectionError) -> dict[str, Any]:
@@ -28,6 +44,14 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
     subscriptions = subscriptions_table(result).to_dict(orient="records")
     for row, summary in zip(subscriptions, result.subscriptions, strict=True):
         row["errors"] = [_error(e) for e in summary.errors]
+    drift = None
+    if result.drift is not None:
+        drift = {
+            "baseline": result.drift.baseline,
+            "baseline_started": result.drift.baseline_started,
+            "new_exposure": len(result.drift.new_exposure),
+            "changes": drift_table(result).to_dict(orient="records"),
+        }
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "port25-audit", "version": meta.tool_version},
@@ -53,6 +77,7 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
             }
             for r in RULES[meta.ruleset]
         ],
+        "drift": drift,
     }
 
 
@@ -60,3 +85,40 @@ class JsonFormatter(Formatter):
     def format(self, result: ScanResult) -> dict[str, bytes]:
         text = json.dumps(scan_document(result), indent=2, ensure_ascii=False)
         return {"scan.json": (text + "\n").encode("utf-8")}
+
+
+def read_baseline(path: Path) -> Baseline:
+    """The findings of an earlier scan.json, checked for a schema_version this version reads."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise BaselineError(f"{path}: no such file") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise BaselineError(f"{path}: cannot be read ({err})") from err
+    except json.JSONDecodeError as err:
+        raise BaselineError(f"{path}: not JSON (line {err.lineno}, column {err.colno}: {err.msg})") from err
+    if not isinstance(document, dict) or document.get("tool", {}).get("name") != "port25-audit":
+        raise BaselineError(f"{path}: not a port25-audit scan.json")
+    version = document.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise BaselineError(
+            f"{path}: scan.json schema_version {version!r} is not one this port25-audit reads (it reads "
+            f"{SCHEMA_VERSION}); scan again with this version to make a new baseline"
+        )
+    try:
+        findings = tuple(
+            PreviousFinding(
+                str(f["resource_id"]),
+                str(f["resource_name"]),
+                str(f["resource_type"]),
+                str(f["subscription_id"]),
+                Verdict(f["verdict"]),
+            )
+            for f in document["findings"]
+        )
+        started = str(document["scan"]["started"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise BaselineError(
+            f"{path}: a finding or the scan metadata does not follow schema_version 1 ({err!r})"
+        ) from err
+    return Baseline(str(path), started, findings)

@@ -89,9 +89,45 @@ def subscriptions_table(result: ScanResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SUBSCRIPTION_COLUMNS)
 
 
+DRIFT_COLUMNS = [
+    "change",
+    "resource_id",
+    "resource_name",
+    "resource_type",
+    "subscription_id",
+    "verdict_before",
+    "verdict_after",
+]
+
+
+def drift_table(result: ScanResult) -> pd.DataFrame:
+    changes = result.drift.changes if result.drift else ()
+    rows = [
+        {
+            "change": c.kind.value,
+            "resource_id": c.resource_id,
+            "resource_name": c.resource_name,
+            "resource_type": c.resource_type,
+            "subscription_id": c.subscription_id,
+            "verdict_before": c.before.value if c.before else None,
+            "verdict_after": c.after.value if c.after else None,
+        }
+        for c in changes
+    ]
+    return pd.DataFrame(rows, columns=DRIFT_COLUMNS, dtype=object)
+
+
 def verdict_counts(findings: pd.DataFrame) -> dict[str, int]:
     counts = findings["verdict"].value_counts()
     return {v.value: int(counts.get(v.value, 0)) for v in Verdict}
+
+
+def verdicts_by_offer(findings: pd.DataFrame) -> pd.DataFrame:
+    """One row per offer, one column per verdict (every verdict, even when none has it)."""
+    table = pd.crosstab(findings["offer"], findings["verdict"]) if not findings.empty else pd.DataFrame()
+    table = table.reindex(columns=[v.value for v in Verdict], fill_value=0)
+    table["total"] = table.sum(axis=1)
+    return table.reset_index(names="offer") if not table.empty else pd.DataFrame(columns=["offer", *table.columns])
 
 
 def verdicts_by_subscription(subscriptions: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,122 @@
+"""report.html in a real browser (headless Chromium): what a reader sees, sorts and filters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor.cli import Environment, main
+from tests.conftest import CONTOSO, CONTOSO_CONFIG
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("html")
+    main(
+        ["scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(out), "--quiet"],
+        Environment(stdout=io.StringIO(), stderr=io.StringIO()),
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def page(report: Path) -> Iterator[Any]:
+    executable = _chromium()
+    if executable is None:
+        pytest.skip("no Chromium on this machine and none could be installed (.ci/run installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        context = browser.new_context()
+        requests: list[str] = []
+        context.on("request", lambda request: requests.append(request.url))
+        tab = context.new_page()
+        tab.goto((report / "report.html").as_uri())
+        tab.requests = requests
+        yield tab
+        browser.close()
+
+
+def _visible(page: Any, column: int) -> list[str]:
+    return page.eval_on_selector_all(
+        "#findings tbody tr:not([hidden])", f"rows => rows.map(r => r.cells[{column}].textContent)"
+    )
+
+
+def _csv(report: Path) -> list[dict[str, str]]:
+    with (report / "findings.csv").open(encoding="utf-8", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_page_loads_offline_with_the_header_a_filer_needs(page: Any, report: Path) -> None:
+    assert all(url.startswith("file://") for url in page.requests), page.requests  # nothing fetched from a network
+    assert page.text_content("#audit-status") == "INCOMPLETE"
+    unreadable = page.text_content("#unreadable")
+    assert "sites: HTTP 403 AuthorizationFailed" in unreadable and "virtualNetworks: HTTP 403" in unreadable
+    assert "port25-audit" in page.text_content("dl.meta") and "current edition" in page.text_content("dl.meta")
+    assert page.locator("#verdict-chart rect").count() == 5
+    assert page.text_content("#shown-count") == "36 of 36 shown"
+
+
+def test_filters_show_what_they_say(page: Any, report: Path) -> None:
+    rows = _csv(report)
+    page.select_option("#filter-verdict", "open")
+    shown = _visible(page, 6)
+    assert shown == ["open"] * sum(1 for r in rows if r["verdict"] == "open")
+    page.select_option("#filter-subscription", "Contoso Production (EA)")
+    expected = sorted(
+        r["resource_name"]
+        for r in rows
+        if r["verdict"] == "open" and r["subscription_name"] == "Contoso Production (EA)"
+    )
+    assert sorted(_visible(page, 1)) == expected
+    page.select_option("#filter-verdict", "")
+    page.select_option("#filter-subscription", "")
+    page.select_option("#filter-type", "Microsoft.Network/azureFirewalls")
+    assert sorted(_visible(page, 1)) == sorted(
+        r["resource_name"] for r in rows if r["resource_type"].endswith("azureFirewalls")
+    )
+    page.select_option("#filter-type", "")
+    page.fill("#filter-text", "deny-mail-ports-out")
+    assert _visible(page, 1) == ["vm-mail-01"]
+    page.fill("#filter-text", "")
+    assert page.text_content("#shown-count") == "36 of 36 shown"
+
+
+def test_sorting_by_a_column_and_back(page: Any) -> None:
+    page.click("#findings thead th:nth-child(2)")
+    names = _visible(page, 1)
+    assert names == sorted(names, key=str.lower) and len(names) == 36
+    assert page.get_attribute("#findings thead th:nth-child(2)", "aria-sort") == "ascending"
+    page.click("#findings thead th:nth-child(2)")
+    assert _visible(page, 1) == sorted(names, key=str.lower, reverse=True)
+
+
+def test_a_rule_link_leads_to_its_citation(page: Any) -> None:
+    page.fill("#filter-text", "vm-lab-01")
+    page.click("#findings tbody tr:not([hidden]) a")
+    assert page.evaluate("location.hash") == "#rule-CUR-OFFER-UNKNOWN"
+    citation = page.text_content("#rule-CUR-OFFER-UNKNOWN")
+    assert "seed 002" in citation and "jsou dostupné jenom pro určité typy předplatných" in citation
+    page.fill("#filter-text", "")

@@ -1,0 +1,353 @@
+"""Issue 4: drift and gates, scan.json's schema, XLSX, hostile text in every format, atomic writes, size at scale."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import jsonschema
+import openpyxl
+import pytest
+
+from auditor.cli import Environment, main
+from auditor.model import (
+    Egress,
+    Finding,
+    Offer,
+    OfferReading,
+    PlatformPolicy,
+    Resource,
+    ResourceCategory,
+    Ruleset,
+    ScanMetadata,
+    ScanResult,
+    Subscription,
+    SubscriptionSummary,
+    Verdict,
+)
+from auditor.report import write
+from auditor.report.html import TABLE_ROW_LIMIT, HtmlFormatter
+from auditor.report.json import schema
+from auditor.status import ExitStatus
+from fixtures import arm_payloads as arm
+from tests.conftest import CONTOSO, CONTOSO_CONFIG
+
+SCAN = ["scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG)]
+
+
+def run(*argv: str) -> tuple[ExitStatus, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    return main(list(argv), Environment(stdout=out, stderr=err)), out.getvalue(), err.getvalue()
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+@pytest.fixture(scope="module")
+def contoso_scan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("first")
+    run(*SCAN, "--out", str(out), "--quiet")
+    return out / "scan.json"
+
+
+def test_scan_json_follows_its_schema(contoso_scan: Path) -> None:
+    document = json.loads(contoso_scan.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema())
+    validator = jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    assert list(validator.iter_errors(document)) == []
+    broken = {**document, "findings": [{**document["findings"][0], "verdict": "maybe"}]}
+    assert list(validator.iter_errors(broken)), "the schema must reject an unknown verdict"
+
+
+def _edited_baseline(contoso_scan: Path, tmp_path: Path) -> Path:
+    """The bundled scan as it might have been last week."""
+    document = json.loads(contoso_scan.read_text(encoding="utf-8"))
+    findings = {f["resource_name"]: f for f in document["findings"]}
+    findings["vm-batch-01"]["verdict"] = "blocked"  # now open: became open
+    findings["vm-mail-01"]["verdict"] = "open"  # now denied_by_network: a change, not exposure
+    del findings["vm-web-01"]  # open now, absent then: a new open resource
+    prod = findings["vm-batch-01"]["subscription_id"]
+    marketing = findings["vm-campaign-sender"]["subscription_id"]
+    gone = {
+        **findings["vm-batch-01"],
+        "resource_name": "vm-decommissioned",
+        "resource_id": findings["vm-batch-01"]["resource_id"].replace("vm-batch-01", "vm-decommissioned"),
+    }
+    unread = {
+        **findings["vm-campaign-sender"],
+        "resource_name": "app-landing",
+        "resource_type": "Microsoft.Web/sites",
+        "resource_id": f"/subscriptions/{marketing}/resourceGroups/rg-web/providers/Microsoft.Web/sites/app-landing",
+    }
+    assert gone["subscription_id"] == prod
+    document["findings"] = [*findings.values(), gone, unread]
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def test_drift_against_a_baseline_and_exit_1_for_new_exposure(contoso_scan: Path, tmp_path: Path) -> None:
+    baseline = _edited_baseline(contoso_scan, tmp_path)
+    status, stdout, stderr = run(
+        *SCAN, "--out", str(tmp_path / "now"), "--baseline", str(baseline), "--format", "csv,json,html,xlsx"
+    )
+    assert status is ExitStatus.FINDINGS
+    assert "new exposure since the baseline: 2 resource(s) now open (vm-batch-01, vm-web-01)" in stderr
+    assert "INCOMPLETE" in stderr  # still said, though 1 wins
+    changes = {
+        (r["change"], r["resource_name"], r["verdict_before"], r["verdict_after"])
+        for r in rows(tmp_path / "now" / "drift.csv")
+    }
+    assert changes == {
+        ("verdict_changed", "vm-batch-01", "blocked", "open"),
+        ("verdict_changed", "vm-mail-01", "open", "denied_by_network"),
+        ("new", "vm-web-01", "", "open"),
+        ("removed", "vm-decommissioned", "blocked", ""),  # copied from vm-batch-01 as edited above
+        ("not_read", "app-landing", "open", ""),  # its subscription's sites list answered 403 this time
+    }
+    document = json.loads((tmp_path / "now" / "scan.json").read_text(encoding="utf-8"))
+    jsonschema.validate(document, schema())
+    assert document["drift"]["new_exposure"] == 2 and len(document["drift"]["changes"]) == 5
+    page = (tmp_path / "now" / "report.html").read_text(encoding="utf-8")
+    assert "Changes since the baseline" in page and "vm-decommissioned" in page
+    assert "drift" in openpyxl.load_workbook(tmp_path / "now" / "findings.xlsx").sheetnames
+    assert "new exposure: 2" in stdout
+
+
+def test_an_unchanged_baseline_is_no_finding(contoso_scan: Path, tmp_path: Path) -> None:
+    status, _, stderr = run(*SCAN, "--out", str(tmp_path), "--baseline", str(contoso_scan), "--format", "csv")
+    assert status is ExitStatus.INCOMPLETE and "new exposure" not in stderr
+    assert rows(tmp_path / "drift.csv") == []
+
+
+@pytest.mark.parametrize(
+    ("gate", "status"),
+    [
+        (["--fail-on", "open"], ExitStatus.FINDINGS),
+        (["--fail-on", "denied_by_network,unknown"], ExitStatus.FINDINGS),
+        (["--fail-on", "blocked", "--fail-on", "open"], ExitStatus.FINDINGS),
+        ([], ExitStatus.INCOMPLETE),
+    ],
+)
+def test_fail_on(gate: list[str], status: ExitStatus, tmp_path: Path) -> None:
+    got, _, stderr = run(*SCAN, "--out", str(tmp_path), "--format", "json", *gate)
+    assert got is status
+    assert ("--fail-on:" in stderr) is (status is ExitStatus.FINDINGS)
+
+
+def test_fail_on_a_verdict_no_resource_has(tmp_path: Path) -> None:
+    scope = ["--subscription", arm.sub_id("trial")]  # one blocked VM only
+    status, _, _ = run(*SCAN, *scope, "--out", str(tmp_path), "--format", "json", "--fail-on", "open")
+    assert status is ExitStatus.SUCCESS
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "message"),
+    [
+        (None, ExitStatus.NO_INPUT, "no such file"),
+        (
+            '{"schema_version": 0, "tool": {"name": "port25-audit"}}',
+            ExitStatus.DATA_ERROR,
+            "scan.json schema_version 0 is not one this port25-audit reads (it reads 1)",
+        ),
+        ('{"findings": []}', ExitStatus.DATA_ERROR, "not a port25-audit scan.json"),
+        ("{", ExitStatus.DATA_ERROR, "not JSON"),
+    ],
+)
+def test_unusable_baselines(tmp_path: Path, content: str | None, status: ExitStatus, message: str) -> None:
+    path = tmp_path / "old.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    got, _, stderr = run(*SCAN, "--out", str(tmp_path / "r"), "--baseline", str(path))
+    assert got is status and message in stderr and stderr.count("\n") == 1 and not (tmp_path / "r").exists()
+
+
+HOSTILE = [
+    '<script>alert("x")</script>',
+    '=HYPERLINK("http://evil.example","click")',
+    "+SUM(1,2)",
+    "-2+3",
+    "@cmd",
+    "\tTAB",
+    "\rCR",
+    "new\nline",
+    "quote\"s 'single' & <blink>",
+    "ünïcödé 日本 🚀",
+]
+HOSTILE_SUBSCRIPTION = "=cmd|' /C calc'!A0"
+
+
+@pytest.fixture(scope="module")
+def hostile_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    recording = arm.Recording()
+    recording.record(
+        "/subscriptions",
+        "subscriptions",
+        arm.page([arm.subscription("hostile", HOSTILE_SUBSCRIPTION, "EnterpriseAgreement_2014-09-01")]),
+    )
+    sub = arm.sub_id("hostile")
+    recording.record_subscription(sub, vms=[arm.vm(sub, "rg", name) for name in HOSTILE])
+    directory = tmp_path_factory.mktemp("hostile")
+    (directory / "tenant.json").write_text(json.dumps(recording.document()), encoding="utf-8")
+    run(
+        "scan",
+        "--replay",
+        str(directory / "tenant.json"),
+        "--out",
+        str(directory / "r"),
+        "--format",
+        "csv,json,html,xlsx",
+        "--quiet",
+    )
+    return directory / "r"
+
+
+def _csv_safe(text: str) -> str:
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def test_csv_keeps_hostile_text_and_neutralises_formulas(hostile_reports: Path) -> None:
+    found = rows(hostile_reports / "findings.csv")
+    assert sorted(r["resource_name"] for r in found) == sorted(_csv_safe(name) for name in HOSTILE)
+    assert {r["subscription_name"] for r in found} == {_csv_safe(HOSTILE_SUBSCRIPTION)}
+
+
+def test_xlsx_keeps_hostile_text_as_text(hostile_reports: Path) -> None:
+    sheet = openpyxl.load_workbook(hostile_reports / "findings.xlsx")["findings"]
+    header = [c.value for c in sheet[1]]
+    names = [row[header.index("resource_name")] for row in sheet.iter_rows(min_row=2)]
+    # XML turns a carriage return into a line feed on reading (XML 1.0, 2.11): the one change a spreadsheet makes
+    assert sorted(c.value for c in names) == sorted(name.replace("\r", "\n") for name in HOSTILE)
+    assert all(c.data_type == "s" for c in names)  # nothing became a formula
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == sheet.dimensions
+
+
+def test_json_keeps_hostile_text_exactly(hostile_reports: Path) -> None:
+    document = json.loads((hostile_reports / "scan.json").read_text(encoding="utf-8"))
+    assert sorted(f["resource_name"] for f in document["findings"]) == sorted(HOSTILE)
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts = 0
+        self.tags: list[str] = []
+        self.cells: list[str] = []
+        self._in_cell = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.scripts += tag == "script"
+        if tag == "td":
+            self._in_cell = True
+            self.cells.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self._in_cell = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_cell:
+            self.cells[-1] += data
+
+
+def test_html_escapes_hostile_text(hostile_reports: Path) -> None:
+    page = _Page()
+    page.feed((hostile_reports / "report.html").read_text(encoding="utf-8"))
+    assert page.scripts == 1 and "blink" not in page.tags  # only the report's own script; no injected element
+    for name in HOSTILE:
+        assert name.replace("\r", "\n") in page.cells or name in page.cells, name
+
+
+def test_a_crash_while_writing_leaves_each_report_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "reports"
+    run(*SCAN, "--out", str(out), "--quiet")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real_replace = write.os.replace
+    calls = {"n": 0}
+
+    def flaky(source: str, target: str) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr(write.os, "replace", flaky)
+    status, _, stderr = run(*SCAN, "--out", str(out), "--ruleset", "2020", "--quiet")
+    assert status is ExitStatus.CANT_CREATE and "No space left on device" in stderr
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(after) == set(before)  # no temporary file left behind
+    assert sum(after[name] != before[name] for name in before) == 1  # the first file was replaced whole; the rest kept
+
+
+def _synthetic(n: int) -> ScanResult:
+    subscriptions = [
+        Subscription(f"00000000-0000-0000-0000-{i:012d}", f"sub {i}", "Enabled", "t", "PayAsYouGo_2014-09-01")
+        for i in range(20)
+    ]
+    findings = []
+    for i in range(n):
+        sub = subscriptions[i % 20]
+        resource = Resource(
+            f"/subscriptions/{sub.subscription_id}/resourceGroups/rg/providers/Microsoft.Compute/"
+            f"virtualMachines/vm-{i}",
+            f"vm-{i}",
+            "Microsoft.Compute/virtualMachines",
+            "",
+            "westeurope",
+            "rg",
+            sub.subscription_id,
+            ResourceCategory.VIRTUAL_MACHINE,
+        )
+        verdict = list(Verdict)[i % 5]
+        findings.append(
+            Finding(
+                "t",
+                sub.subscription_id,
+                sub.display_name,
+                "pay_as_you_go",
+                "PayAsYouGo_2014-09-01",
+                resource,
+                PlatformPolicy.BLOCKED,
+                Egress.PUBLIC_IP,
+                verdict,
+                "CUR-OTHER",
+                "Every subscription type other than EA, MCA-E and Enterprise Dev/Test: TCP 25 is "
+                "blocked. Offer pay_as_you_go (Pay-As-You-Go (MS-AZR-0003P)), from quotaId "
+                "PayAsYouGo_2014-09-01. Outbound through public IP pip (20.0.0.1).",
+                "relay",
+            )
+        )
+    summaries = [
+        SubscriptionSummary(
+            s,
+            OfferReading(Offer.PAY_AS_YOU_GO, s.quota_id, "quotaId"),
+            PlatformPolicy.BLOCKED,
+            "CUR-OTHER",
+            "relay",
+            dict.fromkeys(Verdict, 0),
+            (),
+        )
+        for s in subscriptions
+    ]
+    now = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    return ScanResult(
+        ScanMetadata("0", Ruleset.CURRENT, now, now, "synthetic", (), ()), tuple(findings), tuple(summaries)
+    )
+
+
+def test_html_size_is_capped_and_says_so() -> None:
+    small = HtmlFormatter().format(_synthetic(TABLE_ROW_LIMIT + 1_000))["report.html"]
+    large = HtmlFormatter().format(_synthetic(4 * TABLE_ROW_LIMIT))["report.html"]
+    page = large.decode("utf-8")
+    assert page.count("data-verdict=") == TABLE_ROW_LIMIT
+    assert f"This table shows {TABLE_ROW_LIMIT} of {4 * TABLE_ROW_LIMIT} resources" in page
+    assert len(large) < 15 * 1024 * 1024
+    assert abs(len(large) - len(small)) < 0.05 * len(small)  # past the cap, more resources barely grow the page
+    assert page.index('data-verdict="open"') < page.index('data-verdict="blocked"')  # most exposed first

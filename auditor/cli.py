@@ -14,11 +14,12 @@ from typing import IO, Any, NoReturn
 from auditor import __version__
 from auditor.classify.drift import compare
 from auditor.classify.engine import classify
-from auditor.collect.interface import Collector
+from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
 from auditor.config import ConfigError, load_config
 from auditor.model import AuditConfig, Ruleset, ScanMetadata, ScanResult, Verdict
 from auditor.report.interface import Format
 from auditor.report.json import BaselineError, read_baseline
+from auditor.report.progress import progress_bar
 from auditor.report.rules_doc import rules_markdown
 from auditor.report.terminal import print_summary
 from auditor.report.write import render, write_atomically
@@ -72,6 +73,16 @@ def _formats(value: str) -> list[Format]:
                 f"unknown format {name!r} (choose from {', '.join(f.value for f in Format)})"
             ) from None
     return chosen
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
 
 
 def _verdicts(value: str) -> list[Verdict]:
@@ -150,7 +161,14 @@ def build_parser(env: Environment) -> _Parser:
         metavar="VERDICT",
         help="exit 1 when any resource has this verdict (repeatable, or comma-separated)",
     )
-    scan.add_argument("--quiet", action="store_true", help="only errors on stderr")
+    scan.add_argument(
+        "--max-workers",
+        type=_positive,
+        default=DEFAULT_MAX_WORKERS,
+        metavar="N",
+        help=f"lists read at once across subscriptions (default {DEFAULT_MAX_WORKERS})",
+    )
+    scan.add_argument("--quiet", action="store_true", help="only errors on stderr, no progress bar or summary")
     scan.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
 
     rules = commands.add_parser(
@@ -198,14 +216,15 @@ def _collector(args: Any) -> tuple[Collector, str]:
     if args.replay is not None:
         from auditor.collect.replay import ReplayCredential, ReplayTransport
 
-        return ArmCollector(ReplayCredential(), ReplayTransport.from_file(args.replay)), f"replay:{args.replay}"
+        replay = ReplayTransport.from_file(args.replay)
+        return ArmCollector(ReplayCredential(), replay, max_workers=args.max_workers), f"replay:{args.replay}"
     from azure.identity import DefaultAzureCredential
 
     from auditor.collect.transport import ReadOnlyTransport
 
-    return ArmCollector(
-        DefaultAzureCredential(exclude_interactive_browser_credential=True), ReadOnlyTransport()
-    ), "live:Azure Resource Manager"
+    credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+    transport = ReadOnlyTransport.pooled(args.max_workers)
+    return ArmCollector(credential, transport, max_workers=args.max_workers), "live:Azure Resource Manager"
 
 
 def _scan(args: Any, env: Environment) -> ExitStatus:
@@ -229,7 +248,8 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         return ExitStatus.NO_INPUT
 
     started = env.now()
-    inventory = collector.collect(args.subscription)
+    with progress_bar(collector.stats, env.stderr, enabled=not args.quiet):
+        inventory = collector.collect(args.subscription)
     ruleset = Ruleset(args.ruleset)
     findings, summaries = classify(inventory, config, ruleset)
     result = ScanResult(

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError, HttpResponseError
+from azure.core.pipeline.policies import RetryPolicy
 from azure.core.pipeline.transport import HttpTransport
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.network import NetworkManagementClient
@@ -19,8 +23,9 @@ from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.web import WebSiteManagementClient
 
 from auditor.collect import network as net
-from auditor.collect.interface import Collector
+from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
 from auditor.collect.replay import RecordingMiss
+from auditor.collect.throttle import RateLimiter, ScanStats, ThrottlePolicy
 from auditor.collect.transport import WriteRefused
 from auditor.model import (
     AppNetworking,
@@ -182,21 +187,153 @@ def _app_networking(properties: Any) -> AppNetworking:
     )
 
 
+RETRY_TOTAL = 8
+
+
+@dataclass(frozen=True)
+class _Clients:
+    compute: ComputeManagementClient
+    network: NetworkManagementClient
+    web: WebSiteManagementClient
+
+
+@dataclass(frozen=True)
+class _List:
+    """One list call of a subscription: its operation name, path, SDK call and conversion to our types."""
+
+    operation: str
+    path: str
+    pages: Callable[[_Clients], Iterable[Any]]
+    convert: Callable[[Any, str], Any]
+
+
+def _resources(category: ResourceCategory) -> Callable[[Any, str], Any]:
+    return lambda sdk, sub: _resource(sdk, sub, category)
+
+
+def _site(sdk: Any, sub: str) -> Resource:
+    return _resource(sdk, sub, ResourceCategory.APP_SERVICE, _app_networking(sdk.properties))
+
+
+LISTS: tuple[_List, ...] = (
+    _List(
+        "virtualMachines",
+        "providers/Microsoft.Compute/virtualMachines",
+        lambda c: c.compute.virtual_machines.list_all(),
+        _resources(ResourceCategory.VIRTUAL_MACHINE),
+    ),
+    _List(
+        "virtualMachineScaleSets",
+        "providers/Microsoft.Compute/virtualMachineScaleSets",
+        lambda c: c.compute.virtual_machine_scale_sets.list_all(),
+        _resources(ResourceCategory.SCALE_SET),
+    ),
+    _List("sites", "providers/Microsoft.Web/sites", lambda c: c.web.web_apps.list(), _site),
+    _List(
+        "hostingEnvironments",
+        "providers/Microsoft.Web/hostingEnvironments",
+        lambda c: c.web.app_service_environments.list(),
+        lambda sdk, sub: _environment(sdk),
+    ),
+    _List(
+        "azureFirewalls",
+        f"{NET}/azureFirewalls",
+        lambda c: c.network.azure_firewalls.list_all(),
+        _resources(ResourceCategory.FIREWALL),
+    ),
+    _List(
+        "networkInterfaces",
+        f"{NET}/networkInterfaces",
+        lambda c: c.network.network_interfaces.list_all(),
+        lambda sdk, sub: net.network_interface(sdk),
+    ),
+    _List(
+        "publicIPAddresses",
+        f"{NET}/publicIPAddresses",
+        lambda c: c.network.public_ip_addresses.list_all(),
+        lambda sdk, sub: net.public_ip(sdk),
+    ),
+    _List(
+        "networkSecurityGroups",
+        f"{NET}/networkSecurityGroups",
+        lambda c: c.network.network_security_groups.list_all(),
+        lambda sdk, sub: net.security_group(sdk),
+    ),
+    _List(
+        "routeTables",
+        f"{NET}/routeTables",
+        lambda c: c.network.route_tables.list_all(),
+        lambda sdk, sub: net.route_table(sdk),
+    ),
+    _List(
+        "virtualNetworks",
+        f"{NET}/virtualNetworks",
+        lambda c: c.network.virtual_networks.list_all(),
+        lambda sdk, sub: tuple(net.subnets(sdk)),
+    ),
+    _List(
+        "natGateways",
+        f"{NET}/natGateways",
+        lambda c: c.network.nat_gateways.list_all(),
+        lambda sdk, sub: net.nat_gateway(sdk),
+    ),
+    _List(
+        "loadBalancers",
+        f"{NET}/loadBalancers",
+        lambda c: c.network.load_balancers.list_all(),
+        lambda sdk, sub: net.load_balancer(sdk),
+    ),
+)
+
+
+RESOURCE_LISTS = ("virtualMachines", "virtualMachineScaleSets", "sites", "azureFirewalls")
+
+
 class ArmCollector(Collector):
-    """Reads every subscription through the management SDK clients, over one shared transport."""
+    """Reads every subscription through the management SDK clients, over one shared transport.
+
+    Each (subscription, list) is a task on a bounded thread pool; items are turned into our types as pages
+    arrive, so no raw page outlives its iteration. Every attempt takes a token from the rate limiter first.
+    """
 
     def __init__(
-        self, credential: TokenCredential, transport: HttpTransport | None = None, base_url: str | None = None
+        self,
+        credential: TokenCredential,
+        transport: HttpTransport | None = None,
+        base_url: str | None = None,
+        *,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        limiter: RateLimiter | None = None,
+        stats: ScanStats | None = None,
     ) -> None:
         self._credential = credential
+        self._max_workers = max(1, max_workers)
+        self._limiter = limiter or RateLimiter()
+        self.stats = stats or ScanStats()
         self._options: dict[str, Any] = {}
         if transport is not None:
             self._options["transport"] = transport
         if base_url is not None:
             self._options["base_url"] = base_url
 
+    def _client_options(self) -> dict[str, Any]:
+        """Per client: its own policy objects (a pipeline links them), sharing the limiter, stats and transport."""
+        return {
+            **self._options,
+            "custom_hook_policy": ThrottlePolicy(self._limiter, self.stats),
+            "retry_policy": RetryPolicy(retry_total=RETRY_TOTAL),
+        }
+
+    def _clients(self, subscription_id: str) -> _Clients:
+        options = self._client_options()
+        return _Clients(
+            ComputeManagementClient(self._credential, subscription_id, **options),
+            NetworkManagementClient(self._credential, subscription_id, **options),
+            WebSiteManagementClient(self._credential, subscription_id, **options),
+        )
+
     def collect(self, scope: Sequence[str] = ()) -> TenantInventory:
-        client = SubscriptionClient(self._credential, **self._options)
+        client = SubscriptionClient(self._credential, **self._client_options())
         subscriptions, error = _read_all(
             "subscriptions", "GET /subscriptions", lambda: map(_subscription, client.subscriptions.list())
         )
@@ -205,9 +342,88 @@ class ArmCollector(Collector):
         wanted = {s.lower() for s in scope}
         chosen = [s for s in subscriptions if not wanted or s.subscription_id in wanted]
         missing = sorted(wanted - {s.subscription_id for s in subscriptions})
-        inventories = [self.collect_subscription(s) for s in chosen]
+        self.stats.add(subscriptions_total=len(chosen))
+        inventories = self.collect_subscriptions(chosen)
         inventories += self._unreadable(missing)
         return TenantInventory(subscriptions=tuple(inventories))
+
+    def collect_subscriptions(self, subscriptions: Sequence[Subscription]) -> list[SubscriptionInventory]:
+        found: dict[str, dict[str, list[Any]]] = {s.subscription_id: {} for s in subscriptions}
+        errors: dict[str, list[CollectionError]] = {s.subscription_id: [] for s in subscriptions}
+        remaining = {s.subscription_id: len(LISTS) for s in subscriptions}
+        clients = {s.subscription_id: self._clients(s.subscription_id) for s in subscriptions}
+        lock = threading.Lock()
+
+        def task(subscription_id: str, spec: _List) -> None:
+            client = clients[subscription_id]
+            items, error = _read_all(
+                spec.operation,
+                f"GET /subscriptions/{subscription_id}/{spec.path}",
+                lambda: (spec.convert(item, subscription_id) for item in spec.pages(client)),
+            )
+            failures = [error] if error is not None else []
+            if spec.operation == "sites":
+                items = [self._with_routing(client.web, site, failures) for site in items]
+            with lock:
+                found[subscription_id][spec.operation] = items
+                errors[subscription_id] += failures
+                remaining[subscription_id] -= 1
+                done = remaining[subscription_id] == 0
+            if done:
+                resources = sum(len(found[subscription_id][op]) for op in RESOURCE_LISTS)
+                self.stats.add(subscriptions_done=1, resources=resources)
+
+        with ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="port25-collect") as pool:
+            for future in [pool.submit(task, s.subscription_id, spec) for s in subscriptions for spec in LISTS]:
+                future.result()
+        order = {spec.operation: index for index, spec in enumerate(LISTS)}
+        return [
+            self._inventory(
+                s,
+                found[s.subscription_id],
+                sorted(errors[s.subscription_id], key=lambda e: order.get(e.operation.split("/")[0], 0)),
+            )
+            for s in subscriptions
+        ]
+
+    def collect_subscription(self, subscription: Subscription) -> SubscriptionInventory:
+        return self.collect_subscriptions([subscription])[0]
+
+    @staticmethod
+    def _inventory(
+        subscription: Subscription, found: dict[str, list[Any]], errors: list[CollectionError]
+    ) -> SubscriptionInventory:
+        network = NetworkInventory(
+            interfaces=tuple(found["networkInterfaces"]),
+            public_ips=tuple(found["publicIPAddresses"]),
+            security_groups=tuple(found["networkSecurityGroups"]),
+            route_tables=tuple(found["routeTables"]),
+            subnets=tuple(s for subnets in found["virtualNetworks"] for s in subnets),
+            nat_gateways=tuple(found["natGateways"]),
+            load_balancers=tuple(found["loadBalancers"]),
+        )
+        resources = tuple(r for operation in RESOURCE_LISTS for r in found[operation])
+        return SubscriptionInventory(
+            subscription, resources, tuple(found["hostingEnvironments"]), tuple(errors), network
+        )
+
+    @staticmethod
+    def _with_routing(web: WebSiteManagementClient, site: Resource, failures: list[CollectionError]) -> Resource:
+        """Older sites say whether they route all traffic only in `config/web` (`vnetRouteAllEnabled`)."""
+        app = site.app
+        if app is None or not app.subnet_id or app.routes_app_traffic is not None:
+            return site
+        group, name = site.resource_group, site.name
+        path = f"/subscriptions/{site.subscription_id}/resourceGroups/{group}/providers/Microsoft.Web/sites/{name}"
+        configs, error = _read_all(
+            f"sites/{name}/config/web", f"GET {path}/config/web", lambda: [web.web_apps.get_configuration(group, name)]
+        )
+        if error is not None:
+            failures.append(error)
+            return site
+        return replace(
+            site, app=AppNetworking(app.subnet_id, routes_app_traffic(configs[0].properties), app.environment_id)
+        )
 
     @staticmethod
     def _unreadable(subscription_ids: Iterable[str]) -> Iterator[SubscriptionInventory]:
@@ -222,101 +438,3 @@ class ArmCollector(Collector):
             )
             log.warning("could not read subscription %s: %s", subscription_id, error.message)
             yield SubscriptionInventory(subscription, errors=(error,))
-
-    def collect_subscription(self, subscription: Subscription) -> SubscriptionInventory:
-        sub_id = subscription.subscription_id
-        compute = ComputeManagementClient(self._credential, sub_id, **self._options)
-        network = NetworkManagementClient(self._credential, sub_id, **self._options)
-        web = WebSiteManagementClient(self._credential, sub_id, **self._options)
-        prefix = f"GET /subscriptions/{sub_id}"
-        errors: list[CollectionError] = []
-        resources: list[Resource] = []
-
-        def read(operation: str, path: str, pages: Callable[[], Iterable[T]]) -> list[T]:
-            items, error = _read_all(operation, f"{prefix}/{path}", pages)
-            if error is not None:
-                errors.append(error)
-            return items
-
-        for vm in read(
-            "virtualMachines", "providers/Microsoft.Compute/virtualMachines", compute.virtual_machines.list_all
-        ):
-            resources.append(_resource(vm, sub_id, ResourceCategory.VIRTUAL_MACHINE))
-        for vmss in read(
-            "virtualMachineScaleSets",
-            "providers/Microsoft.Compute/virtualMachineScaleSets",
-            compute.virtual_machine_scale_sets.list_all,
-        ):
-            resources.append(_resource(vmss, sub_id, ResourceCategory.SCALE_SET))
-        for site in read("sites", "providers/Microsoft.Web/sites", web.web_apps.list):
-            app = _app_networking(site.properties)
-            if app.subnet_id and app.routes_app_traffic is None:
-                app = self._routing_from_site_config(web, site, app, read)
-            resources.append(_resource(site, sub_id, ResourceCategory.APP_SERVICE, app))
-        environments = [
-            _environment(ase)
-            for ase in read(
-                "hostingEnvironments", "providers/Microsoft.Web/hostingEnvironments", web.app_service_environments.list
-            )
-        ]
-        for firewall in read(
-            "azureFirewalls", "providers/Microsoft.Network/azureFirewalls", network.azure_firewalls.list_all
-        ):
-            resources.append(_resource(firewall, sub_id, ResourceCategory.FIREWALL))
-        networking = NetworkInventory(
-            interfaces=tuple(
-                map(
-                    net.network_interface,
-                    read("networkInterfaces", f"{NET}/networkInterfaces", network.network_interfaces.list_all),
-                )
-            ),
-            public_ips=tuple(
-                map(
-                    net.public_ip,
-                    read("publicIPAddresses", f"{NET}/publicIPAddresses", network.public_ip_addresses.list_all),
-                )
-            ),
-            security_groups=tuple(
-                map(
-                    net.security_group,
-                    read(
-                        "networkSecurityGroups",
-                        f"{NET}/networkSecurityGroups",
-                        network.network_security_groups.list_all,
-                    ),
-                )
-            ),
-            route_tables=tuple(
-                map(net.route_table, read("routeTables", f"{NET}/routeTables", network.route_tables.list_all))
-            ),
-            subnets=tuple(
-                subnet
-                for vnet in read("virtualNetworks", f"{NET}/virtualNetworks", network.virtual_networks.list_all)
-                for subnet in net.subnets(vnet)
-            ),
-            nat_gateways=tuple(
-                map(net.nat_gateway, read("natGateways", f"{NET}/natGateways", network.nat_gateways.list_all))
-            ),
-            load_balancers=tuple(
-                map(net.load_balancer, read("loadBalancers", f"{NET}/loadBalancers", network.load_balancers.list_all))
-            ),
-        )
-        return SubscriptionInventory(subscription, tuple(resources), tuple(environments), tuple(errors), networking)
-
-    @staticmethod
-    def _routing_from_site_config(
-        web: WebSiteManagementClient,
-        site: Any,
-        app: AppNetworking,
-        read: Callable[[str, str, Callable[[], Iterable[Any]]], list[Any]],
-    ) -> AppNetworking:
-        """Older sites say whether they route all traffic only in `config/web` (`vnetRouteAllEnabled`)."""
-        group, name = resource_group_of(_text(site.id)), _text(site.name)
-        configs = read(
-            f"sites/{name}/config/web",
-            f"resourceGroups/{group}/providers/Microsoft.Web/sites/{name}/config/web",
-            lambda: [web.web_apps.get_configuration(group, name)],
-        )
-        if not configs:
-            return app
-        return AppNetworking(app.subnet_id, routes_app_traffic(configs[0].properties), app.environment_id)

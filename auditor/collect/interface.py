@@ -5,10 +5,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
+from auditor.collect.throttle import ScanStats
 from auditor.model import TenantInventory
+
+DEFAULT_MAX_WORKERS = 32
 
 
 class Collector(ABC):
+    stats: ScanStats
+
     @abstractmethod
     def collect(self, scope: Sequence[str] = ()) -> TenantInventory:
         """Read every subscription the credential sees (or only `scope`), with what could not be read."""

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
 from azure.core.pipeline.transport import RequestsTransport
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 RESOURCE_GRAPH_PATH = "/providers/microsoft.resourcegraph/resources"
 
@@ -38,3 +41,16 @@ class ReadOnlyTransport(RequestsTransport):
         if not is_read(request.method, request.url):
             raise WriteRefused(request.method, request.url)
         return super().send(request, **kwargs)
+
+    @classmethod
+    def pooled(cls, connections: int) -> ReadOnlyTransport:
+        """Keeps up to `connections` connections open, one per worker; retries are azure-core's, not urllib3's."""
+        session = requests.Session()
+        adapter = HTTPAdapter(
+            pool_connections=connections,
+            pool_maxsize=connections,
+            max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+        )
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return cls(session=session, session_owner=True)

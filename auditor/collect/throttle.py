@@ -1,0 +1,139 @@
+"""Client-side throttling shaped on Azure Resource Manager's read limits, and the counters a progress bar shows.
+
+ARM (since 2024) throttles reads with a token bucket per subscription and per tenant: 250 tokens, refilled at 25
+per second ("Request limits and throttling", Azure Resource Manager docs). Keeping our own buckets the same shape
+means a large tenant is not throttled in the first place; azure-core's RetryPolicy still honours Retry-After when
+it is. Resource Graph allows about 15 queries per 5 seconds per user.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import HTTPPolicy
+
+ARM_BUCKET, ARM_REFILL_PER_SECOND = 250, 25.0
+GRAPH_BUCKET, GRAPH_REFILL_PER_SECOND = 15, 3.0
+REMAINING_HEADERS = (
+    "x-ms-ratelimit-remaining-subscription-reads",
+    "x-ms-ratelimit-remaining-subscription-global-reads",
+    "x-ms-ratelimit-remaining-tenant-reads",
+    "x-ms-user-quota-remaining",
+)
+_SUBSCRIPTION = re.compile(r"^/subscriptions/([^/]+)/", re.IGNORECASE)
+
+
+@dataclass
+class TokenBucket:
+    capacity: float
+    refill_per_second: float
+    clock: Callable[[], float] = time.monotonic
+    tokens: float = field(init=False)
+    updated: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.capacity
+        self.updated = self.clock()
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.refill_per_second)
+        self.updated = now
+
+    def take(self) -> float:
+        """Take a token; the seconds to wait before using it (0 when one was there). Reserves ahead when empty."""
+        self._refill()
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.refill_per_second
+
+    def observe_remaining(self, remaining: int) -> None:
+        """The server says how many requests are left: never believe we have more than that."""
+        self._refill()
+        self.tokens = min(self.tokens, float(remaining))
+
+
+@dataclass
+class ScanStats:
+    """Counters shared by the collector's threads, for the progress bar and the benchmarks."""
+
+    subscriptions_total: int = 0
+    subscriptions_done: int = 0
+    resources: int = 0
+    requests: int = 0
+    throttled: int = 0
+    waited_seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: float) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+
+class RateLimiter:
+    """One bucket per subscription, one for tenant-level reads, one for Resource Graph; thread-safe."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        arm: tuple[int, float] = (ARM_BUCKET, ARM_REFILL_PER_SECOND),
+        graph: tuple[int, float] = (GRAPH_BUCKET, GRAPH_REFILL_PER_SECOND),
+    ) -> None:
+        self._clock = clock
+        self._arm = arm
+        self._graph = graph
+        self._buckets: dict[str, TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def scope_of(url: str) -> str:
+        path = urlsplit(url).path
+        if path.lower().startswith("/providers/microsoft.resourcegraph/"):
+            return "graph"
+        match = _SUBSCRIPTION.match(path + "/")
+        return f"subscription:{match.group(1).lower()}" if match else "tenant"
+
+    def _bucket(self, scope: str) -> TokenBucket:
+        bucket = self._buckets.get(scope)
+        if bucket is None:
+            capacity, rate = self._graph if scope == "graph" else self._arm
+            bucket = self._buckets[scope] = TokenBucket(capacity, rate, self._clock)
+        return bucket
+
+    def take(self, url: str) -> float:
+        with self._lock:
+            return self._bucket(self.scope_of(url)).take()
+
+    def observe(self, url: str, headers: Any) -> None:
+        values = [headers.get(name) for name in REMAINING_HEADERS]
+        remaining = [int(v) for v in values if v is not None and str(v).strip().isdigit()]
+        if remaining:
+            with self._lock:
+                self._bucket(self.scope_of(url)).observe_remaining(min(remaining))
+
+
+class ThrottlePolicy(HTTPPolicy):
+    """Waits for a token before each attempt (it sits after the retry policy) and counts what it sees."""
+
+    def __init__(self, limiter: RateLimiter, stats: ScanStats) -> None:
+        super().__init__()
+        self._limiter = limiter
+        self._stats = stats
+
+    def send(self, request: PipelineRequest) -> PipelineResponse:
+        url = request.http_request.url
+        wait = self._limiter.take(url)
+        transport = request.context.transport
+        if wait > 0 and transport is not None:
+            transport.sleep(wait)
+        response = self.next.send(request)
+        self._limiter.observe(url, response.http_response.headers)
+        self._stats.add(requests=1, throttled=int(response.http_response.status_code == 429), waited_seconds=wait)
+        return response

@@ -1,0 +1,100 @@
+"""Issue 5: concurrency, client-side throttling shaped on ARM's limits, the counters behind the progress bar."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+
+from auditor.cli import Environment, main
+from auditor.collect.arm import ArmCollector
+from auditor.collect.replay import ReplayCredential, ReplayTransport
+from auditor.collect.throttle import RateLimiter, ScanStats, TokenBucket
+from auditor.report.progress import progress_bar
+from auditor.status import ExitStatus
+from tests.conftest import CONTOSO
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_token_bucket_shape() -> None:
+    """ARM: 'a bucket size of 250 tokens and a refill rate of 25 tokens per second'; here 3 and 1 to count by hand."""
+    clock = Clock()
+    bucket = TokenBucket(3, 1.0, clock)
+    assert [bucket.take() for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert bucket.take() == pytest.approx(1.0)  # empty: the next token is a second away
+    assert bucket.take() == pytest.approx(2.0)  # and the one after, two (reservations queue up)
+    clock.now = 10.0
+    assert bucket.take() == 0.0  # refilled, never above capacity
+    assert bucket.tokens == pytest.approx(2.0)
+    bucket.observe_remaining(0)  # the server says none are left
+    assert bucket.take() == pytest.approx(1.0)
+
+
+def test_limiter_scopes_requests() -> None:
+    scope = RateLimiter.scope_of
+    assert scope("https://management.azure.com/subscriptions/ABC/providers/x?api-version=1") == "subscription:abc"
+    assert scope("https://management.azure.com/subscriptions?api-version=1") == "tenant"
+    assert scope("https://management.azure.com/providers/Microsoft.ResourceGraph/resources?api-version=1") == "graph"
+
+
+def test_limiter_reads_the_remaining_reads_header() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock, arm=(250, 25.0))
+    url = "https://management.azure.com/subscriptions/abc/providers/x"
+    limiter.observe(url, {"x-ms-ratelimit-remaining-subscription-reads": "1"})
+    assert limiter.take(url) == 0.0
+    assert limiter.take(url) == pytest.approx(1 / 25)
+
+
+def test_every_attempt_is_counted_and_paced() -> None:
+    replay = ReplayTransport.from_file(CONTOSO)
+    stats = ScanStats()
+    collector = ArmCollector(ReplayCredential(), replay, limiter=RateLimiter(Clock(), arm=(5, 1.0)), stats=stats)
+    inventory = collector.collect()
+    assert stats.requests == len(replay.sent)  # every attempt, the subscription list and the retried 429 included
+    assert stats.throttled == 1  # the bundled tenant's one 429
+    assert stats.subscriptions_done == stats.subscriptions_total == len(inventory.subscriptions) == 13
+    assert stats.resources == sum(len(s.resources) for s in inventory.subscriptions)
+    assert 2.0 in replay.slept  # Retry-After, honoured by azure-core
+    assert any(wait > 0 and wait != 2.0 for wait in replay.slept)  # our own bucket asked to wait (the clock is frozen)
+
+
+@pytest.mark.parametrize("workers", [1, 4, 32])
+def test_results_do_not_depend_on_concurrency(workers: int) -> None:
+    sequential = ArmCollector(ReplayCredential(), ReplayTransport.from_file(CONTOSO), max_workers=1).collect()
+    parallel = ArmCollector(ReplayCredential(), ReplayTransport.from_file(CONTOSO), max_workers=workers).collect()
+    assert parallel == sequential
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_draws_on_a_terminal_only() -> None:
+    stats = ScanStats(subscriptions_total=4, subscriptions_done=2, resources=7, throttled=1)
+    quiet_stream = io.StringIO()
+    with progress_bar(stats, quiet_stream, enabled=True, interval=0.01):
+        pass
+    assert quiet_stream.getvalue() == ""
+    terminal = Terminal()
+    with progress_bar(stats, terminal, enabled=False, interval=0.01):
+        pass
+    assert terminal.getvalue() == ""
+    with progress_bar(stats, terminal, enabled=True, interval=0.01):
+        time.sleep(0.1)
+    assert terminal.getvalue() != ""
+
+
+def test_max_workers_must_be_positive() -> None:
+    err = io.StringIO()
+    assert main(["scan", "--max-workers", "0"], Environment(stdout=io.StringIO(), stderr=err)) is ExitStatus.USAGE
+    assert "must be 1 or more" in err.getvalue()

@@ -15,6 +15,7 @@ from auditor import __version__
 from auditor.classify.drift import compare
 from auditor.classify.engine import classify
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
+from auditor.collect.recipe import DEFAULT_PROCESSES
 from auditor.config import ConfigError, load_config
 from auditor.model import AuditConfig, Ruleset, ScanMetadata, ScanResult, Verdict
 from auditor.report.interface import Format
@@ -168,6 +169,13 @@ def build_parser(env: Environment) -> _Parser:
         metavar="N",
         help=f"lists read at once across subscriptions (default {DEFAULT_MAX_WORKERS})",
     )
+    scan.add_argument(
+        "--processes",
+        type=_positive,
+        default=DEFAULT_PROCESSES,
+        metavar="N",
+        help=f"processes reading large tenants (default {DEFAULT_PROCESSES}: this machine's cores, at most 4)",
+    )
     scan.add_argument("--quiet", action="store_true", help="only errors on stderr, no progress bar or summary")
     scan.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
 
@@ -211,20 +219,13 @@ def _configure_logging(env: Environment, quiet: bool) -> None:
 
 
 def _collector(args: Any) -> tuple[Collector, str]:
-    from auditor.collect.arm import ArmCollector
+    from auditor.collect.recipe import CollectorRecipe
 
     if args.replay is not None:
-        from auditor.collect.replay import ReplayCredential, ReplayTransport
-
-        replay = ReplayTransport.from_file(args.replay)
-        return ArmCollector(ReplayCredential(), replay, max_workers=args.max_workers), f"replay:{args.replay}"
-    from azure.identity import DefaultAzureCredential
-
-    from auditor.collect.transport import ReadOnlyTransport
-
-    credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
-    transport = ReadOnlyTransport.pooled(args.max_workers)
-    return ArmCollector(credential, transport, max_workers=args.max_workers), "live:Azure Resource Manager"
+        recipe = CollectorRecipe(replay=args.replay, max_workers=args.max_workers)
+        return recipe.collector(args.processes), f"replay:{args.replay}"
+    recipe = CollectorRecipe(max_workers=args.max_workers)
+    return recipe.collector(args.processes), "live:Azure Resource Manager"
 
 
 def _scan(args: Any, env: Environment) -> ExitStatus:

@@ -98,3 +98,34 @@ def test_max_workers_must_be_positive() -> None:
     err = io.StringIO()
     assert main(["scan", "--max-workers", "0"], Environment(stdout=io.StringIO(), stderr=err)) is ExitStatus.USAGE
     assert "must be 1 or more" in err.getvalue()
+
+
+def test_processes_read_the_same_tenant_as_threads(tmp_path: object) -> None:
+    """A tenant large enough for the process pool (2 x 25 subscriptions) gives the same inventory either way."""
+    import json
+    from pathlib import Path
+
+    from auditor.collect.recipe import CollectorRecipe
+    from fixtures import arm_payloads as arm
+
+    recording = arm.Recording()
+    keys = [f"many-{i}" for i in range(60)]
+    recording.record(
+        "/subscriptions",
+        "subscriptions",
+        arm.page([arm.subscription(key, key, "PayAsYouGo_2014-09-01") for key in keys]),
+    )
+    for key in keys:
+        sub = arm.sub_id(key)
+        recording.record_subscription(sub, vms=[arm.vm(sub, "rg", f"vm-{n}") for n in range(3)])
+    path = Path(str(tmp_path)) / "many.json"
+    path.write_text(json.dumps(recording.document()), encoding="utf-8")
+    recipe = CollectorRecipe(replay=path, max_workers=8)
+
+    threads = recipe.collector(processes=1)
+    processes = recipe.collector(processes=2)
+    in_threads, in_processes = threads.collect(), processes.collect()
+
+    assert in_processes == in_threads and len(in_processes.subscriptions) == 60
+    assert sum(len(s.resources) for s in in_processes.subscriptions) == 180
+    assert processes.stats.subscriptions_done == 60 and processes.stats.requests == threads.stats.requests

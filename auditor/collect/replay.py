@@ -136,6 +136,7 @@ class ReplayTransport(ReadOnlyTransport):
     def __init__(self, answers: dict[RequestKey, list[RecordedResponse]]) -> None:
         self._adapter = _ReplayAdapter(answers)
         session = requests.Session()
+        session.trust_env = False  # proxy settings mean nothing to a recording, and reading them costs per request
         session.mount("https://", self._adapter)
         session.mount("http://", self._adapter)
         super().__init__(session=session, session_owner=False)

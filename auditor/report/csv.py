@@ -18,8 +18,17 @@ def neutralise(value: object) -> object:
     return value
 
 
+def neutralise_column(column: pd.Series) -> pd.Series:
+    """`neutralise` for a whole text column at once (pandas' vectorised string methods)."""
+    if column.dtype != object and not pd.api.types.is_string_dtype(column):
+        return column
+    text = column.astype("string")
+    risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+    return column.where(~risky, "'" + text) if risky.any() else column
+
+
 def to_csv_bytes(table: pd.DataFrame) -> bytes:
-    safe = table.map(neutralise) if not table.empty else table
+    safe = table.apply(neutralise_column) if not table.empty else table
     return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 

@@ -43,29 +43,27 @@ SUBSCRIPTION_COLUMNS = [
 
 
 def findings_table(result: ScanResult) -> pd.DataFrame:
-    rows = [
-        {
-            "tenant_id": f.tenant_id,
-            "subscription_id": f.subscription_id,
-            "subscription_name": f.subscription_name,
-            "offer": f.offer,
-            "quota_id": f.quota_id,
-            "resource_id": f.resource.resource_id,
-            "resource_name": f.resource.name,
-            "resource_type": f.resource.resource_type,
-            "kind": f.resource.kind,
-            "resource_group": f.resource.resource_group,
-            "location": f.resource.location,
-            "platform_policy": f.platform_policy.value,
-            "egress": f.egress.value,
-            "verdict": f.verdict.value,
-            "rule": f.rule,
-            "reason": f.reason,
-            "remediation": f.remediation,
-        }
-        for f in result.findings
-    ]
-    return pd.DataFrame(rows, columns=FINDING_COLUMNS, dtype=object)
+    findings = result.findings
+    columns: dict[str, list[str]] = {
+        "tenant_id": [f.tenant_id for f in findings],
+        "subscription_id": [f.subscription_id for f in findings],
+        "subscription_name": [f.subscription_name for f in findings],
+        "offer": [f.offer for f in findings],
+        "quota_id": [f.quota_id for f in findings],
+        "resource_id": [f.resource.resource_id for f in findings],
+        "resource_name": [f.resource.name for f in findings],
+        "resource_type": [f.resource.resource_type for f in findings],
+        "kind": [f.resource.kind for f in findings],
+        "resource_group": [f.resource.resource_group for f in findings],
+        "location": [f.resource.location for f in findings],
+        "platform_policy": [f.platform_policy.value for f in findings],
+        "egress": [f.egress.value for f in findings],
+        "verdict": [f.verdict.value for f in findings],
+        "rule": [f.rule for f in findings],
+        "reason": [f.reason for f in findings],
+        "remediation": [f.remediation for f in findings],
+    }
+    return pd.DataFrame(columns, columns=FINDING_COLUMNS, dtype=object)
 
 
 def subscriptions_table(result: ScanResult) -> pd.DataFrame:

@@ -1,12 +1,20 @@
-"""findings.xlsx: findings (filters, frozen header), summary, subscriptions, rules and, with a baseline, drift."""
+"""findings.xlsx: findings (filters, frozen header), summary, by subscription, subscriptions, rules, drift.
+
+The workbook is written in openpyxl's streaming (write-only) mode, from the pandas tables, so a million findings
+fit in memory. Every text cell is stored as text: a leading = + - @ never runs as a formula.
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from auditor.classify.rules import RULES
 from auditor.model import ScanResult
@@ -19,12 +27,14 @@ from auditor.report.tables import (
     verdicts_by_subscription,
 )
 
+EXCEL_MAX_ROWS = 1_048_576
 MAX_WIDTH = 60
+FORMULA_STARTS = ("=", "+", "-", "@")
 
 
-def _summary(result: ScanResult, findings: pd.DataFrame) -> pd.DataFrame:
+def _summary(result: ScanResult, findings: pd.DataFrame, truncated: int) -> pd.DataFrame:
     meta = result.metadata
-    rows = [
+    rows: list[tuple[str, Any]] = [
         ("scan started", meta.started.isoformat()),
         ("scan finished", meta.finished.isoformat()),
         ("tool version", meta.tool_version),
@@ -35,6 +45,14 @@ def _summary(result: ScanResult, findings: pd.DataFrame) -> pd.DataFrame:
         *((f"verdict {verdict}", count) for verdict, count in verdict_counts(findings).items()),
         ("resources", len(findings)),
     ]
+    if truncated:
+        rows.append(
+            (
+                "findings sheet",
+                f"the first {EXCEL_MAX_ROWS - 1} of {len(findings)} (Excel's row limit); "
+                "all are in findings.csv and scan.json",
+            )
+        )
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
@@ -45,36 +63,56 @@ def _rules(result: ScanResult) -> pd.DataFrame:
     )
 
 
-def _finish(sheet: Worksheet) -> None:
-    """Text stays text (a leading = + - @ never runs as a formula), header frozen and filterable, columns sized."""
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            if cell.data_type == "f":
-                cell.data_type = "s"
-                cell.quotePrefix = True
+def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # text, never a formula
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
+def _widths(table: pd.DataFrame) -> list[float]:
+    sample = table.head(200)
+    widths: list[float] = []
+    for name in table.columns:
+        longest = max([len(str(name)), *(len(str(v)) for v in sample[name] if v is not None)])
+        widths.append(min(max(longest + 2, 8), MAX_WIDTH))
+    return widths
+
+
+def _write_sheet(book: Workbook, name: str, table: pd.DataFrame) -> None:
+    sheet = book.create_sheet(name)
+    for index, width in enumerate(_widths(table), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    for index, column in enumerate(sheet.iter_cols(min_row=1, max_row=min(sheet.max_row, 200)), start=1):
-        width = max((len(str(c.value)) for c in column if c.value is not None), default=8)
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), MAX_WIDTH)
+    last_column = get_column_letter(max(1, len(table.columns)))
+    sheet.auto_filter.ref = f"A1:{last_column}{len(table) + 1}"
+    sheet.append([str(c) for c in table.columns])
+    rows: Iterable[tuple[Any, ...]] = table.itertuples(index=False, name=None)
+    for row in rows:
+        sheet.append([_cell(sheet, value) for value in row])
 
 
 class XlsxFormatter(Formatter):
     def format(self, result: ScanResult) -> dict[str, bytes]:
         findings = findings_table(result)
+        truncated = max(0, len(findings) - (EXCEL_MAX_ROWS - 1))
         subscriptions = subscriptions_table(result)
         sheets = {
-            "findings": findings,
-            "summary": _summary(result, findings),
+            "findings": findings.head(EXCEL_MAX_ROWS - 1),
+            "summary": _summary(result, findings, truncated),
             "by subscription": verdicts_by_subscription(subscriptions),
             "subscriptions": subscriptions,
             "rules": _rules(result),
         }
         if result.drift is not None:
             sheets["drift"] = drift_table(result)
+        book = Workbook(write_only=True)
+        for name, table in sheets.items():
+            _write_sheet(book, name, table)
         buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            for name, table in sheets.items():
-                table.to_excel(writer, sheet_name=name, index=False)
-                _finish(writer.sheets[name])
+        book.save(buffer)
         return {"findings.xlsx": buffer.getvalue()}

@@ -1,0 +1,155 @@
+"""How fast a scan of a large tenant is, against the best Azure's limits allow. Prints figures; asserts nothing.
+
+A synthetic recording of N subscriptions x M virtual machines (default 1,000 x 50) is replayed with a latency per
+request (default 100 ms) and a simulated ARM throttle (per subscription: bucket 250, refill 25/s; a request
+beyond it gets 429 with Retry-After). The scan runs with --max-workers W, and a sequential scan (one worker) of
+a sample of the subscriptions is measured in the same run; sequential time is linear in the subscriptions, so
+it is scaled to N. Figures: wall time, requests, 429s, the lower bound from latency, concurrency and throttle,
+the ratio to it (target <= 1.3), the ratio to the sequential scan (target >= 20), subscriptions lost (target 0).
+
+    python benchmarks/scan_scale.py [--subscriptions 1000] [--resources 50] [--latency 0.1] [--workers 32]
+                                    [--processes N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tempfile
+import threading
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import requests
+
+from auditor.collect.arm import LISTS
+from auditor.collect.recipe import DEFAULT_PROCESSES, CollectorRecipe
+from auditor.collect.replay import ReplayTransport
+from auditor.collect.throttle import ARM_BUCKET, ARM_REFILL_PER_SECOND, RateLimiter
+from fixtures import arm_payloads as arm
+
+
+def synthetic_recording(subscriptions: int, resources: int) -> dict[str, Any]:
+    recording = arm.Recording()
+    keys = [f"bench-{i}" for i in range(subscriptions)]
+    recording.record(
+        "/subscriptions",
+        "subscriptions",
+        arm.page([arm.subscription(key, key, "PayAsYouGo_2014-09-01") for key in keys]),
+    )
+    for key in keys:
+        sub = arm.sub_id(key)
+        recording.record_subscription(sub, vms=[arm.vm(sub, "rg", f"vm-{n}") for n in range(resources)])
+    return recording.document()
+
+
+class SimulatedArm(ReplayTransport):
+    """The replay, with a latency per request, a server-side token bucket per subscription, and real sleeps."""
+
+    def __init__(self, answers: Any, latency: float) -> None:
+        super().__init__(answers)
+        self._latency = latency
+        self._buckets: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _server_allows(self, url: str) -> float:
+        """0 if ARM would serve it now, else the Retry-After it would send."""
+        scope = RateLimiter.scope_of(url)
+        now = time.monotonic()
+        with self._lock:
+            tokens, updated = self._buckets.get(scope, [float(ARM_BUCKET), now])
+            tokens = min(ARM_BUCKET, tokens + (now - updated) * ARM_REFILL_PER_SECOND)
+            if tokens >= 1:
+                self._buckets[scope] = [tokens - 1, now]
+                return 0.0
+            self._buckets[scope] = [tokens, now]
+            return (1 - tokens) / ARM_REFILL_PER_SECOND
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        time.sleep(self._latency)
+        retry_after = self._server_allows(request.url)
+        if retry_after:
+            response = requests.Response()
+            response.status_code = 429
+            response.headers["Retry-After"] = str(math.ceil(retry_after))
+            response.headers["Content-Type"] = "application/json"
+            response._content = b'{"error": {"code": "TooManyRequests", "message": "simulated"}}'
+            from azure.core.rest._requests_basic import RestRequestsTransportResponse
+
+            return RestRequestsTransportResponse(request=request, internal_response=response)
+        return super().send(request, **kwargs)
+
+    def sleep(self, duration: float) -> None:
+        super().sleep(duration)
+        time.sleep(duration)
+
+
+def simulated(path: Path, latency: float) -> SimulatedArm:
+    """The transport factory of the recipe: module-level, so worker processes can build it too."""
+    from auditor.collect.replay import load_recording
+
+    return SimulatedArm(load_recording(path), latency)
+
+
+def scan(
+    path: Path, latency: float, workers: int, processes: int, scope: list[str] | None = None
+) -> tuple[float, Any, Any]:
+    recipe = CollectorRecipe(replay=path, max_workers=workers, transport_factory=partial(simulated, path, latency))
+    collector = recipe.collector(processes)
+    started = time.perf_counter()
+    inventory = collector.collect(scope or ())
+    return time.perf_counter() - started, inventory, collector.stats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscriptions", type=int, default=1000)
+    parser.add_argument("--resources", type=int, default=50, help="virtual machines per subscription")
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds per request")
+    parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--processes", type=int, default=DEFAULT_PROCESSES)
+    parser.add_argument("--sequential-sample", type=int, default=20, help="subscriptions scanned with one worker")
+    args = parser.parse_args()
+
+    directory = Path(tempfile.mkdtemp(prefix="port25-bench-"))
+    path = directory / "tenant.json"
+    path.write_text(json.dumps(synthetic_recording(args.subscriptions, args.resources)), encoding="utf-8")
+    lists_per_subscription = len(LISTS)
+    requests_needed = 1 + args.subscriptions * lists_per_subscription
+    # The best any scan can do: one request for the subscription list, then the rest W at a time; no subscription
+    # sends more than its bucket in a burst (12 lists < 250), so the throttle adds nothing to the bound.
+    burst_limited = max(0.0, (lists_per_subscription - ARM_BUCKET) / ARM_REFILL_PER_SECOND)
+    bound = args.latency * (1 + math.ceil(args.subscriptions * lists_per_subscription / args.workers)) + burst_limited
+
+    wall, inventory, stats = scan(path, args.latency, args.workers, args.processes)
+    lost = args.subscriptions - sum(1 for s in inventory.subscriptions if not s.errors)
+    vms = sum(len(s.resources) for s in inventory.subscriptions)
+
+    sample = [arm.sub_id(f"bench-{i}") for i in range(min(args.sequential_sample, args.subscriptions))]
+    sequential_sample, _, _ = scan(path, args.latency, 1, 1, sample)
+    sequential = (sequential_sample - args.latency) * args.subscriptions / len(sample) + args.latency
+
+    print(
+        f"tenant: {args.subscriptions} subscriptions x {args.resources} VMs, {args.latency * 1000:.0f} ms per request, "
+        f"{args.workers} workers in {args.processes} process(es)"
+    )
+    print(f"wall time:             {wall:8.1f} s")
+    print(f"requests:              {stats.requests:8d} (needed {requests_needed})")
+    print(f"429s (simulated ARM):  {stats.throttled:8d}")
+    print(f"resources read:        {vms:8d} (expected {args.subscriptions * args.resources})")
+    print(f"subscriptions lost:    {lost:8d}")
+    print(f"lower bound:           {bound:8.1f} s   ratio to it: {wall / bound:5.2f}  (target <= 1.3)")
+    print(
+        f"sequential (1 worker): {sequential:8.1f} s   (measured on {len(sample)} subscriptions: "
+        f"{sequential_sample:.1f} s, scaled)   speed-up: {sequential / wall:5.1f}x  (target >= 20)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -23,7 +23,7 @@ from auditor.report.json import BaselineError, read_baseline
 from auditor.report.progress import progress_bar
 from auditor.report.rules_doc import rules_markdown
 from auditor.report.terminal import print_summary
-from auditor.report.write import render, write_atomically
+from auditor.report.write import write_reports
 from auditor.status import ExitStatus
 
 log = logging.getLogger("auditor")
@@ -267,9 +267,8 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         summaries,
         compare(baseline, findings, summaries) if baseline else None,
     )
-    files = render(result, args.format)
     try:
-        written = write_atomically(args.out, files)
+        written = write_reports(args.out, result, args.format)
     except OSError as err:
         env.stderr.write(f"port25-audit: cannot write the reports to {args.out}: {err.strerror or err}\n")
         return ExitStatus.CANT_CREATE

@@ -89,7 +89,7 @@ class Ruleset(StrEnum):
     EDITION_2020 = "2020"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CollectionError:
     """A list (or the subscription list itself) that could not be read."""
 
@@ -105,7 +105,7 @@ class CollectionError:
         return f"{self.operation}: {status}{code}{self.message} ({self.request})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subscription:
     subscription_id: str
     display_name: str
@@ -114,7 +114,7 @@ class Subscription:
     quota_id: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AppNetworking:
     """The facts about an App Service / Functions app that decide its port-25 path."""
 
@@ -123,7 +123,7 @@ class AppNetworking:
     environment_id: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IpConfiguration:
     name: str
     primary: bool
@@ -134,7 +134,7 @@ class IpConfiguration:
     backend_pool_ids: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NetworkInterface:
     """A NIC resource, or one NIC configuration of a scale set's model."""
 
@@ -150,13 +150,13 @@ class NetworkInterface:
         return configurations[0] if configurations else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FirewallNetworking:
     private_ips: tuple[str, ...]
     has_public_ip: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SecurityRule:
     name: str
     priority: int
@@ -171,14 +171,14 @@ class SecurityRule:
     is_default: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NetworkSecurityGroup:
     nsg_id: str
     name: str
     rules: tuple[SecurityRule, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Route:
     name: str
     address_prefix: str
@@ -186,14 +186,14 @@ class Route:
     next_hop_ip: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RouteTable:
     route_table_id: str
     name: str
     routes: tuple[Route, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Subnet:
     subnet_id: str
     name: str
@@ -204,7 +204,7 @@ class Subnet:
     default_outbound_access: bool | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LoadBalancer:
     """Only what outbound needs: the backend pools that get outbound SNAT (outbound rules, or SNAT-ing rules)."""
 
@@ -214,20 +214,20 @@ class LoadBalancer:
     backend_pool_ids: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PublicIpAddress:
     public_ip_id: str
     name: str
     ip_address: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NatGateway:
     nat_gateway_id: str
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NetworkInventory:
     interfaces: tuple[NetworkInterface, ...] = ()
     public_ips: tuple[PublicIpAddress, ...] = ()
@@ -238,7 +238,7 @@ class NetworkInventory:
     load_balancers: tuple[LoadBalancer, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resource:
     resource_id: str
     name: str
@@ -254,7 +254,7 @@ class Resource:
     firewall: FirewallNetworking | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AppServiceEnvironment:
     environment_id: str
     name: str
@@ -266,7 +266,7 @@ class AppServiceEnvironment:
         return self.kind.strip().upper() == "ASEV3"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SubscriptionInventory:
     """Everything collected from one subscription, with the lists that failed."""
 
@@ -277,7 +277,7 @@ class SubscriptionInventory:
     network: NetworkInventory = field(default_factory=NetworkInventory)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TenantInventory:
     """Everything collected in one run."""
 
@@ -289,7 +289,7 @@ class TenantInventory:
         return not self.errors and all(not s.errors for s in self.subscriptions)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SubscriptionFacts:
     """What Azure Resource Manager does not expose, from the audit config."""
 
@@ -298,7 +298,7 @@ class SubscriptionFacts:
     exemption_granted: dt.date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuditConfig:
     subscriptions: dict[str, SubscriptionFacts] = field(default_factory=dict)
 
@@ -306,7 +306,7 @@ class AuditConfig:
         return self.subscriptions.get(subscription_id.lower(), SubscriptionFacts())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OfferReading:
     """The offer a subscription is taken to be, and how we know."""
 
@@ -316,7 +316,7 @@ class OfferReading:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     tenant_id: str
     subscription_id: str
@@ -332,7 +332,7 @@ class Finding:
     remediation: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SubscriptionSummary:
     subscription: Subscription
     offer: OfferReading
@@ -349,7 +349,7 @@ class SubscriptionSummary:
         return "; ".join(e.describe() for e in self.errors)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScanMetadata:
     tool_version: str
     ruleset: Ruleset
@@ -360,7 +360,7 @@ class ScanMetadata:
     tenant_errors: tuple[CollectionError, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PreviousFinding:
     """What a baseline (an earlier scan.json) says of one resource."""
 
@@ -371,7 +371,7 @@ class PreviousFinding:
     verdict: Verdict
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Baseline:
     source: str
     started: str
@@ -385,7 +385,7 @@ class ChangeKind(StrEnum):
     VERDICT_CHANGED = "verdict_changed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     kind: ChangeKind
     resource_id: str
@@ -400,7 +400,7 @@ class Change:
         return self.after is Verdict.OPEN and self.before is not Verdict.OPEN
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Drift:
     baseline: str
     baseline_started: str
@@ -411,7 +411,7 @@ class Drift:
         return tuple(c for c in self.changes if c.is_new_exposure)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScanResult:
     metadata: ScanMetadata
     findings: tuple[Finding, ...]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass
 
@@ -150,7 +151,8 @@ class Classifier:
             egress=network.egress,
             verdict=verdict_for(effective, network),
             rule=rule.id,
-            reason=" ".join(n for n in [rule.summary, *notes] if n),
+            # many resources share a reason (one subscription, one subnet): keep one copy of each
+            reason=sys.intern(" ".join(n for n in [rule.summary, *notes] if n)),
             remediation=rule.remediation,
         )
 

@@ -39,7 +39,11 @@ def _error(error: CollectionError) -> dict[str, Any]:
     }
 
 
-def scan_document(result: ScanResult) -> dict[str, Any]:
+FINDINGS_SLOT = "__port25_findings__"
+
+
+def scan_document(result: ScanResult, findings: Any = None) -> dict[str, Any]:
+    """The document; `findings` replaces the rows (JsonFormatter passes a slot it fills with pandas' JSON)."""
     meta = result.metadata
     subscriptions = subscriptions_table(result).to_dict(orient="records")
     for row, summary in zip(subscriptions, result.subscriptions, strict=True):
@@ -65,7 +69,7 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
             "errors": [_error(e) for e in meta.tenant_errors],
         },
         "subscriptions": subscriptions,
-        "findings": findings_table(result).to_dict(orient="records"),
+        "findings": findings_table(result).to_dict(orient="records") if findings is None else findings,
         "rules": [
             {
                 "id": r.id,
@@ -83,7 +87,11 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
 
 class JsonFormatter(Formatter):
     def format(self, result: ScanResult) -> dict[str, bytes]:
-        text = json.dumps(scan_document(result), indent=2, ensure_ascii=False)
+        """The rows are written by pandas' own JSON writer (a million of them as Python dicts would not fit)."""
+        text = json.dumps(scan_document(result, FINDINGS_SLOT), indent=2, ensure_ascii=False)
+        rows = findings_table(result).to_json(orient="records", force_ascii=False)
+        # our key, with quotes no text from Azure can bring unescaped
+        text = text.replace(f'"findings": "{FINDINGS_SLOT}"', f'"findings": {rows}', 1)
         return {"scan.json": (text + "\n").encode("utf-8")}
 
 

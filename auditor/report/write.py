@@ -11,12 +11,12 @@ from auditor.model import ScanResult
 from auditor.report.interface import Format, formatter_for
 
 
-def render(result: ScanResult, formats: Iterable[Format]) -> dict[str, bytes]:
-    """Every file of the chosen formats, rendered in memory before anything is written."""
-    files: dict[str, bytes] = {}
+def write_reports(directory: Path, result: ScanResult, formats: Iterable[Format]) -> list[Path]:
+    """Each format rendered in memory, then its files written atomically; one format's bytes held at a time."""
+    written: list[Path] = []
     for fmt in formats:
-        files.update(formatter_for(fmt).format(result))
-    return files
+        written += write_atomically(directory, formatter_for(fmt).format(result))
+    return written
 
 
 def write_atomically(directory: Path, files: dict[str, bytes]) -> list[Path]:

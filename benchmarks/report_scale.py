@@ -116,10 +116,9 @@ def main() -> None:
     timings: dict[str, float] = {}
     for fmt in formats:
         start = time.perf_counter()
-        files = formatter_for(fmt).format(result)
+        for name, chunks in formatter_for(fmt).format(result).items():
+            sizes[name] = sum(len(chunk) for chunk in chunks)  # as the writer streams them, one chunk at a time
         timings[fmt.value] = time.perf_counter() - start
-        sizes.update({name: len(content) for name, content in files.items()})
-        del files
     writing = sum(timings.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux
 

@@ -31,6 +31,7 @@ from auditor.model import (
 )
 from auditor.report import write
 from auditor.report.html import TABLE_ROW_LIMIT, HtmlFormatter
+from auditor.report.interface import rendered
 from auditor.report.json import schema
 from auditor.status import ExitStatus
 from fixtures import arm_payloads as arm
@@ -343,8 +344,8 @@ def _synthetic(n: int) -> ScanResult:
 
 
 def test_html_size_is_capped_and_says_so() -> None:
-    small = HtmlFormatter().format(_synthetic(TABLE_ROW_LIMIT + 1_000))["report.html"]
-    large = HtmlFormatter().format(_synthetic(4 * TABLE_ROW_LIMIT))["report.html"]
+    small = rendered(HtmlFormatter().format(_synthetic(TABLE_ROW_LIMIT + 1_000)))["report.html"]
+    large = rendered(HtmlFormatter().format(_synthetic(4 * TABLE_ROW_LIMIT)))["report.html"]
     page = large.decode("utf-8")
     assert page.count("data-verdict=") == TABLE_ROW_LIMIT
     assert f"This table shows {TABLE_ROW_LIMIT} of {4 * TABLE_ROW_LIMIT} resources" in page

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 
 from auditor.model import ScanResult
-from auditor.report.interface import Formatter
+from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
 from auditor.report.tables import drift_table, findings_table, subscriptions_table
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -19,25 +21,36 @@ def neutralise(value: object) -> object:
 
 
 def neutralise_column(column: pd.Series) -> pd.Series:
-    """`neutralise` for a whole text column at once (pandas' vectorised string methods)."""
-    if column.dtype != object and not pd.api.types.is_string_dtype(column):
+    """`neutralise` for a whole text column: only the cells that need it are touched."""
+    if len(column) == 0 or not (column.dtype == object or pd.api.types.is_string_dtype(column)):
         return column
-    text = column.astype("string")
-    risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
-    return column.where(~risky, "'" + text) if risky.any() else column
+    risky = column.str.startswith(FORMULA_PREFIXES, na=False).astype(bool)
+    if not risky.any():
+        return column
+    column = column.copy()
+    column[risky] = "'" + column[risky]
+    return column
+
+
+def csv_chunks(table: pd.DataFrame) -> Iterator[bytes]:
+    if table.empty:
+        yield table.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+        return
+    for start in range(0, len(table), CHUNK_ROWS):
+        part = table.iloc[start : start + CHUNK_ROWS].apply(neutralise_column)
+        yield part.to_csv(index=False, header=start == 0, lineterminator="\r\n").encode("utf-8")
 
 
 def to_csv_bytes(table: pd.DataFrame) -> bytes:
-    safe = table.apply(neutralise_column) if not table.empty else table
-    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+    return b"".join(csv_chunks(table))
 
 
 class CsvFormatter(Formatter):
-    def format(self, result: ScanResult) -> dict[str, bytes]:
-        files = {
-            "findings.csv": to_csv_bytes(findings_table(result)),
-            "subscriptions.csv": to_csv_bytes(subscriptions_table(result)),
+    def format(self, result: ScanResult) -> dict[str, Chunks]:
+        files: dict[str, Chunks] = {
+            "findings.csv": csv_chunks(findings_table(result)),
+            "subscriptions.csv": csv_chunks(subscriptions_table(result)),
         }
         if result.drift is not None:
-            files["drift.csv"] = to_csv_bytes(drift_table(result))
+            files["drift.csv"] = csv_chunks(drift_table(result))
         return files

@@ -10,7 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from auditor.classify.rules import ARTICLE_URL, RULES
 from auditor.model import ScanResult, Verdict
-from auditor.report.interface import Formatter
+from auditor.report.interface import Chunks, Formatter
 from auditor.report.tables import (
     drift_table,
     findings_table,
@@ -33,7 +33,7 @@ _environment = Environment(
 
 
 class HtmlFormatter(Formatter):
-    def format(self, result: ScanResult) -> dict[str, bytes]:
+    def format(self, result: ScanResult) -> dict[str, Chunks]:
         findings = findings_table(result)
         subscriptions = subscriptions_table(result)
         meta = result.metadata
@@ -64,4 +64,4 @@ class HtmlFormatter(Formatter):
             rules=RULES[meta.ruleset],
             article_url=ARTICLE_URL,
         )
-        return {"report.html": page.encode("utf-8")}
+        return {"report.html": [page.encode("utf-8")]}

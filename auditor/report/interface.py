@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from auditor.model import ScanResult
@@ -15,10 +16,19 @@ class Format(StrEnum):
     XLSX = "xlsx"
 
 
+Chunks = Iterable[bytes]
+CHUNK_ROWS = 50_000  # rows turned into text at a time: a million-row report never sits in memory whole
+
+
 class Formatter(ABC):
     @abstractmethod
-    def format(self, result: ScanResult) -> dict[str, bytes]:
-        """The report's files, by file name. Pure: no I/O."""
+    def format(self, result: ScanResult) -> dict[str, Chunks]:
+        """The report's files, by file name, each as chunks of bytes made on demand. Pure: no I/O."""
+
+
+def rendered(files: Mapping[str, Chunks]) -> dict[str, bytes]:
+    """Every file whole (for tests and small reports)."""
+    return {name: b"".join(chunks) for name, chunks in files.items()}
 
 
 def formatter_for(fmt: Format) -> Formatter:

@@ -7,13 +7,14 @@ changes meaning or goes away.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from auditor.classify.rules import RULES
 from auditor.model import Baseline, CollectionError, PreviousFinding, ScanResult, Verdict
-from auditor.report.interface import Formatter
+from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
 from auditor.report.tables import drift_table, findings_table, subscriptions_table
 
 SCHEMA_VERSION = 1
@@ -86,13 +87,21 @@ def scan_document(result: ScanResult, findings: Any = None) -> dict[str, Any]:
 
 
 class JsonFormatter(Formatter):
-    def format(self, result: ScanResult) -> dict[str, bytes]:
-        """The rows are written by pandas' own JSON writer (a million of them as Python dicts would not fit)."""
+    def format(self, result: ScanResult) -> dict[str, Chunks]:
+        return {"scan.json": self._chunks(result)}
+
+    @staticmethod
+    def _chunks(result: ScanResult) -> Iterator[bytes]:
+        """The document around the rows, and the rows by pandas' own JSON writer, a slice at a time."""
         text = json.dumps(scan_document(result, FINDINGS_SLOT), indent=2, ensure_ascii=False)
-        rows = findings_table(result).to_json(orient="records", force_ascii=False)
-        # our key, with quotes no text from Azure can bring unescaped
-        text = text.replace(f'"findings": "{FINDINGS_SLOT}"', f'"findings": {rows}', 1)
-        return {"scan.json": (text + "\n").encode("utf-8")}
+        # our key, with quotes that no text from Azure can bring unescaped
+        before, after = text.split(f'"findings": "{FINDINGS_SLOT}"', 1)
+        yield (before + '"findings": [').encode("utf-8")
+        table = findings_table(result)
+        for start in range(0, len(table), CHUNK_ROWS):
+            rows = table.iloc[start : start + CHUNK_ROWS].to_json(orient="records", force_ascii=False)[1:-1]
+            yield (("," if start else "") + rows).encode("utf-8")
+        yield ("]" + after + "\n").encode("utf-8")
 
 
 def read_baseline(path: Path) -> Baseline:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from auditor.model import ScanResult
-from auditor.report.interface import Format, formatter_for
+from auditor.report.interface import Chunks, Format, formatter_for
 
 
 def write_reports(directory: Path, result: ScanResult, formats: Iterable[Format]) -> list[Path]:
@@ -19,7 +19,7 @@ def write_reports(directory: Path, result: ScanResult, formats: Iterable[Format]
     return written
 
 
-def write_atomically(directory: Path, files: dict[str, bytes]) -> list[Path]:
+def write_atomically(directory: Path, files: Mapping[str, Chunks]) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, content in files.items():
@@ -27,7 +27,8 @@ def write_atomically(directory: Path, files: dict[str, bytes]) -> list[Path]:
         handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
         try:
             with os.fdopen(handle, "wb") as stream:
-                stream.write(content)
+                for chunk in content:
+                    stream.write(chunk)
                 stream.flush()
                 os.fsync(stream.fileno())
             os.replace(temporary, target)

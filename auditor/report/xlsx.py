@@ -18,7 +18,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from auditor.classify.rules import RULES
 from auditor.model import ScanResult
-from auditor.report.interface import Formatter
+from auditor.report.interface import Chunks, Formatter
 from auditor.report.tables import (
     drift_table,
     findings_table,
@@ -97,7 +97,7 @@ def _write_sheet(book: Workbook, name: str, table: pd.DataFrame) -> None:
 
 
 class XlsxFormatter(Formatter):
-    def format(self, result: ScanResult) -> dict[str, bytes]:
+    def format(self, result: ScanResult) -> dict[str, Chunks]:
         findings = findings_table(result)
         truncated = max(0, len(findings) - (EXCEL_MAX_ROWS - 1))
         subscriptions = subscriptions_table(result)
@@ -115,4 +115,4 @@ class XlsxFormatter(Formatter):
             _write_sheet(book, name, table)
         buffer = io.BytesIO()
         book.save(buffer)
-        return {"findings.xlsx": buffer.getvalue()}
+        return {"findings.xlsx": [buffer.getvalue()]}

@@ -111,6 +111,8 @@ class XlsxFormatter(Formatter):
         if result.drift is not None:
             sheets["drift"] = drift_table(result)
         book = Workbook(write_only=True)
+        book.properties.created = book.properties.modified = result.metadata.started.replace(tzinfo=None)
+        book.properties.creator = f"port25-audit {result.metadata.tool_version}"
         for name, table in sheets.items():
             _write_sheet(book, name, table)
         buffer = io.BytesIO()

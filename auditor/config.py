@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from auditor.files import read_text
 from auditor.model import AuditConfig, Offer, SubscriptionFacts
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -19,12 +20,7 @@ class ConfigError(Exception):
 
 
 def load_config(path: Path) -> AuditConfig:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise ConfigError(f"{path}: no such file") from err
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: cannot be read ({err})") from err
+    text = read_text(path, ConfigError)
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

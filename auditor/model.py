@@ -6,8 +6,17 @@ Plain frozen dataclasses: nothing here knows the Azure SDK or any report format.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+_SUBSCRIPTION_IN_ID = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
+
+
+def subscription_of(resource_id: str | None) -> str | None:
+    """The subscription id (lower case) an ARM resource id names, if it names one."""
+    match = _SUBSCRIPTION_IN_ID.match(resource_id or "")
+    return match.group(1).lower() if match else None
 
 
 class ResourceCategory(StrEnum):

@@ -35,20 +35,6 @@ from auditor.collect.throttle import ARM_BUCKET, ARM_REFILL_PER_SECOND, RateLimi
 from fixtures import arm_payloads as arm
 
 
-def synthetic_recording(subscriptions: int, resources: int) -> dict[str, Any]:
-    recording = arm.Recording()
-    keys = [f"bench-{i}" for i in range(subscriptions)]
-    recording.record(
-        "/subscriptions",
-        "subscriptions",
-        arm.page([arm.subscription(key, key, "PayAsYouGo_2014-09-01") for key in keys]),
-    )
-    for key in keys:
-        sub = arm.sub_id(key)
-        recording.record_subscription(sub, vms=[arm.vm(sub, "rg", f"vm-{n}") for n in range(resources)])
-    return recording.document()
-
-
 class SimulatedArm(ReplayTransport):
     """The replay, with a latency per request, a server-side token bucket per subscription, and real sleeps."""
 
@@ -119,7 +105,7 @@ def main() -> None:
 
     directory = Path(tempfile.mkdtemp(prefix="port25-bench-"))
     path = directory / "tenant.json"
-    path.write_text(json.dumps(synthetic_recording(args.subscriptions, args.resources)), encoding="utf-8")
+    path.write_text(json.dumps(arm.many_subscriptions("bench", args.subscriptions, args.resources)), encoding="utf-8")
     lists_per_subscription = len(LISTS)
     requests_needed = 1 + args.subscriptions * lists_per_subscription
     # The best any scan can do: one request for the subscription list, then the rest W at a time; no subscription

@@ -108,18 +108,8 @@ def test_processes_read_the_same_tenant_as_threads(tmp_path: object) -> None:
     from auditor.collect.recipe import CollectorRecipe
     from fixtures import arm_payloads as arm
 
-    recording = arm.Recording()
-    keys = [f"many-{i}" for i in range(60)]
-    recording.record(
-        "/subscriptions",
-        "subscriptions",
-        arm.page([arm.subscription(key, key, "PayAsYouGo_2014-09-01") for key in keys]),
-    )
-    for key in keys:
-        sub = arm.sub_id(key)
-        recording.record_subscription(sub, vms=[arm.vm(sub, "rg", f"vm-{n}") for n in range(3)])
     path = Path(str(tmp_path)) / "many.json"
-    path.write_text(json.dumps(recording.document()), encoding="utf-8")
+    path.write_text(json.dumps(arm.many_subscriptions("many", 60, 3)), encoding="utf-8")
     recipe = CollectorRecipe(replay=path, max_workers=8)
 
     threads = recipe.collector(processes=1)

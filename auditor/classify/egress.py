@@ -26,6 +26,7 @@ from auditor.model import (
     SecurityRule,
     Subnet,
     TenantInventory,
+    subscription_of,
 )
 
 SMTP_PORT = 25
@@ -290,7 +291,7 @@ class NetworkIndex:
             self.failed[item.subscription.subscription_id] = {e.operation for e in item.errors}
 
     def missing(self, what: str, object_id: str, operation: str) -> str:
-        subscription = object_id.split("/")[2].lower() if object_id.count("/") > 2 else ""
+        subscription = subscription_of(object_id) or ""
         if subscription not in self.failed:
             why = f"its subscription {subscription} is not among the audited subscriptions"
         elif operation in self.failed[subscription] or "subscriptions" in self.failed[subscription]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -24,10 +23,9 @@ from auditor.model import (
     SubscriptionSummary,
     TenantInventory,
     Verdict,
+    subscription_of,
 )
 from auditor.offers import OFFER_DESCRIPTIONS, read_offer
-
-_SUBSCRIPTION_IN_ID = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
 
 VERDICT_FROM_POLICY: dict[PlatformPolicy, Verdict] = {
     PlatformPolicy.NOT_BLOCKED: Verdict.OPEN,
@@ -37,11 +35,6 @@ VERDICT_FROM_POLICY: dict[PlatformPolicy, Verdict] = {
     PlatformPolicy.NOT_SUPPORTED: Verdict.NOT_SUPPORTED,
     PlatformPolicy.UNKNOWN: Verdict.UNKNOWN,
 }
-
-
-def subscription_in(resource_id: str | None) -> str | None:
-    match = _SUBSCRIPTION_IN_ID.match(resource_id or "")
-    return match.group(1).lower() if match else None
 
 
 @dataclass(frozen=True)
@@ -231,7 +224,7 @@ class Classifier:
                     f"It runs on App Service Environment {environment.name} of kind "
                     f"{environment.kind or 'unknown'}, not v3.",
                 )
-            via = subscription_in(environment.subnet_id) or subscription_in(environment.environment_id)
+            via = subscription_of(environment.subnet_id) or subscription_of(environment.environment_id)
             return _AppRoute(
                 AppPath.ASE_V3, via, f"It runs on App Service Environment v3 {environment.name}.", environment.subnet_id
             )
@@ -255,7 +248,7 @@ class Classifier:
             )
         return _AppRoute(
             AppPath.VNET_INTEGRATION,
-            subscription_in(app.subnet_id),
+            subscription_of(app.subnet_id),
             f"Its outbound traffic is routed into subnet {app.subnet_id} (regional VNet integration).",
             app.subnet_id,
         )

@@ -50,18 +50,12 @@ T = TypeVar("T")
 READ_FAILURES = (AzureError, ValueError, WriteRefused, RecordingMiss)
 
 _RESOURCE_GROUP = re.compile(r"/resourceGroups/([^/]+)", re.IGNORECASE)
-_SUBSCRIPTION = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
 NET = "providers/Microsoft.Network"
 
 
 def resource_group_of(resource_id: str) -> str:
     match = _RESOURCE_GROUP.search(resource_id)
     return match.group(1) if match else ""
-
-
-def subscription_of(resource_id: str) -> str:
-    match = _SUBSCRIPTION.search(resource_id)
-    return match.group(1).lower() if match else ""
 
 
 def collection_error(operation: str, request: str, err: BaseException) -> CollectionError:

@@ -21,6 +21,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.response import HTTPResponse
 
 from auditor.collect.transport import ReadOnlyTransport
+from auditor.files import read_json
 
 
 class RecordingError(Exception):
@@ -70,15 +71,7 @@ def _body_bytes(body: Any) -> bytes:
 
 
 def load_recording(path: Path) -> dict[RequestKey, list[RecordedResponse]]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise RecordingError(f"{path}: no such file") from err
-    except (OSError, UnicodeDecodeError) as err:
-        raise RecordingError(f"{path}: cannot be read ({err})") from err
-    except json.JSONDecodeError as err:
-        raise RecordingError(f"{path}: not JSON (line {err.lineno}, column {err.colno}: {err.msg})") from err
-    return parse_recording(document, str(path))
+    return parse_recording(read_json(path, RecordingError), str(path))
 
 
 def parse_recording(document: Any, where: str) -> dict[RequestKey, list[RecordedResponse]]:

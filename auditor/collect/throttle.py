@@ -8,7 +8,6 @@ it is. Resource Graph allows about 15 queries per 5 seconds per user.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from urllib.parse import urlsplit
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy
 
+from auditor.model import subscription_of
+
 ARM_BUCKET, ARM_REFILL_PER_SECOND = 250, 25.0
 GRAPH_BUCKET, GRAPH_REFILL_PER_SECOND = 15, 3.0
 REMAINING_HEADERS = (
@@ -27,7 +28,6 @@ REMAINING_HEADERS = (
     "x-ms-ratelimit-remaining-tenant-reads",
     "x-ms-user-quota-remaining",
 )
-_SUBSCRIPTION = re.compile(r"^/subscriptions/([^/]+)/", re.IGNORECASE)
 
 
 @dataclass
@@ -97,8 +97,8 @@ class RateLimiter:
         path = urlsplit(url).path
         if path.lower().startswith("/providers/microsoft.resourcegraph/"):
             return "graph"
-        match = _SUBSCRIPTION.match(path + "/")
-        return f"subscription:{match.group(1).lower()}" if match else "tenant"
+        subscription = subscription_of(path)
+        return f"subscription:{subscription}" if subscription else "tenant"
 
     def _bucket(self, scope: str) -> TokenBucket:
         bucket = self._buckets.get(scope)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.classify.rules import RULES
+from auditor.files import read_json
 from auditor.model import Baseline, CollectionError, PreviousFinding, ScanResult, Verdict
 from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
 from auditor.report.tables import drift_table, findings_table, subscriptions_table
@@ -106,14 +107,7 @@ class JsonFormatter(Formatter):
 
 def read_baseline(path: Path) -> Baseline:
     """The findings of an earlier scan.json, checked for a schema_version this version reads."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise BaselineError(f"{path}: no such file") from err
-    except (OSError, UnicodeDecodeError) as err:
-        raise BaselineError(f"{path}: cannot be read ({err})") from err
-    except json.JSONDecodeError as err:
-        raise BaselineError(f"{path}: not JSON (line {err.lineno}, column {err.colno}: {err.msg})") from err
+    document = read_json(path, BaselineError)
     if not isinstance(document, dict) or document.get("tool", {}).get("name") != "port25-audit":
         raise BaselineError(f"{path}: not a port25-audit scan.json")
     version = document.get("schema_version")

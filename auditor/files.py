@@ -1,0 +1,24 @@
+"""Reading the files a user hands us (recording, config, baseline): one-line errors that say which file and why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def read_text(path: Path, error: type[Exception]) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise error(f"{path}: no such file") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise error(f"{path}: cannot be read ({err})") from err
+
+
+def read_json(path: Path, error: type[Exception]) -> Any:
+    text = read_text(path, error)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise error(f"{path}: not JSON (line {err.lineno}, column {err.colno}: {err.msg})") from err

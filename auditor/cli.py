@@ -284,6 +284,12 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
 def _exit_status(result: ScanResult, fail_on: set[Verdict], env: Environment) -> ExitStatus:
     """1 when the gate trips (it wins over 2: the reports still mark what could not be read), else 2 or 0."""
     unreadable = [s for s in result.subscriptions if s.errors]
+    for error in result.metadata.tenant_errors:
+        message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
+        env.stderr.write(
+            f"port25-audit: the subscription list could not be read, so no subscription was audited: {message} "
+            "(sign in with az login, or give the identity Reader on the subscriptions)\n"
+        )
     if not result.complete:
         lists = sum(len(s.errors) for s in unreadable) + len(result.metadata.tenant_errors)
         env.stderr.write(

@@ -289,3 +289,30 @@ def test_version_and_help() -> None:
     assert status is ExitStatus.SUCCESS and stdout.startswith("port25-audit ")
     status, stdout, _ = run("scan", "--help")
     assert status is ExitStatus.SUCCESS and "--replay" in stdout and "examples:" in stdout
+
+
+def test_a_subscription_list_that_cannot_be_read_is_said_even_when_quiet(tmp_path: Path) -> None:
+    recording = tmp_path / "denied.json"
+    denied = {"error": {"code": "InvalidAuthenticationToken", "message": "The access token is invalid."}}
+    recording.write_text(
+        json.dumps(
+            {
+                "Entries": [
+                    {
+                        "RequestUri": "https://management.azure.com/subscriptions?api-version=2022-12-01",
+                        "RequestMethod": "GET",
+                        "RequestHeaders": {},
+                        "RequestBody": None,
+                        "StatusCode": 401,
+                        "ResponseHeaders": {},
+                        "ResponseBody": denied,
+                    }
+                ]
+            }
+        )
+    )
+    status, _, stderr = run("scan", "--replay", str(recording), "--out", str(tmp_path / "r"), "--quiet")
+    assert status is ExitStatus.INCOMPLETE
+    assert "the subscription list could not be read, so no subscription was audited" in stderr
+    assert "az login" in stderr and "Traceback" not in stderr
+    assert json.loads((tmp_path / "r" / "scan.json").read_text(encoding="utf-8"))["scan"]["errors"][0]["status"] == 401

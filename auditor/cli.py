@@ -8,8 +8,9 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any, NoReturn, TypeVar
 
 from auditor import __version__
 from auditor.classify.drift import compare
@@ -27,6 +28,7 @@ from auditor.report.write import write_reports
 from auditor.status import ExitStatus
 
 log = logging.getLogger("auditor")
+E = TypeVar("E", bound=StrEnum)
 
 
 @dataclass
@@ -64,16 +66,20 @@ class _Parser(argparse.ArgumentParser):
         raise _Exit(ExitStatus.USAGE)
 
 
-def _formats(value: str) -> list[Format]:
-    chosen = []
-    for name in (part.strip().lower() for part in value.split(",")):
-        try:
-            chosen.append(Format(name))
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"unknown format {name!r} (choose from {', '.join(f.value for f in Format)})"
-            ) from None
-    return chosen
+def _choices(kind: type[E], what: str) -> Callable[[str], list[E]]:
+    """An argparse type: a comma-separated list of one enum's values."""
+
+    def parse(value: str) -> list[E]:
+        chosen = []
+        for name in (part.strip().lower() for part in value.split(",")):
+            try:
+                chosen.append(kind(name))
+            except ValueError:
+                known = ", ".join(member.value for member in kind)
+                raise argparse.ArgumentTypeError(f"unknown {what} {name!r} (choose from {known})") from None
+        return chosen
+
+    return parse
 
 
 def _positive(value: str) -> int:
@@ -84,18 +90,6 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return number
-
-
-def _verdicts(value: str) -> list[Verdict]:
-    chosen = []
-    for name in (part.strip().lower() for part in value.split(",")):
-        try:
-            chosen.append(Verdict(name))
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"unknown verdict {name!r} (choose from {', '.join(v.value for v in Verdict)})"
-            ) from None
-    return chosen
 
 
 def build_parser(env: Environment) -> _Parser:
@@ -147,7 +141,7 @@ def build_parser(env: Environment) -> _Parser:
     )
     scan.add_argument(
         "--format",
-        type=_formats,
+        type=_choices(Format, "format"),
         default=[Format.CSV, Format.HTML, Format.JSON],
         metavar="csv,html,json,xlsx",
         help="reports to write (default: csv,html,json; xlsx on request)",
@@ -160,7 +154,7 @@ def build_parser(env: Environment) -> _Parser:
     )
     scan.add_argument(
         "--fail-on",
-        type=_verdicts,
+        type=_choices(Verdict, "verdict"),
         action="extend",
         default=[],
         metavar="VERDICT",

@@ -41,10 +41,6 @@ def csv_chunks(table: pd.DataFrame) -> Iterator[bytes]:
         yield part.to_csv(index=False, header=start == 0, lineterminator="\r\n").encode("utf-8")
 
 
-def to_csv_bytes(table: pd.DataFrame) -> bytes:
-    return b"".join(csv_chunks(table))
-
-
 class CsvFormatter(Formatter):
     def format(self, result: ScanResult) -> dict[str, Chunks]:
         files: dict[str, Chunks] = {

@@ -234,12 +234,12 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         config = load_config(args.config) if args.config else AuditConfig()
     except ConfigError as err:
         env.stderr.write(f"port25-audit: {err}\n")
-        return ExitStatus.NO_INPUT if "no such file" in str(err) or "cannot be read" in str(err) else ExitStatus.USAGE
+        return ExitStatus.NO_INPUT if err.unreadable else ExitStatus.USAGE
     try:
         baseline = read_baseline(args.baseline) if args.baseline else None
     except BaselineError as err:
         env.stderr.write(f"port25-audit: baseline {err}\n")
-        return ExitStatus.NO_INPUT if "no such file" in str(err) else ExitStatus.DATA_ERROR
+        return ExitStatus.NO_INPUT if err.unreadable else ExitStatus.DATA_ERROR
     try:
         collector, source = _collector(args)
     except RecordingError as err:

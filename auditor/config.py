@@ -8,14 +8,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from auditor.files import read_text
+from auditor.files import InputFileError, read_text
 from auditor.model import AuditConfig, Offer, SubscriptionFacts
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 KNOWN_KEYS = ("offer", "created", "exemption_granted")
 
 
-class ConfigError(Exception):
+class ConfigError(InputFileError):
     """A config that cannot be used; the message says where, on one line."""
 
 

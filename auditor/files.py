@@ -7,16 +7,25 @@ from pathlib import Path
 from typing import Any
 
 
-def read_text(path: Path, error: type[Exception]) -> str:
+class InputFileError(Exception):
+    """A file we were given cannot be used. `unreadable`: missing or not readable at all (exit 66), rather than
+    read but wrong inside."""
+
+    def __init__(self, message: str, *, unreadable: bool = False) -> None:
+        super().__init__(message)
+        self.unreadable = unreadable
+
+
+def read_text(path: Path, error: type[InputFileError]) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError as err:
-        raise error(f"{path}: no such file") from err
+        raise error(f"{path}: no such file", unreadable=True) from err
     except (OSError, UnicodeDecodeError) as err:
-        raise error(f"{path}: cannot be read ({err})") from err
+        raise error(f"{path}: cannot be read ({err})", unreadable=True) from err
 
 
-def read_json(path: Path, error: type[Exception]) -> Any:
+def read_json(path: Path, error: type[InputFileError]) -> Any:
     text = read_text(path, error)
     try:
         return json.loads(text)

@@ -148,6 +148,13 @@ def test_fail_on_a_verdict_no_resource_has(tmp_path: Path) -> None:
     assert status is ExitStatus.SUCCESS
 
 
+def test_a_baseline_or_config_that_cannot_be_read_exits_66(tmp_path: Path) -> None:
+    """README: 66, a file that cannot be read (a directory cannot be read as a file, even by root)."""
+    for option in ("--baseline", "--config"):
+        got, _, stderr = run(*SCAN[:3], option, str(tmp_path), "--out", str(tmp_path / "r"))
+        assert got is ExitStatus.NO_INPUT and "cannot be read" in stderr, option
+
+
 @pytest.mark.parametrize(
     ("content", "status", "message"),
     [

@@ -21,10 +21,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.response import HTTPResponse
 
 from auditor.collect.transport import ReadOnlyTransport
-from auditor.files import read_json
+from auditor.files import InputFileError, read_json
 
 
-class RecordingError(Exception):
+class RecordingError(InputFileError):
     """The recording file cannot be used (missing, not JSON, not a test-proxy recording)."""
 
 

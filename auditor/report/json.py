@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.classify.rules import RULES
-from auditor.files import read_json
+from auditor.files import InputFileError, read_json
 from auditor.model import Baseline, CollectionError, PreviousFinding, ScanResult, Verdict
 from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
 from auditor.report.tables import drift_table, findings_table, subscriptions_table
@@ -21,7 +21,7 @@ from auditor.report.tables import drift_table, findings_table, subscriptions_tab
 SCHEMA_VERSION = 1
 
 
-class BaselineError(Exception):
+class BaselineError(InputFileError):
     """A baseline that cannot be used; the message says why, on one line."""
 
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests
 
-from auditor.collect.arm import LISTS
+from auditor.collect.lists import KINDS
 from auditor.collect.recipe import DEFAULT_PROCESSES, CollectorRecipe
 from auditor.collect.replay import ReplayTransport
 from auditor.collect.throttle import ARM_BUCKET, ARM_REFILL_PER_SECOND, RateLimiter
@@ -106,7 +106,7 @@ def main() -> None:
     directory = Path(tempfile.mkdtemp(prefix="port25-bench-"))
     path = directory / "tenant.json"
     path.write_text(json.dumps(arm.many_subscriptions("bench", args.subscriptions, args.resources)), encoding="utf-8")
-    lists_per_subscription = len(LISTS)
+    lists_per_subscription = len(KINDS)
     requests_needed = 1 + args.subscriptions * lists_per_subscription
     # The best any scan can do: one request for the subscription list, then the rest W at a time; no subscription
     # sends more than its bucket in a burst (12 lists < 250), so the throttle adds nothing to the bound.

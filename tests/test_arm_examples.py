@@ -21,7 +21,8 @@ from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 from azure.mgmt.web import WebSiteManagementClient
 
-from auditor.collect.arm import ArmCollector, routes_app_traffic
+from auditor.collect.arm import ArmCollector
+from auditor.collect.lists import routes_app_traffic
 from auditor.collect.replay import ReplayCredential, ReplayTransport
 from auditor.model import ResourceCategory, Subscription
 from tests.recordings import entry, subscription_entries, transport

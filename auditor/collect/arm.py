@@ -9,7 +9,7 @@ import logging
 import multiprocessing
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -23,19 +23,16 @@ from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.web import WebSiteManagementClient
 
-from auditor.collect import network as net
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
+from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, inventory, needs_site_config, routes_app_traffic
 from auditor.collect.recipe import CollectorRecipe, built
 from auditor.collect.replay import RecordingMiss
 from auditor.collect.throttle import RateLimiter, ScanStats, ThrottlePolicy
 from auditor.collect.transport import WriteRefused
 from auditor.model import (
     AppNetworking,
-    AppServiceEnvironment,
     CollectionError,
-    NetworkInventory,
     Resource,
-    ResourceCategory,
     Subscription,
     SubscriptionInventory,
     TenantInventory,
@@ -48,14 +45,6 @@ T = TypeVar("T")
 # Every failure a single list can meet: an HTTP error, a transport fault, a body that is not JSON
 # (ValueError), a refused write, or a request the recording does not hold.
 READ_FAILURES = (AzureError, ValueError, WriteRefused, RecordingMiss)
-
-_RESOURCE_GROUP = re.compile(r"/resourceGroups/([^/]+)", re.IGNORECASE)
-NET = "providers/Microsoft.Network"
-
-
-def resource_group_of(resource_id: str) -> str:
-    match = _RESOURCE_GROUP.search(resource_id)
-    return match.group(1) if match else ""
 
 
 def collection_error(operation: str, request: str, err: BaseException) -> CollectionError:
@@ -124,65 +113,6 @@ def _subscription(sdk: Any) -> Subscription:
     )
 
 
-def _resource(sdk: Any, subscription_id: str, category: ResourceCategory, app: AppNetworking | None = None) -> Resource:
-    resource_id = _text(sdk.id)
-    properties = getattr(sdk, "properties", None)
-    return Resource(
-        resource_id=resource_id,
-        name=_text(sdk.name),
-        resource_type=_text(sdk.type),
-        kind=_text(getattr(sdk, "kind", None)),
-        location=_text(sdk.location),
-        resource_group=resource_group_of(resource_id),
-        subscription_id=subscription_id,
-        category=category,
-        app=app,
-        nic_ids=net.vm_interface_ids(properties) if category is ResourceCategory.VIRTUAL_MACHINE else (),
-        nics=net.scale_set_interfaces(resource_id, properties) if category is ResourceCategory.SCALE_SET else (),
-        firewall=net.firewall_networking(properties) if category is ResourceCategory.FIREWALL else None,
-    )
-
-
-def _environment(sdk: Any) -> AppServiceEnvironment:
-    network = sdk.properties.get("virtualNetwork") if sdk.properties is not None else None
-    return AppServiceEnvironment(
-        environment_id=_text(sdk.id),
-        name=_text(sdk.name),
-        kind=_text(sdk.kind),
-        subnet_id=(network.get("id") if isinstance(network, Mapping) else None) or None,
-    )
-
-
-def routes_app_traffic(site_properties: Any) -> bool | None:
-    """Whether the app's own outbound traffic is routed into its integration VNet; None when the site does not say.
-
-    Current API versions: `outboundVnetRouting.applicationTraffic` / `.allTraffic`.
-    Older ones: `vnetRouteAllEnabled` on the site or on its `siteConfig`.
-    """
-    if site_properties is None:
-        return None
-    routing = site_properties.get("outboundVnetRouting")
-    legacy = [
-        site_properties.get("vnetRouteAllEnabled"),
-        (site_properties.get("siteConfig") or {}).get("vnetRouteAllEnabled"),
-    ]
-    flags = [routing.get("applicationTraffic"), routing.get("allTraffic")] if isinstance(routing, Mapping) else []
-    if any(flag is True for flag in flags + legacy):
-        return True
-    if any(flag is False for flag in flags + legacy):
-        return False
-    return None
-
-
-def _app_networking(properties: Any) -> AppNetworking:
-    profile = properties.get("hostingEnvironmentProfile") if properties is not None else None
-    return AppNetworking(
-        subnet_id=(properties.get("virtualNetworkSubnetId") if properties is not None else None) or None,
-        routes_app_traffic=routes_app_traffic(properties),
-        environment_id=(profile.get("id") if isinstance(profile, Mapping) else None) or None,
-    )
-
-
 RETRY_TOTAL = 8
 SUBSCRIPTIONS_PER_CHUNK = 25
 
@@ -194,96 +124,21 @@ class _Clients:
     web: WebSiteManagementClient
 
 
-@dataclass(frozen=True)
-class _List:
-    """One list call of a subscription: its operation name, path, SDK call and conversion to our types."""
-
-    operation: str
-    path: str
-    pages: Callable[[_Clients], Iterable[Any]]
-    convert: Callable[[Any, str], Any]
-
-
-def _resources(category: ResourceCategory) -> Callable[[Any, str], Any]:
-    return lambda sdk, sub: _resource(sdk, sub, category)
-
-
-def _site(sdk: Any, sub: str) -> Resource:
-    return _resource(sdk, sub, ResourceCategory.APP_SERVICE, _app_networking(sdk.properties))
-
-
-LISTS: tuple[_List, ...] = (
-    _List(
-        "virtualMachines",
-        "providers/Microsoft.Compute/virtualMachines",
-        lambda c: c.compute.virtual_machines.list_all(),
-        _resources(ResourceCategory.VIRTUAL_MACHINE),
-    ),
-    _List(
-        "virtualMachineScaleSets",
-        "providers/Microsoft.Compute/virtualMachineScaleSets",
-        lambda c: c.compute.virtual_machine_scale_sets.list_all(),
-        _resources(ResourceCategory.SCALE_SET),
-    ),
-    _List("sites", "providers/Microsoft.Web/sites", lambda c: c.web.web_apps.list(), _site),
-    _List(
-        "hostingEnvironments",
-        "providers/Microsoft.Web/hostingEnvironments",
-        lambda c: c.web.app_service_environments.list(),
-        lambda sdk, sub: _environment(sdk),
-    ),
-    _List(
-        "azureFirewalls",
-        f"{NET}/azureFirewalls",
-        lambda c: c.network.azure_firewalls.list_all(),
-        _resources(ResourceCategory.FIREWALL),
-    ),
-    _List(
-        "networkInterfaces",
-        f"{NET}/networkInterfaces",
-        lambda c: c.network.network_interfaces.list_all(),
-        lambda sdk, sub: net.network_interface(sdk),
-    ),
-    _List(
-        "publicIPAddresses",
-        f"{NET}/publicIPAddresses",
-        lambda c: c.network.public_ip_addresses.list_all(),
-        lambda sdk, sub: net.public_ip(sdk),
-    ),
-    _List(
-        "networkSecurityGroups",
-        f"{NET}/networkSecurityGroups",
-        lambda c: c.network.network_security_groups.list_all(),
-        lambda sdk, sub: net.security_group(sdk),
-    ),
-    _List(
-        "routeTables",
-        f"{NET}/routeTables",
-        lambda c: c.network.route_tables.list_all(),
-        lambda sdk, sub: net.route_table(sdk),
-    ),
-    _List(
-        "virtualNetworks",
-        f"{NET}/virtualNetworks",
-        lambda c: c.network.virtual_networks.list_all(),
-        lambda sdk, sub: tuple(net.subnets(sdk)),
-    ),
-    _List(
-        "natGateways",
-        f"{NET}/natGateways",
-        lambda c: c.network.nat_gateways.list_all(),
-        lambda sdk, sub: net.nat_gateway(sdk),
-    ),
-    _List(
-        "loadBalancers",
-        f"{NET}/loadBalancers",
-        lambda c: c.network.load_balancers.list_all(),
-        lambda sdk, sub: net.load_balancer(sdk),
-    ),
-)
-
-
-RESOURCE_LISTS = ("virtualMachines", "virtualMachineScaleSets", "sites", "azureFirewalls")
+# How each list is read through the SDK, by operation (`auditor.collect.lists.KINDS` says what it holds).
+PAGES: dict[str, Callable[[_Clients], Iterable[Any]]] = {
+    "virtualMachines": lambda c: c.compute.virtual_machines.list_all(),
+    "virtualMachineScaleSets": lambda c: c.compute.virtual_machine_scale_sets.list_all(),
+    "sites": lambda c: c.web.web_apps.list(),
+    "hostingEnvironments": lambda c: c.web.app_service_environments.list(),
+    "azureFirewalls": lambda c: c.network.azure_firewalls.list_all(),
+    "networkInterfaces": lambda c: c.network.network_interfaces.list_all(),
+    "publicIPAddresses": lambda c: c.network.public_ip_addresses.list_all(),
+    "networkSecurityGroups": lambda c: c.network.network_security_groups.list_all(),
+    "routeTables": lambda c: c.network.route_tables.list_all(),
+    "virtualNetworks": lambda c: c.network.virtual_networks.list_all(),
+    "natGateways": lambda c: c.network.nat_gateways.list_all(),
+    "loadBalancers": lambda c: c.network.load_balancers.list_all(),
+}
 
 
 class ArmCollector(Collector):
@@ -333,43 +188,48 @@ class ArmCollector(Collector):
             WebSiteManagementClient(self._credential, subscription_id, **options),
         )
 
-    def collect(self, scope: Sequence[str] = ()) -> TenantInventory:
+    def visible_subscriptions(self, scope: Sequence[str] = ()) -> tuple[list[Subscription], TenantInventory]:
+        """The subscriptions to read (all visible, or those of `scope`) and an inventory of what cannot be:
+        scope entries the identity does not see, or, when the list itself fails, every entry of the scope."""
         client = SubscriptionClient(self._credential, **self._client_options())
         subscriptions, error = _read_all(
             "subscriptions", "GET /subscriptions", lambda: map(_subscription, client.subscriptions.list())
         )
         if error is not None:
-            return TenantInventory(subscriptions=tuple(self._unreadable(scope)), errors=(error,))
+            return [], TenantInventory(subscriptions=tuple(self._unreadable(scope)), errors=(error,))
         wanted = {s.lower() for s in scope}
         chosen = [s for s in subscriptions if not wanted or s.subscription_id in wanted]
         missing = sorted(wanted - {s.subscription_id for s in subscriptions})
         self.stats.add(subscriptions_total=len(chosen))
+        return chosen, TenantInventory(subscriptions=tuple(self._unreadable(missing)))
+
+    def collect(self, scope: Sequence[str] = ()) -> TenantInventory:
+        chosen, unreadable = self.visible_subscriptions(scope)
         if self._processes > 1 and len(chosen) >= 2 * SUBSCRIPTIONS_PER_CHUNK:
             inventories = self._collect_in_processes(chosen)
         else:
             inventories = self.collect_subscriptions(chosen)
-        inventories += self._unreadable(missing)
-        return TenantInventory(subscriptions=tuple(inventories))
+        return replace(unreadable, subscriptions=tuple(inventories) + unreadable.subscriptions)
 
     def collect_subscriptions(self, subscriptions: Sequence[Subscription]) -> list[SubscriptionInventory]:
         found: dict[str, dict[str, list[Any]]] = {s.subscription_id: {} for s in subscriptions}
         errors: dict[str, list[CollectionError]] = {s.subscription_id: [] for s in subscriptions}
-        remaining = {s.subscription_id: len(LISTS) for s in subscriptions}
+        remaining = {s.subscription_id: len(KINDS) for s in subscriptions}
         clients = {s.subscription_id: self._clients(s.subscription_id) for s in subscriptions}
         lock = threading.Lock()
 
-        def task(subscription_id: str, spec: _List) -> None:
+        def task(subscription_id: str, kind: ListKind) -> None:
             client = clients[subscription_id]
             items, error = _read_all(
-                spec.operation,
-                f"GET /subscriptions/{subscription_id}/{spec.path}",
-                lambda: (spec.convert(item, subscription_id) for item in spec.pages(client)),
+                kind.operation,
+                f"GET /subscriptions/{subscription_id}/{kind.path}",
+                lambda: (kind.convert(item, subscription_id) for item in PAGES[kind.operation](client)),
             )
             failures = [error] if error is not None else []
-            if spec.operation == "sites":
-                items = [self._with_routing(client.web, site, failures) for site in items]
+            if kind.operation == "sites":
+                items = [self.with_routing(client.web, site, failures) for site in items]
             with lock:
-                found[subscription_id][spec.operation] = items
+                found[subscription_id][kind.operation] = items
                 errors[subscription_id] += failures
                 remaining[subscription_id] -= 1
                 done = remaining[subscription_id] == 0
@@ -378,17 +238,9 @@ class ArmCollector(Collector):
                 self.stats.add(subscriptions_done=1, resources=resources)
 
         with ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="port25-collect") as pool:
-            for future in [pool.submit(task, s.subscription_id, spec) for s in subscriptions for spec in LISTS]:
+            for future in [pool.submit(task, s.subscription_id, kind) for s in subscriptions for kind in KINDS]:
                 future.result()
-        order = {spec.operation: index for index, spec in enumerate(LISTS)}
-        return [
-            self._inventory(
-                s,
-                found[s.subscription_id],
-                sorted(errors[s.subscription_id], key=lambda e: order.get(e.operation.split("/")[0], 0)),
-            )
-            for s in subscriptions
-        ]
+        return [inventory(s, found[s.subscription_id], errors[s.subscription_id]) for s in subscriptions]
 
     def _collect_in_processes(self, subscriptions: Sequence[Subscription]) -> list[SubscriptionInventory]:
         """Chunks of subscriptions on a process pool; each process reads its chunks with its own threads.
@@ -412,29 +264,14 @@ class ArmCollector(Collector):
     def collect_subscription(self, subscription: Subscription) -> SubscriptionInventory:
         return self.collect_subscriptions([subscription])[0]
 
-    @staticmethod
-    def _inventory(
-        subscription: Subscription, found: dict[str, list[Any]], errors: list[CollectionError]
-    ) -> SubscriptionInventory:
-        network = NetworkInventory(
-            interfaces=tuple(found["networkInterfaces"]),
-            public_ips=tuple(found["publicIPAddresses"]),
-            security_groups=tuple(found["networkSecurityGroups"]),
-            route_tables=tuple(found["routeTables"]),
-            subnets=tuple(s for subnets in found["virtualNetworks"] for s in subnets),
-            nat_gateways=tuple(found["natGateways"]),
-            load_balancers=tuple(found["loadBalancers"]),
-        )
-        resources = tuple(r for operation in RESOURCE_LISTS for r in found[operation])
-        return SubscriptionInventory(
-            subscription, resources, tuple(found["hostingEnvironments"]), tuple(errors), network
-        )
+    def web_client(self, subscription_id: str) -> WebSiteManagementClient:
+        return WebSiteManagementClient(self._credential, subscription_id, **self._client_options())
 
     @staticmethod
-    def _with_routing(web: WebSiteManagementClient, site: Resource, failures: list[CollectionError]) -> Resource:
+    def with_routing(web: WebSiteManagementClient, site: Resource, failures: list[CollectionError]) -> Resource:
         """Older sites say whether they route all traffic only in `config/web` (`vnetRouteAllEnabled`)."""
         app = site.app
-        if app is None or not app.subnet_id or app.routes_app_traffic is not None:
+        if app is None or not needs_site_config(site):
             return site
         group, name = site.resource_group, site.name
         path = f"/subscriptions/{site.subscription_id}/resourceGroups/{group}/providers/Microsoft.Web/sites/{name}"

@@ -1,6 +1,7 @@
-"""SDK network models (NICs, NSGs, routes, subnets, NAT gateways, load balancers, public IPs) → our model types.
+"""ARM network payloads (NICs, NSGs, routes, subnets, NAT gateways, load balancers, public IPs) → our model types.
 
-Read through each model's mapping interface (the REST names), so a field an API version leaves out reads as absent.
+A payload is an SDK model or a Resource Graph row: both are read as mappings of the REST names, so a field an
+API version leaves out reads as absent.
 """
 
 from __future__ import annotations
@@ -47,12 +48,18 @@ def _strings(*values: Any) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _properties(sdk: Any) -> Mapping[str, Any]:
-    return _map(_map(sdk).get("properties"))
+def field(raw: Any, name: str) -> str:
+    """A top-level text field of an ARM payload (an SDK model or a Resource Graph row); "" when absent."""
+    value = _map(raw).get(name)
+    return "" if value is None else str(value)
+
+
+def properties_of(raw: Any) -> Mapping[str, Any]:
+    return _map(_map(raw).get("properties"))
 
 
 def _ip_configuration(raw: Any, *, scale_set: bool) -> IpConfiguration:
-    properties = _properties(raw)
+    properties = properties_of(raw)
     public_ip_id = _id(properties.get("publicIPAddress"))
     return IpConfiguration(
         name=str(_map(raw).get("name") or ""),
@@ -67,11 +74,11 @@ def _ip_configuration(raw: Any, *, scale_set: bool) -> IpConfiguration:
     )
 
 
-def network_interface(sdk: Any) -> NetworkInterface:
-    properties = _properties(sdk)
+def network_interface(raw: Any) -> NetworkInterface:
+    properties = properties_of(raw)
     return NetworkInterface(
-        nic_id=str(sdk.id),
-        name=str(sdk.name or ""),
+        nic_id=field(raw, "id"),
+        name=field(raw, "name"),
         primary=bool(properties.get("primary")),
         nsg_id=_id(properties.get("networkSecurityGroup")),
         ip_configurations=tuple(
@@ -85,7 +92,7 @@ def scale_set_interfaces(scale_set_id: str, properties: Any) -> tuple[NetworkInt
     profile = _map(_map(_map(properties).get("virtualMachineProfile")).get("networkProfile"))
     interfaces = []
     for configuration in _list(profile.get("networkInterfaceConfigurations")):
-        settings = _properties(configuration)
+        settings = properties_of(configuration)
         name = str(_map(configuration).get("name") or "")
         interfaces.append(
             NetworkInterface(
@@ -104,13 +111,13 @@ def scale_set_interfaces(scale_set_id: str, properties: Any) -> tuple[NetworkInt
 def vm_interface_ids(properties: Any) -> tuple[str, ...]:
     """The VM's NIC ids, the primary one first (it carries the default route's traffic)."""
     references = _list(_map(_map(properties).get("networkProfile")).get("networkInterfaces"))
-    ordered = sorted(references, key=lambda r: not _properties(r).get("primary", len(references) == 1))
+    ordered = sorted(references, key=lambda r: not properties_of(r).get("primary", len(references) == 1))
     return tuple(nic for nic in (_id(r) for r in ordered) if nic)
 
 
 def firewall_networking(properties: Any) -> FirewallNetworking:
     settings = _map(properties)
-    configurations = [_properties(c) for c in _list(settings.get("ipConfigurations"))]
+    configurations = [properties_of(c) for c in _list(settings.get("ipConfigurations"))]
     hub = _map(settings.get("hubIPAddresses"))
     private_ips = [c.get("privateIPAddress") for c in configurations] + [hub.get("privateIPAddress")]
     hub_public = _list(_map(hub.get("publicIPs")).get("addresses"))
@@ -121,7 +128,7 @@ def firewall_networking(properties: Any) -> FirewallNetworking:
 
 
 def _security_rule(raw: Any, *, default: bool) -> SecurityRule:
-    properties = _properties(raw)
+    properties = properties_of(raw)
     return SecurityRule(
         name=str(_map(raw).get("name") or ""),
         priority=int(properties.get("priority") or 0),
@@ -139,38 +146,38 @@ def _security_rule(raw: Any, *, default: bool) -> SecurityRule:
     )
 
 
-def security_group(sdk: Any) -> NetworkSecurityGroup:
-    properties = _properties(sdk)
+def security_group(raw: Any) -> NetworkSecurityGroup:
+    properties = properties_of(raw)
     rules = [_security_rule(r, default=False) for r in _list(properties.get("securityRules"))]
     rules += [_security_rule(r, default=True) for r in _list(properties.get("defaultSecurityRules"))]
-    return NetworkSecurityGroup(nsg_id=str(sdk.id), name=str(sdk.name or ""), rules=tuple(rules))
+    return NetworkSecurityGroup(nsg_id=field(raw, "id"), name=field(raw, "name"), rules=tuple(rules))
 
 
-def route_table(sdk: Any) -> RouteTable:
+def route_table(raw: Any) -> RouteTable:
     routes = []
-    for raw in _list(_properties(sdk).get("routes")):
-        properties = _properties(raw)
+    for route in _list(properties_of(raw).get("routes")):
+        properties = properties_of(route)
         routes.append(
             Route(
-                name=str(_map(raw).get("name") or ""),
+                name=field(route, "name"),
                 address_prefix=str(properties.get("addressPrefix") or ""),
                 next_hop_type=str(properties.get("nextHopType") or ""),
                 next_hop_ip=properties.get("nextHopIpAddress") or None,
             )
         )
-    return RouteTable(route_table_id=str(sdk.id), name=str(sdk.name or ""), routes=tuple(routes))
+    return RouteTable(route_table_id=field(raw, "id"), name=field(raw, "name"), routes=tuple(routes))
 
 
-def subnets(sdk: Any) -> list[Subnet]:
+def subnets(raw: Any) -> list[Subnet]:
     """The subnets of a virtual network, as the VNet list returns them."""
     found = []
-    for raw in _list(_properties(sdk).get("subnets")):
-        properties = _properties(raw)
+    for subnet in _list(properties_of(raw).get("subnets")):
+        properties = properties_of(subnet)
         access = properties.get("defaultOutboundAccess")
         found.append(
             Subnet(
-                subnet_id=str(_map(raw).get("id") or ""),
-                name=str(_map(raw).get("name") or ""),
+                subnet_id=field(subnet, "id"),
+                name=field(subnet, "name"),
                 address_prefixes=_strings(properties.get("addressPrefix"), properties.get("addressPrefixes")),
                 nsg_id=_id(properties.get("networkSecurityGroup")),
                 route_table_id=_id(properties.get("routeTable")),
@@ -181,20 +188,20 @@ def subnets(sdk: Any) -> list[Subnet]:
     return found
 
 
-def load_balancer(sdk: Any) -> LoadBalancer:
-    properties = _properties(sdk)
+def load_balancer(raw: Any) -> LoadBalancer:
+    properties = properties_of(raw)
     public_frontends = {
         (_map(f).get("id") or "").lower()
         for f in _list(properties.get("frontendIPConfigurations"))
-        if _id(_properties(f).get("publicIPAddress")) or _id(_properties(f).get("publicIPPrefix"))
+        if _id(properties_of(f).get("publicIPAddress")) or _id(properties_of(f).get("publicIPPrefix"))
     }
     outbound: list[str] = []
     for rule in _list(properties.get("outboundRules")):
-        pool = _id(_properties(rule).get("backendAddressPool"))
+        pool = _id(properties_of(rule).get("backendAddressPool"))
         if pool:
             outbound.append(pool)
     for rule in _list(properties.get("loadBalancingRules")):
-        settings = _properties(rule)
+        settings = properties_of(rule)
         frontend = (_id(settings.get("frontendIPConfiguration")) or "").lower()
         if frontend in public_frontends and not settings.get("disableOutboundSnat"):
             pools = [_id(settings.get("backendAddressPool"))] + [
@@ -202,16 +209,16 @@ def load_balancer(sdk: Any) -> LoadBalancer:
             ]
             outbound.extend(p for p in pools if p)
     return LoadBalancer(
-        load_balancer_id=str(sdk.id),
-        name=str(sdk.name or ""),
+        load_balancer_id=field(raw, "id"),
+        name=field(raw, "name"),
         outbound_pool_ids=tuple(dict.fromkeys(outbound)),
         backend_pool_ids=tuple(p for p in (_id(x) for x in _list(properties.get("backendAddressPools"))) if p),
     )
 
 
-def public_ip(sdk: Any) -> PublicIpAddress:
-    return PublicIpAddress(str(sdk.id), str(sdk.name or ""), _properties(sdk).get("ipAddress") or None)
+def public_ip(raw: Any) -> PublicIpAddress:
+    return PublicIpAddress(field(raw, "id"), field(raw, "name"), properties_of(raw).get("ipAddress") or None)
 
 
-def nat_gateway(sdk: Any) -> NatGateway:
-    return NatGateway(str(sdk.id), str(sdk.name or ""))
+def nat_gateway(raw: Any) -> NatGateway:
+    return NatGateway(field(raw, "id"), field(raw, "name"))

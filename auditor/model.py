@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -112,6 +113,16 @@ class CollectionError:
         status = f"HTTP {self.status} " if self.status is not None else ""
         code = f"{self.code}: " if self.code else ""
         return f"{self.operation}: {status}{code}{self.message} ({self.request})"
+
+
+# Errors of these operations mean nothing of the subscription was read: the subscription list, or the Resource
+# Graph query that stood for every list at once.
+WHOLE_SUBSCRIPTION_OPERATIONS = frozenset({"subscriptions", "resourceGraph"})
+
+
+def list_unread(failed_operations: AbstractSet[str], operation: str) -> bool:
+    """Whether a list was left unread, given the operations that failed in its subscription."""
+    return operation in failed_operations or bool(failed_operations & WHOLE_SUBSCRIPTION_OPERATIONS)
 
 
 @dataclass(frozen=True, slots=True)

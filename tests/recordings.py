@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from auditor.collect.replay import ReplayTransport, parse_recording
@@ -16,12 +17,13 @@ def entry(
     method: str = "GET",
     query: str = "api-version=2024-01-01",
     headers: dict[str, str] | None = None,
+    request_body: Any = None,
 ) -> dict[str, Any]:
     return {
         "RequestUri": f"{ARM}{path}" + (f"?{query}" if query else ""),
         "RequestMethod": method,
         "RequestHeaders": {},
-        "RequestBody": None,
+        "RequestBody": None if request_body is None else json.dumps(request_body),
         "StatusCode": status,
         "ResponseHeaders": {"Content-Type": "application/json; charset=utf-8", **(headers or {})},
         "ResponseBody": body,

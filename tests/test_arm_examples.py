@@ -180,6 +180,7 @@ def test_resource_graph_examples_through_the_sdk(arm_examples: Path, name: str) 
             body,
             method="POST",
             query=f"api-version={parameters['api-version']}",
+            request_body=query,
         )
     )
     options = query.get("options") or {}

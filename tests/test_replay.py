@@ -30,6 +30,57 @@ def test_path_is_case_insensitive_and_api_version_is_ignored() -> None:
     assert request_key("GET", "https://x/p") != request_key("POST", "https://x/p")
 
 
+GRAPH = "https://management.azure.com/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01"
+
+
+def test_a_post_is_matched_on_its_query_scope_and_page_not_on_formatting() -> None:
+    """A departure from DESIGN §4: Resource Graph pages by $skipToken in the body of a POST to one URL."""
+    first = {"query": "Resources", "subscriptions": ["B", "a"], "options": {"$top": 1000}}
+    same = {"subscriptions": ["a", "b"], "query": "Resources", "options": {"$top": 1000, "resultFormat": "objectArray"}}
+    assert request_key("POST", GRAPH, json.dumps(first)) == request_key("POST", GRAPH, json.dumps(same).encode())
+    assert request_key("POST", GRAPH, first) == request_key("POST", GRAPH, json.dumps(first))  # recorded as object
+    second = {**first, "options": {"$top": 1000, "$skipToken": "page-2"}}
+    assert request_key("POST", GRAPH, json.dumps(first)) != request_key("POST", GRAPH, json.dumps(second))
+    other = {**first, "query": "ResourceContainers"}
+    assert request_key("POST", GRAPH, json.dumps(first)) != request_key("POST", GRAPH, json.dumps(other))
+    assert request_key("GET", VMS, "ignored") == request_key("GET", VMS)  # a GET's body takes no part
+
+
+def test_the_sdk_gets_each_graph_page_by_its_skip_token() -> None:
+    from azure.mgmt.resourcegraph import ResourceGraphClient
+    from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
+
+    def page(token: str | None, names: list[str], next_token: str | None) -> dict[str, object]:
+        options: dict[str, object] = {"$top": 2} | ({"$skipToken": token} if token else {})
+        body: dict[str, object] = {"count": len(names), "data": [{"id": n} for n in names], "resultTruncated": "false"}
+        if next_token:
+            body["$skipToken"] = next_token
+        return entry(
+            "/providers/Microsoft.ResourceGraph/resources",
+            body,
+            method="POST",
+            request_body={"query": "Resources", "subscriptions": [SUB], "options": options},
+        )
+
+    replay = transport(page(None, ["a", "b"], "t2"), page("t2", ["c"], None))
+    client = ResourceGraphClient(ReplayCredential(), transport=replay)
+    ids, token = [], None
+    while True:
+        request = QueryRequest(
+            query="Resources", subscriptions=[SUB], options=QueryRequestOptions(top=2, skip_token=token)
+        )
+        response = client.resources(request)
+        ids += [row["id"] for row in response.data]
+        token = response.skip_token
+        if not token:
+            break
+    assert ids == ["a", "b", "c"]
+    with pytest.raises(RecordingMiss):
+        client.resources(
+            QueryRequest(query="Resources", subscriptions=[SUB], options=QueryRequestOptions(skip_token="t9"))
+        )
+
+
 def test_the_sdk_follows_next_link_through_the_replay() -> None:
     replay = transport(
         entry(

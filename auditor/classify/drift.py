@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.model import Baseline, Change, ChangeKind, Drift, Finding, SubscriptionSummary
+from auditor.model import Baseline, Change, ChangeKind, Drift, Finding, SubscriptionSummary, list_unread
 
 # The list each resource type comes from, to tell "removed" from "its list could not be read now".
 OPERATION_FOR_TYPE = {
@@ -50,7 +50,7 @@ def compare(baseline: Baseline, findings: tuple[Finding, ...], subscriptions: tu
             continue
         failed = unread.get(previous.subscription_id.lower())
         operation = OPERATION_FOR_TYPE.get(previous.resource_type.lower(), "")
-        not_read = failed is None or bool(failed & {operation, "subscriptions"})
+        not_read = failed is None or list_unread(failed, operation)
         changes.append(
             Change(
                 ChangeKind.NOT_READ if not_read else ChangeKind.REMOVED,

@@ -26,6 +26,7 @@ from auditor.model import (
     SecurityRule,
     Subnet,
     TenantInventory,
+    list_unread,
     subscription_of,
 )
 
@@ -294,7 +295,7 @@ class NetworkIndex:
         subscription = subscription_of(object_id) or ""
         if subscription not in self.failed:
             why = f"its subscription {subscription} is not among the audited subscriptions"
-        elif operation in self.failed[subscription] or "subscriptions" in self.failed[subscription]:
+        elif list_unread(self.failed[subscription], operation):
             why = f"the {operation} list of subscription {subscription} could not be read"
         else:
             why = f"it is not in the {operation} list of subscription {subscription}"

@@ -85,7 +85,7 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _read_all(operation: str, request: str, pages: Callable[[], Iterable[T]]) -> tuple[list[T], CollectionError | None]:
+def read_all(operation: str, request: str, pages: Callable[[], Iterable[T]]) -> tuple[list[T], CollectionError | None]:
     """Every item of a paged list; on failure, what was read before it and the error."""
     items: list[T] = []
     try:
@@ -172,7 +172,7 @@ class ArmCollector(Collector):
         if base_url is not None:
             self._options["base_url"] = base_url
 
-    def _client_options(self) -> dict[str, Any]:
+    def client_options(self) -> dict[str, Any]:
         """Per client: its own policy objects (a pipeline links them), sharing the limiter, stats and transport."""
         return {
             **self._options,
@@ -181,7 +181,7 @@ class ArmCollector(Collector):
         }
 
     def _clients(self, subscription_id: str) -> _Clients:
-        options = self._client_options()
+        options = self.client_options()
         return _Clients(
             ComputeManagementClient(self._credential, subscription_id, **options),
             NetworkManagementClient(self._credential, subscription_id, **options),
@@ -191,8 +191,8 @@ class ArmCollector(Collector):
     def visible_subscriptions(self, scope: Sequence[str] = ()) -> tuple[list[Subscription], TenantInventory]:
         """The subscriptions to read (all visible, or those of `scope`) and an inventory of what cannot be:
         scope entries the identity does not see, or, when the list itself fails, every entry of the scope."""
-        client = SubscriptionClient(self._credential, **self._client_options())
-        subscriptions, error = _read_all(
+        client = SubscriptionClient(self._credential, **self.client_options())
+        subscriptions, error = read_all(
             "subscriptions", "GET /subscriptions", lambda: map(_subscription, client.subscriptions.list())
         )
         if error is not None:
@@ -220,7 +220,7 @@ class ArmCollector(Collector):
 
         def task(subscription_id: str, kind: ListKind) -> None:
             client = clients[subscription_id]
-            items, error = _read_all(
+            items, error = read_all(
                 kind.operation,
                 f"GET /subscriptions/{subscription_id}/{kind.path}",
                 lambda: (kind.convert(item, subscription_id) for item in PAGES[kind.operation](client)),
@@ -265,7 +265,7 @@ class ArmCollector(Collector):
         return self.collect_subscriptions([subscription])[0]
 
     def web_client(self, subscription_id: str) -> WebSiteManagementClient:
-        return WebSiteManagementClient(self._credential, subscription_id, **self._client_options())
+        return WebSiteManagementClient(self._credential, subscription_id, **self.client_options())
 
     @staticmethod
     def with_routing(web: WebSiteManagementClient, site: Resource, failures: list[CollectionError]) -> Resource:
@@ -275,7 +275,7 @@ class ArmCollector(Collector):
             return site
         group, name = site.resource_group, site.name
         path = f"/subscriptions/{site.subscription_id}/resourceGroups/{group}/providers/Microsoft.Web/sites/{name}"
-        configs, error = _read_all(
+        configs, error = read_all(
             f"sites/{name}/config/web", f"GET {path}/config/web", lambda: [web.web_apps.get_configuration(group, name)]
         )
         if error is not None:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from enum import StrEnum
 
 from auditor.collect.throttle import ScanStats
 from auditor.model import TenantInventory
 
 DEFAULT_MAX_WORKERS = 32
+
+
+class Source(StrEnum):
+    """Where the resources are read from: one ARM list call per list and subscription, or Resource Graph."""
+
+    ARM = "arm"
+    GRAPH = "graph"
 
 
 class Collector(ABC):

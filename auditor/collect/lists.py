@@ -32,6 +32,12 @@ def resource_group_of(resource_id: str) -> str:
     return match.group(1) if match else ""
 
 
+def region_name(location: str) -> str:
+    """A region's programmatic name ("westeurope"): App Service lists give display names ("West Europe"),
+    Resource Graph gives the short form."""
+    return location.lower().replace(" ", "")
+
+
 @dataclass(frozen=True)
 class ListKind:
     """One list of a subscription: its operation name, ARM resource type, and conversion of an item."""
@@ -55,7 +61,7 @@ def _resource(raw: Any, subscription_id: str, category: ResourceCategory, resour
         name=net.field(raw, "name"),
         resource_type=resource_type,
         kind=net.field(raw, "kind"),
-        location=net.field(raw, "location"),
+        location=region_name(net.field(raw, "location")),
         resource_group=resource_group_of(resource_id),
         subscription_id=subscription_id,
         category=category,
@@ -143,7 +149,10 @@ LIST_ORDER = {kind.operation: index for index, kind in enumerate(KINDS)}
 def inventory(
     subscription: Subscription, found: Mapping[str, Sequence[Any]], errors: Sequence[CollectionError]
 ) -> SubscriptionInventory:
-    """A subscription's inventory from its converted lists (by operation); errors in list order."""
+    """A subscription's inventory from its converted lists (by operation); errors in list order.
+
+    Resources are ordered by list, then id, so reports come out in the same order whichever source read them.
+    """
 
     def items(operation: str) -> Sequence[Any]:
         return found.get(operation, ())
@@ -157,6 +166,8 @@ def inventory(
         nat_gateways=tuple(items("natGateways")),
         load_balancers=tuple(items("loadBalancers")),
     )
-    resources = tuple(r for operation in RESOURCE_LISTS for r in items(operation))
+    resources = tuple(
+        r for operation in RESOURCE_LISTS for r in sorted(items(operation), key=lambda r: r.resource_id.lower())
+    )
     ordered = sorted(errors, key=lambda e: LIST_ORDER.get(e.operation.split("/")[0], -1))
     return SubscriptionInventory(subscription, resources, tuple(items("hostingEnvironments")), tuple(ordered), network)

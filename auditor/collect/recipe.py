@@ -21,9 +21,14 @@ class CollectorRecipe:
     base_url: str | None = None
     max_workers: int = 8
     transport_factory: Callable[[], Any] | None = None  # module-level (picklable); for replays with a twist
+    source: str = "arm"
 
     def collector(self, processes: int = 1) -> Any:
-        """The collector this recipe describes, reading large tenants with `processes` processes."""
+        """The collector this recipe describes; ARM mode reads large tenants with `processes` processes."""
+        if self.source == "graph":
+            from auditor.collect.graph import GraphCollector
+
+            return GraphCollector(self.credential(), self.transport(), self.base_url, max_workers=self.max_workers)
         from auditor.collect.arm import ArmCollector
 
         return ArmCollector(

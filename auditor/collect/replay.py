@@ -39,11 +39,39 @@ class RecordingMiss(Exception):
         self.url = url
 
 
-RequestKey = tuple[str, str, tuple[tuple[str, str], ...]]
+RequestKey = tuple[str, str, tuple[tuple[str, str], ...], str]
+
+# What in a Resource Graph request body selects the answer: the query, its scope and the page. Formatting
+# options (resultFormat, allowPartialScopes) are left out, so a recording outlives an SDK that adds defaults.
+PAGE_OPTIONS = ("$skipToken", "$skip", "$top")
 
 
-def request_key(method: str, url: str) -> RequestKey:
-    """Method, path (case-insensitive) and the query parameters other than api-version."""
+def body_key(body: Any) -> str:
+    """A POST body, as it takes part in matching: canonical JSON, subscriptions sorted, paging options only."""
+    if body is None or body == b"" or body == "":
+        return ""
+    document = body
+    if isinstance(body, (bytes, str)):
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if isinstance(document, dict):
+        document = dict(document)
+        options = {k: v for k, v in (document.pop("options", None) or {}).items() if k in PAGE_OPTIONS}
+        if options:
+            document["options"] = options
+        if isinstance(document.get("subscriptions"), list):
+            document["subscriptions"] = sorted(str(s).lower() for s in document["subscriptions"])
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def request_key(method: str, url: str, body: Any = None) -> RequestKey:
+    """Method, path (case-insensitive), the query parameters other than api-version, and a POST's body.
+
+    The body is a departure from DESIGN §4 (which matches GETs only): Resource Graph pages by `$skipToken` in
+    the body of a POST to one URL, so without it every page of every query would be one request.
+    """
     parts = urlsplit(url)
     query = tuple(
         sorted(
@@ -52,7 +80,8 @@ def request_key(method: str, url: str) -> RequestKey:
             if name.lower() != "api-version"
         )
     )
-    return method.upper(), unquote(parts.path).rstrip("/").lower(), query
+    method = method.upper()
+    return method, unquote(parts.path).rstrip("/").lower(), query, body_key(body) if method == "POST" else ""
 
 
 @dataclass(frozen=True)
@@ -82,7 +111,7 @@ def parse_recording(document: Any, where: str) -> dict[RequestKey, list[Recorded
     answers: dict[RequestKey, list[RecordedResponse]] = defaultdict(list)
     for number, entry in enumerate(entries, start=1):
         try:
-            key = request_key(str(entry["RequestMethod"]), str(entry["RequestUri"]))
+            key = request_key(str(entry["RequestMethod"]), str(entry["RequestUri"]), entry.get("RequestBody"))
             headers = {str(k): str(v) for k, v in (entry.get("ResponseHeaders") or {}).items()}
             answers[key].append(
                 RecordedResponse(int(entry["StatusCode"]), headers, _body_bytes(entry.get("ResponseBody")))
@@ -104,7 +133,7 @@ class _ReplayAdapter(HTTPAdapter):
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         method, url = str(request.method), str(request.url)
-        key = request_key(method, url)
+        key = request_key(method, url, request.body)
         with self._lock:
             self.sent.append((method, url))
             recorded = self._answers.get(key)

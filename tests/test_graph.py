@@ -1,0 +1,248 @@
+"""--source graph: the same findings as ARM mode from a few Resource Graph queries, and nothing dropped unmarked."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor.cli import Environment, main
+from auditor.collect.graph import PAGE_SIZE, RESOURCES_QUERY, GraphCollector
+from auditor.collect.lists import KINDS
+from auditor.collect.replay import ReplayCredential, ReplayTransport, parse_recording
+from auditor.collect.transport import RESOURCE_GRAPH_PATH
+from auditor.model import TenantInventory, list_unread
+from auditor.status import ExitStatus
+from fixtures import make_contoso
+from fixtures.arm_payloads import ARM, Recording, page, sub_id, subscription, vm
+from tests.conftest import CONTOSO, CONTOSO_CONFIG
+from tests.recordings import vm_payload
+
+
+def _scan(tmp_path: Path, recording: Path, name: str, *extra: str) -> tuple[ExitStatus, Path, str]:
+    out, err = io.StringIO(), io.StringIO()
+    target = tmp_path / name
+    argv = ["scan", "--replay", str(recording), "--config", str(CONTOSO_CONFIG), "--out", str(target), *extra]
+    status = main(argv, Environment(stdout=out, stderr=err))
+    return status, target, err.getvalue()
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _scan_document(path: Path) -> dict[str, Any]:
+    document = json.loads((path / "scan.json").read_text(encoding="utf-8"))
+    for key in ("started", "finished", "source"):
+        document["scan"].pop(key)
+    return dict(document)
+
+
+def test_graph_mode_gives_exactly_the_arm_findings_on_contoso_without_faults(tmp_path: Path) -> None:
+    recording = tmp_path / "contoso-complete.json"
+    recording.write_text(json.dumps(make_contoso.build(faults=False)), encoding="utf-8")
+
+    arm_status, arm, _ = _scan(tmp_path, recording, "arm")
+    graph_status, graph, graph_err = _scan(tmp_path, recording, "graph", "--source", "graph")
+
+    assert arm_status is graph_status is ExitStatus.SUCCESS
+    assert len(_rows(arm / "findings.csv")) == 37  # the bundled 36 and the site behind the bundled 403
+    for report in ("findings.csv", "subscriptions.csv"):
+        assert (graph / report).read_bytes() == (arm / report).read_bytes(), report
+    assert _scan_document(graph) == _scan_document(arm)
+    assert "Resource Graph" in json.loads((graph / "scan.json").read_text(encoding="utf-8"))["scan"]["source"]
+    assert "leaves out what the identity cannot read" in graph_err
+
+
+def _sent_by_graph_mode(recording: Path) -> tuple[TenantInventory, list[tuple[str, str]]]:
+    replay = ReplayTransport.from_file(recording)
+    inventory = GraphCollector(ReplayCredential(), replay).collect()
+    return inventory, replay.sent
+
+
+def test_graph_mode_on_the_bundled_tenant_sends_a_few_queries_and_only_reads(tmp_path: Path) -> None:
+    inventory, sent = _sent_by_graph_mode(CONTOSO)
+
+    graph = [url for method, url in sent if method == "POST"]
+    assert all(url.split("?")[0].lower().endswith(RESOURCE_GRAPH_PATH) for url in graph)
+    # one ResourceContainers query, three pages of Resources (89 rows, 40 a page) and the throttled first page's retry
+    assert len(graph) == 5
+    gets = [url.split("?")[0][len(ARM) :] for method, url in sent if method == "GET"]
+    assert {method for method, _ in sent} == {"GET", "POST"}
+    assert set(gets) == {
+        "/subscriptions",
+        f"/subscriptions/{sub_id('prod')}/resourceGroups/rg-legacy/providers/Microsoft.Web/sites/app-legacy-notify"
+        "/config/web",
+    }
+    assert sum(len(s.resources) for s in inventory.subscriptions) == 36
+    assert not any(s.errors for s in inventory.subscriptions)
+
+
+def test_bundled_tenant_graph_and_arm_differ_only_where_arm_could_not_read(tmp_path: Path) -> None:
+    """Graph shows nothing of what the identity cannot read and says nothing of it: ARM's two 403s are the
+    difference, and ARM mode is the one that reports them."""
+    arm_status, arm, _ = _scan(tmp_path, CONTOSO, "arm")
+    graph_status, graph, _ = _scan(tmp_path, CONTOSO, "graph", "--source", "graph")
+
+    assert (arm_status, graph_status) == (ExitStatus.INCOMPLETE, ExitStatus.SUCCESS)
+    unread = {row["subscription_id"] for row in _rows(arm / "subscriptions.csv") if row["collection"] != "ok"}
+    assert unread == {sub_id("mcae"), sub_id("payg")}
+    arm_rows, graph_rows = _rows(arm / "findings.csv"), _rows(graph / "findings.csv")
+    assert [r["resource_id"] for r in graph_rows] == [r["resource_id"] for r in arm_rows]
+    for before, after in zip(arm_rows, graph_rows, strict=True):
+        differing = {column for column in before if before[column] != after[column]}
+        assert differing <= ({"reason"} if before["subscription_id"] in unread else set()), before["resource_name"]
+
+
+def _tenant(*names: str, hidden: frozenset[str] = frozenset(), batch_size: int = 2, page_rows: int = 40) -> Recording:
+    """A tenant of one VM per subscription, recorded for both sources."""
+    rec = Recording()
+    rec.record("/subscriptions", "subscriptions", page([subscription(n, n, "PayAsYouGo_2014-09-01") for n in names]))
+    for name in names:
+        rec.record_subscription(sub_id(name), vms=[vm(sub_id(name), "rg", f"vm-{name}")])
+    rec.record_graph_view(page_rows=page_rows, batch_size=batch_size, hidden=frozenset(sub_id(n) for n in hidden))
+    return rec
+
+
+def _graph_inventory(rec: Recording, batch_size: int = 2) -> TenantInventory:
+    replay = ReplayTransport(parse_recording(rec.document(), "test"))
+    return GraphCollector(ReplayCredential(), replay, batch_size=batch_size).collect()
+
+
+def _by_name(inventory: TenantInventory) -> dict[str, Any]:
+    return {s.subscription.display_name: s for s in inventory.subscriptions}
+
+
+def test_subscription_graph_does_not_know_is_marked_not_dropped(tmp_path: Path) -> None:
+    subscriptions = _by_name(_graph_inventory(_tenant("a", "b", "c", hidden=frozenset({"b"}))))
+
+    assert set(subscriptions) == {"a", "b", "c"}
+    (error,) = subscriptions["b"].errors
+    assert error.code == "NotInResourceGraph" and "--source arm" in error.message
+    assert not subscriptions["a"].errors and not subscriptions["c"].errors
+    assert [r.name for r in subscriptions["c"].resources] == ["vm-c"]
+
+
+def test_subscription_graph_does_not_know_makes_the_scan_incomplete(tmp_path: Path) -> None:
+    recording = tmp_path / "hidden.json"
+    recording.write_text(
+        json.dumps(_tenant("a", "b", hidden=frozenset({"b"}), batch_size=250).document()), encoding="utf-8"
+    )
+    status, out, err = _scan(tmp_path, recording, "reports", "--source", "graph")
+    assert status is ExitStatus.INCOMPLETE
+    assert "INCOMPLETE" in err
+    collection = {row["subscription_name"]: row["collection"] for row in _rows(out / "subscriptions.csv")}
+    assert collection["a"] == "ok" and "NotInResourceGraph" in collection["b"]
+
+
+def _replace_answers(rec: Recording, subscription_name: str, query: str, *answers: tuple[int, Any]) -> None:
+    """Every recorded answer to `query` for the batch holding this subscription becomes `answers`."""
+    wanted = sub_id(subscription_name)
+    kept, template = [], None
+    for entry in rec.entries:
+        body = json.loads(entry["RequestBody"]) if entry["RequestMethod"] == "POST" else None
+        if body and body["query"] == query and wanted in body["subscriptions"]:
+            if "$skipToken" not in body["options"]:
+                template = entry
+            continue
+        kept.append(entry)
+    assert template is not None
+    rec.entries = kept + [{**template, "StatusCode": status, "ResponseBody": answer} for status, answer in answers]
+
+
+def test_a_failed_query_marks_every_subscription_of_its_batch_and_no_other() -> None:
+    rec = _tenant("a", "b", "c")  # batches {a, b} and {c} by id order
+    batches = sorted(["a", "b", "c"], key=sub_id)
+    last = batches[-1]
+    bad_request = {"error": {"code": "BadRequest", "message": "Please provide below info when asking for support"}}
+    _replace_answers(rec, last, RESOURCES_QUERY, (400, bad_request))
+
+    subscriptions = _by_name(_graph_inventory(rec))
+
+    (error,) = subscriptions[last].errors
+    assert (error.operation, error.status, error.code) == ("resourceGraph", 400, "BadRequest")
+    assert error.request.startswith("POST /providers/Microsoft.ResourceGraph/resources")
+    for name in batches[:-1]:
+        assert not subscriptions[name].errors and [r.name for r in subscriptions[name].resources] == [f"vm-{name}"]
+
+
+def _graph_page(rows: list[dict[str, Any]], skip_token: str | None, truncated: str = "false") -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "totalRecords": 9,
+        "count": len(rows),
+        "data": rows,
+        "facets": [],
+        "resultTruncated": truncated,
+    }
+    if skip_token:
+        body["$skipToken"] = skip_token
+    return body
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (_graph_page([], "token-that-repeats"), "already given"),
+        (_graph_page([], None, truncated="true"), "truncated"),
+        ({"totalRecords": 0, "count": 0, "data": {"columns": [], "rows": []}}, "without a list of rows"),
+    ],
+)
+def test_a_result_that_cannot_be_paged_is_marked(answer: dict[str, Any], message: str) -> None:
+    rec = Recording()
+    rec.record("/subscriptions", "subscriptions", page([subscription("a", "a", "PayAsYouGo_2014-09-01")]))
+    rec.record_graph_view(page_rows=40)
+    _replace_answers(rec, "a", RESOURCES_QUERY, (200, answer))
+    if "$skipToken" in answer:  # the next page names the same token again
+        first = next(
+            e
+            for e in rec.entries
+            if e["RequestMethod"] == "POST" and json.loads(e["RequestBody"])["query"] == RESOURCES_QUERY
+        )
+        request = json.loads(first["RequestBody"])
+        request["options"]["$skipToken"] = answer["$skipToken"]
+        rec.entries.append({**first, "RequestBody": json.dumps(request)})
+
+    (inventory,) = _graph_inventory(rec).subscriptions
+
+    (error,) = inventory.errors
+    assert error.operation == "resourceGraph" and message in error.message
+
+
+def test_rows_are_read_past_the_first_page_and_in_every_batch() -> None:
+    names = [f"s{i}" for i in range(5)]
+    inventory = _graph_inventory(_tenant(*names, page_rows=1), batch_size=2)
+    assert sorted(r.name for s in inventory.subscriptions for r in s.resources) == [f"vm-{n}" for n in names]
+    assert not any(s.errors for s in inventory.subscriptions)
+
+
+def test_query_asks_for_every_list_and_a_full_page() -> None:
+    for kind in KINDS:
+        assert f"'{kind.resource_type.lower()}'" in RESOURCES_QUERY
+    assert "project id," in RESOURCES_QUERY  # Graph pages only results that carry the id
+    assert PAGE_SIZE == 1000
+
+
+def test_graph_row_and_arm_item_convert_to_the_same_resource() -> None:
+    sub = sub_id("a")
+    item = vm_payload(sub, "vm-x") | {"location": "West Europe"}
+    row = {**item, "type": item["type"].lower(), "location": "westeurope", "subscriptionId": sub}
+    kind = KINDS[0]
+    assert kind.convert(item, sub) == kind.convert(row, sub)
+    assert kind.convert(row, sub).resource_type == "Microsoft.Compute/virtualMachines"
+
+
+def test_a_resource_graph_error_leaves_every_list_of_its_subscription_unread() -> None:
+    assert list_unread(frozenset({"resourceGraph"}), "virtualMachines")
+    assert list_unread(frozenset({"subscriptions"}), "virtualNetworks")
+    assert list_unread(frozenset({"sites"}), "sites")
+    assert not list_unread(frozenset({"sites"}), "virtualMachines")
+
+
+def test_source_must_be_arm_or_graph(tmp_path: Path) -> None:
+    status, _, err = _scan(tmp_path, CONTOSO, "reports", "--source", "rest")
+    assert status is ExitStatus.USAGE and "--source" in err

@@ -25,9 +25,10 @@ from azure.mgmt.web import WebSiteManagementClient
 
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
 from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, inventory, needs_site_config, routes_app_traffic
+from auditor.collect.policy import ReadPolicy
 from auditor.collect.recipe import CollectorRecipe, built
 from auditor.collect.replay import RecordingMiss
-from auditor.collect.throttle import RateLimiter, ScanStats, ThrottlePolicy
+from auditor.collect.throttle import RateLimiter, ScanStats
 from auditor.collect.transport import WriteRefused
 from auditor.model import (
     AppNetworking,
@@ -176,7 +177,7 @@ class ArmCollector(Collector):
         """Per client: its own policy objects (a pipeline links them), sharing the limiter, stats and transport."""
         return {
             **self._options,
-            "custom_hook_policy": ThrottlePolicy(self._limiter, self.stats),
+            "custom_hook_policy": ReadPolicy(self._limiter, self.stats),
             "retry_policy": RetryPolicy(retry_total=RETRY_TOTAL),
         }
 

@@ -15,9 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from azure.core.pipeline import PipelineRequest, PipelineResponse
-from azure.core.pipeline.policies import HTTPPolicy
-
 from auditor.model import subscription_of
 
 ARM_BUCKET, ARM_REFILL_PER_SECOND = 250, 25.0
@@ -117,23 +114,3 @@ class RateLimiter:
         if remaining:
             with self._lock:
                 self._bucket(self.scope_of(url)).observe_remaining(min(remaining))
-
-
-class ThrottlePolicy(HTTPPolicy):
-    """Waits for a token before each attempt (it sits after the retry policy) and counts what it sees."""
-
-    def __init__(self, limiter: RateLimiter, stats: ScanStats) -> None:
-        super().__init__()
-        self._limiter = limiter
-        self._stats = stats
-
-    def send(self, request: PipelineRequest) -> PipelineResponse:
-        url = request.http_request.url
-        wait = self._limiter.take(url)
-        transport = request.context.transport
-        if wait > 0 and transport is not None:
-            transport.sleep(wait)
-        response = self.next.send(request)
-        self._limiter.observe(url, response.http_response.headers)
-        self._stats.add(requests=1, throttled=int(response.http_response.status_code == 429), waited_seconds=wait)
-        return response

@@ -1,0 +1,73 @@
+"""The policy every client's pipeline runs for each attempt: wait for a rate-limit token, count, check the page.
+
+It sits in the generated clients' one slot for a custom policy (`custom_hook_policy`), after the retry policy,
+so it sees every attempt. A list page the SDK would read as empty without complaint (no `value` list) or a
+`nextLink` that leads back to a page already read is raised as an error for that list, never passed on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from urllib.parse import parse_qsl, urlsplit
+
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import HTTPPolicy
+
+from auditor.collect.throttle import RateLimiter, ScanStats
+
+# The list calls port25-audit makes: the subscription list and `/subscriptions/{id}/providers/{ns}/{type}`.
+_LIST_PATH = re.compile(r"^/subscriptions(/[^/]+/providers/[^/]+/[^/]+)?/?$", re.IGNORECASE)
+_STARTS_WITH_VALUE_LIST = re.compile(rb'^\s*\{\s*"value"\s*:\s*\[')
+
+
+class MalformedPage(ValueError):
+    """A 200 list page that cannot be read as one: no `value` list, or a page already read (a nextLink loop)."""
+
+
+def _has_value_list(body: bytes) -> bool:
+    if _STARTS_WITH_VALUE_LIST.match(body[:64]):
+        return True
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return True  # not JSON at all: the SDK's own decoder raises for that, with its own message
+    return isinstance(document, dict) and isinstance(document.get("value"), list)
+
+
+class ReadPolicy(HTTPPolicy):
+    """Waits for a token before each attempt, counts what it sees, and refuses list pages that are not."""
+
+    def __init__(self, limiter: RateLimiter, stats: ScanStats) -> None:
+        super().__init__()
+        self._limiter = limiter
+        self._stats = stats
+        self._pages_read: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+        self._lock = threading.Lock()
+
+    def send(self, request: PipelineRequest) -> PipelineResponse:
+        url = request.http_request.url
+        wait = self._limiter.take(url)
+        transport = request.context.transport
+        if wait > 0 and transport is not None:
+            transport.sleep(wait)
+        response = self.next.send(request)
+        http_response = response.http_response
+        self._limiter.observe(url, http_response.headers)
+        self._stats.add(requests=1, throttled=int(http_response.status_code == 429), waited_seconds=wait)
+        if request.http_request.method == "GET" and http_response.status_code == 200:
+            self._check_list_page(url, http_response.body())
+        return response
+
+    def _check_list_page(self, url: str, body: bytes) -> None:
+        parts = urlsplit(url)
+        if not _LIST_PATH.match(parts.path):
+            return
+        page = (parts.path.lower(), tuple(sorted(parse_qsl(parts.query, keep_blank_values=True))))
+        with self._lock:
+            if page in self._pages_read:
+                raise MalformedPage(f"the nextLink led back to a page already read ({parts.path}); paging stopped")
+            self._pages_read.add(page)
+        if not _has_value_list(body):
+            raise MalformedPage(f"the page has no 'value' list ({parts.path})")

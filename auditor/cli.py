@@ -17,7 +17,7 @@ from auditor.classify.drift import compare
 from auditor.classify.engine import classify
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector, Source
 from auditor.collect.recipe import DEFAULT_PROCESSES
-from auditor.config import ConfigError, load_config
+from auditor.config import GUID, ConfigError, load_config
 from auditor.model import AuditConfig, Ruleset, ScanMetadata, ScanResult, Verdict
 from auditor.report.interface import Format
 from auditor.report.json import BaselineError, read_baseline
@@ -82,6 +82,14 @@ def _choices(kind: type[E], what: str) -> Callable[[str], list[E]]:
     return parse
 
 
+def _subscription_id(value: str) -> str:
+    if not GUID.match(value.strip()):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a subscription id (a GUID such as 00000000-0000-0000-0000-000000000000)"
+        )
+    return value.strip().lower()
+
+
 def _positive(value: str) -> int:
     try:
         number = int(value)
@@ -129,7 +137,12 @@ def build_parser(env: Environment) -> _Parser:
         "queries across subscriptions, faster on large tenants, but blind to what the identity cannot read there",
     )
     scan.add_argument(
-        "--subscription", action="append", default=[], metavar="ID", help="audit only this subscription (repeatable)"
+        "--subscription",
+        action="append",
+        type=_subscription_id,
+        default=[],
+        metavar="ID",
+        help="audit only this subscription (repeatable)",
     )
     scan.add_argument(
         "--config",
@@ -183,6 +196,9 @@ def build_parser(env: Environment) -> _Parser:
         "at most 4)",
     )
     scan.add_argument("--quiet", action="store_true", help="only errors on stderr, no progress bar or summary")
+    scan.add_argument(
+        "--verbose", action="store_true", help="log every request line (method, path, status) on stderr; never headers"
+    )
     scan.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
 
     rules = commands.add_parser(
@@ -215,11 +231,14 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> E
         return ExitStatus.SOFTWARE
 
 
-def _configure_logging(env: Environment, quiet: bool) -> None:
+def _configure_logging(env: Environment, quiet: bool, verbose: bool = False) -> None:
+    """Our messages on stderr; --verbose adds one line per request (method, path, status), never a header.
+
+    The Azure SDK's own loggers stay at ERROR: its HTTP logging prints headers."""
     handler = logging.StreamHandler(env.stderr)
     handler.setFormatter(logging.Formatter("port25-audit: %(message)s"))
     log.handlers[:] = [handler]
-    log.setLevel(logging.ERROR if quiet else logging.WARNING)
+    log.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING)
     log.propagate = False
     logging.getLogger("azure").setLevel(logging.ERROR)
 
@@ -233,13 +252,14 @@ def _collector(args: Any) -> tuple[Collector, str]:
         source = f"replay:{args.replay}" + (" (Azure Resource Graph)" if graph else "")
     else:
         source = "live:Azure Resource Graph" if graph else "live:Azure Resource Manager"
-    return recipe.collector(args.processes), source
+    # Worker processes do not share this process's log handler: --verbose reads in one process, every line shown.
+    return recipe.collector(1 if args.verbose else args.processes), source
 
 
 def _scan(args: Any, env: Environment) -> ExitStatus:
     from auditor.collect.replay import RecordingError
 
-    _configure_logging(env, args.quiet)
+    _configure_logging(env, args.quiet, args.verbose)
     try:
         config = load_config(args.config) if args.config else AuditConfig()
     except ConfigError as err:

@@ -8,9 +8,11 @@ so it sees every attempt. A list page the SDK would read as empty without compla
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
-from urllib.parse import parse_qsl, urlsplit
+import time
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import HTTPPolicy
@@ -20,6 +22,22 @@ from auditor.collect.throttle import RateLimiter, ScanStats
 # The list calls port25-audit makes: the subscription list and `/subscriptions/{id}/providers/{ns}/{type}`.
 _LIST_PATH = re.compile(r"^/subscriptions(/[^/]+/providers/[^/]+/[^/]+)?/?$", re.IGNORECASE)
 _STARTS_WITH_VALUE_LIST = re.compile(rb'^\s*\{\s*"value"\s*:\s*\[')
+
+
+log = logging.getLogger(__name__)
+
+# Query parameters that can carry a secret (a SAS signature, a function key, a token); never logged.
+SECRET_PARAMETERS = frozenset({"sig", "signature", "code", "token", "access_token", "client_secret", "key"})
+
+
+def request_line(method: str, url: str) -> str:
+    """`METHOD /path?query` with any secret-bearing query parameter replaced by ***: what --verbose logs."""
+    parts = urlsplit(url)
+    query = [
+        (name, "***" if name.lower() in SECRET_PARAMETERS else value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return f"{method} {parts.path}" + (f"?{urlencode(query, safe='$/:,*')}" if query else "")
 
 
 class MalformedPage(ValueError):
@@ -52,8 +70,13 @@ class ReadPolicy(HTTPPolicy):
         transport = request.context.transport
         if wait > 0 and transport is not None:
             transport.sleep(wait)
+        started = time.perf_counter()
         response = self.next.send(request)
         http_response = response.http_response
+        if log.isEnabledFor(logging.DEBUG):
+            elapsed = (time.perf_counter() - started) * 1000
+            method = request.http_request.method
+            log.debug("%s -> %s (%.0f ms)", request_line(method, url), http_response.status_code, elapsed)
         self._limiter.observe(url, http_response.headers)
         self._stats.add(requests=1, throttled=int(http_response.status_code == 429), waited_seconds=wait)
         if request.http_request.method == "GET" and http_response.status_code == 200:

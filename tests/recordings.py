@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from auditor.collect.replay import ReplayTransport, parse_recording
+from auditor.model import (
+    Egress,
+    Finding,
+    Offer,
+    OfferReading,
+    PlatformPolicy,
+    Resource,
+    ResourceCategory,
+    Ruleset,
+    ScanMetadata,
+    ScanResult,
+    Subscription,
+    SubscriptionSummary,
+    Verdict,
+)
 
 ARM = "https://management.azure.com"
 
@@ -59,3 +75,60 @@ def subscription_entries(subscription_id: str, **bodies: dict[str, Any]) -> list
         if body is not None:
             entries.append(entry(f"/subscriptions/{subscription_id}/providers/{provider_type}", body))
     return entries
+
+
+def synthetic_result(n: int) -> ScanResult:
+    """A scan result of `n` VMs over 20 Pay-As-You-Go subscriptions, every verdict in turn; no collection."""
+    subscriptions = [
+        Subscription(f"00000000-0000-0000-0000-{i:012d}", f"sub {i}", "Enabled", "t", "PayAsYouGo_2014-09-01")
+        for i in range(20)
+    ]
+    findings = []
+    for i in range(n):
+        sub = subscriptions[i % 20]
+        resource = Resource(
+            f"/subscriptions/{sub.subscription_id}/resourceGroups/rg/providers/Microsoft.Compute/"
+            f"virtualMachines/vm-{i}",
+            f"vm-{i}",
+            "Microsoft.Compute/virtualMachines",
+            "",
+            "westeurope",
+            "rg",
+            sub.subscription_id,
+            ResourceCategory.VIRTUAL_MACHINE,
+        )
+        verdict = list(Verdict)[i % 5]
+        findings.append(
+            Finding(
+                "t",
+                sub.subscription_id,
+                sub.display_name,
+                "pay_as_you_go",
+                "PayAsYouGo_2014-09-01",
+                resource,
+                PlatformPolicy.BLOCKED,
+                Egress.PUBLIC_IP,
+                verdict,
+                "CUR-OTHER",
+                "Every subscription type other than EA, MCA-E and Enterprise Dev/Test: TCP 25 is "
+                "blocked. Offer pay_as_you_go (Pay-As-You-Go (MS-AZR-0003P)), from quotaId "
+                "PayAsYouGo_2014-09-01. Outbound through public IP pip (20.0.0.1).",
+                "relay",
+            )
+        )
+    summaries = [
+        SubscriptionSummary(
+            s,
+            OfferReading(Offer.PAY_AS_YOU_GO, s.quota_id, "quotaId"),
+            PlatformPolicy.BLOCKED,
+            "CUR-OTHER",
+            "relay",
+            dict.fromkeys(Verdict, 0),
+            (),
+        )
+        for s in subscriptions
+    ]
+    now = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    return ScanResult(
+        ScanMetadata("0", Ruleset.CURRENT, now, now, "synthetic", (), ()), tuple(findings), tuple(summaries)
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 from html.parser import HTMLParser
@@ -14,21 +13,6 @@ import openpyxl
 import pytest
 
 from auditor.cli import Environment, main
-from auditor.model import (
-    Egress,
-    Finding,
-    Offer,
-    OfferReading,
-    PlatformPolicy,
-    Resource,
-    ResourceCategory,
-    Ruleset,
-    ScanMetadata,
-    ScanResult,
-    Subscription,
-    SubscriptionSummary,
-    Verdict,
-)
 from auditor.report import write
 from auditor.report.html import TABLE_ROW_LIMIT, HtmlFormatter
 from auditor.report.interface import rendered
@@ -36,6 +20,7 @@ from auditor.report.json import schema
 from auditor.status import ExitStatus
 from fixtures import arm_payloads as arm
 from tests.conftest import CONTOSO, CONTOSO_CONFIG
+from tests.recordings import synthetic_result
 
 SCAN = ["scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG)]
 
@@ -294,65 +279,9 @@ def test_a_crash_while_writing_leaves_each_report_whole(tmp_path: Path, monkeypa
     assert sum(after[name] != before[name] for name in before) == 1  # the first file was replaced whole; the rest kept
 
 
-def _synthetic(n: int) -> ScanResult:
-    subscriptions = [
-        Subscription(f"00000000-0000-0000-0000-{i:012d}", f"sub {i}", "Enabled", "t", "PayAsYouGo_2014-09-01")
-        for i in range(20)
-    ]
-    findings = []
-    for i in range(n):
-        sub = subscriptions[i % 20]
-        resource = Resource(
-            f"/subscriptions/{sub.subscription_id}/resourceGroups/rg/providers/Microsoft.Compute/"
-            f"virtualMachines/vm-{i}",
-            f"vm-{i}",
-            "Microsoft.Compute/virtualMachines",
-            "",
-            "westeurope",
-            "rg",
-            sub.subscription_id,
-            ResourceCategory.VIRTUAL_MACHINE,
-        )
-        verdict = list(Verdict)[i % 5]
-        findings.append(
-            Finding(
-                "t",
-                sub.subscription_id,
-                sub.display_name,
-                "pay_as_you_go",
-                "PayAsYouGo_2014-09-01",
-                resource,
-                PlatformPolicy.BLOCKED,
-                Egress.PUBLIC_IP,
-                verdict,
-                "CUR-OTHER",
-                "Every subscription type other than EA, MCA-E and Enterprise Dev/Test: TCP 25 is "
-                "blocked. Offer pay_as_you_go (Pay-As-You-Go (MS-AZR-0003P)), from quotaId "
-                "PayAsYouGo_2014-09-01. Outbound through public IP pip (20.0.0.1).",
-                "relay",
-            )
-        )
-    summaries = [
-        SubscriptionSummary(
-            s,
-            OfferReading(Offer.PAY_AS_YOU_GO, s.quota_id, "quotaId"),
-            PlatformPolicy.BLOCKED,
-            "CUR-OTHER",
-            "relay",
-            dict.fromkeys(Verdict, 0),
-            (),
-        )
-        for s in subscriptions
-    ]
-    now = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
-    return ScanResult(
-        ScanMetadata("0", Ruleset.CURRENT, now, now, "synthetic", (), ()), tuple(findings), tuple(summaries)
-    )
-
-
 def test_html_size_is_capped_and_says_so() -> None:
-    small = rendered(HtmlFormatter().format(_synthetic(TABLE_ROW_LIMIT + 1_000)))["report.html"]
-    large = rendered(HtmlFormatter().format(_synthetic(4 * TABLE_ROW_LIMIT)))["report.html"]
+    small = rendered(HtmlFormatter().format(synthetic_result(TABLE_ROW_LIMIT + 1_000)))["report.html"]
+    large = rendered(HtmlFormatter().format(synthetic_result(4 * TABLE_ROW_LIMIT)))["report.html"]
     page = large.decode("utf-8")
     assert page.count("data-verdict=") == TABLE_ROW_LIMIT
     assert f"This table shows {TABLE_ROW_LIMIT} of {4 * TABLE_ROW_LIMIT} resources" in page

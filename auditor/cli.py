@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, NoReturn, TypeVar
@@ -24,7 +24,7 @@ from auditor.report.json import BaselineError, read_baseline
 from auditor.report.progress import progress_bar
 from auditor.report.rules_doc import rules_markdown
 from auditor.report.terminal import print_summary
-from auditor.report.write import write_reports
+from auditor.report.write import write_atomically, write_reports
 from auditor.status import ExitStatus
 
 log = logging.getLogger("auditor")
@@ -100,6 +100,43 @@ def _positive(value: str) -> int:
     return number
 
 
+def _add_reading_options(command: argparse.ArgumentParser) -> None:
+    """What scan and record share: where the tenant is read from, how much of it, how fast, how loudly."""
+    command.add_argument(
+        "--replay",
+        type=Path,
+        metavar="RECORDING.json",
+        help="read a recorded tenant (Azure SDK test-proxy JSON) instead of signing in to Azure",
+    )
+    command.add_argument(
+        "--source",
+        choices=[s.value for s in Source],
+        default=Source.ARM.value,
+        help="arm: every list of every subscription, each failure named (default); graph: a few Resource Graph "
+        "queries across subscriptions, faster on large tenants, but blind to what the identity cannot read there",
+    )
+    command.add_argument(
+        "--subscription",
+        action="append",
+        type=_subscription_id,
+        default=[],
+        metavar="ID",
+        help="audit only this subscription (repeatable)",
+    )
+    command.add_argument(
+        "--max-workers",
+        type=_positive,
+        default=DEFAULT_MAX_WORKERS,
+        metavar="N",
+        help=f"lists read at once across subscriptions (default {DEFAULT_MAX_WORKERS})",
+    )
+    command.add_argument("--quiet", action="store_true", help="only errors on stderr, no progress bar or summary")
+    command.add_argument(
+        "--verbose", action="store_true", help="log every request line (method, path, status) on stderr; never headers"
+    )
+    command.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+
+
 def build_parser(env: Environment) -> _Parser:
     _Parser.env = env
     parser = _Parser(
@@ -123,26 +160,14 @@ def build_parser(env: Environment) -> _Parser:
         "66 an input file cannot be read; 70 a bug; 73 the reports cannot be written",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_reading_options(scan)
     scan.add_argument(
-        "--replay",
-        type=Path,
-        metavar="RECORDING.json",
-        help="read a recorded tenant (Azure SDK test-proxy JSON) instead of signing in to Azure",
-    )
-    scan.add_argument(
-        "--source",
-        choices=[s.value for s in Source],
-        default=Source.ARM.value,
-        help="arm: every list of every subscription, each failure named (default); graph: a few Resource Graph "
-        "queries across subscriptions, faster on large tenants, but blind to what the identity cannot read there",
-    )
-    scan.add_argument(
-        "--subscription",
-        action="append",
-        type=_subscription_id,
-        default=[],
-        metavar="ID",
-        help="audit only this subscription (repeatable)",
+        "--processes",
+        type=_positive,
+        default=DEFAULT_PROCESSES,
+        metavar="N",
+        help=f"processes reading large tenants in ARM mode (default {DEFAULT_PROCESSES}: this machine's cores, "
+        "at most 4)",
     )
     scan.add_argument(
         "--config",
@@ -180,26 +205,30 @@ def build_parser(env: Environment) -> _Parser:
         metavar="VERDICT",
         help="exit 1 when any resource has this verdict (repeatable, or comma-separated)",
     )
-    scan.add_argument(
-        "--max-workers",
-        type=_positive,
-        default=DEFAULT_MAX_WORKERS,
-        metavar="N",
-        help=f"lists read at once across subscriptions (default {DEFAULT_MAX_WORKERS})",
+
+    record = commands.add_parser(
+        "record",
+        help="read the tenant and write what Azure answered as a recording, to replay or to send us",
+        description="Read the tenant as scan does and write every request and answer as an Azure SDK test-proxy "
+        "recording, without Authorization headers. With --scrub, ids, names, e-mail and public addresses are "
+        "replaced consistently, so the recording replays to the same verdicts without naming the tenant.",
+        epilog="examples:\n"
+        "  port25-audit record --out tenant.json --scrub\n"
+        "  port25-audit scan --replay tenant.json --out reports/\n"
+        "  port25-audit record --replay tenant.json --scrub --out scrubbed.json   # scrub a recording you have\n\n"
+        "exit codes: 0 everything answered; 2 something could not be read (its answer is in the recording);\n"
+        "64 bad arguments; 66 a --replay file cannot be read; 73 the recording cannot be written",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    scan.add_argument(
-        "--processes",
-        type=_positive,
-        default=DEFAULT_PROCESSES,
-        metavar="N",
-        help=f"processes reading large tenants in ARM mode (default {DEFAULT_PROCESSES}: this machine's cores, "
-        "at most 4)",
+    _add_reading_options(record)
+    record.add_argument(
+        "--out", type=Path, required=True, metavar="RECORDING.json", help="where to write the recording"
     )
-    scan.add_argument("--quiet", action="store_true", help="only errors on stderr, no progress bar or summary")
-    scan.add_argument(
-        "--verbose", action="store_true", help="log every request line (method, path, status) on stderr; never headers"
+    record.add_argument(
+        "--scrub",
+        action="store_true",
+        help="replace subscription, tenant and object ids, names, e-mail and public IPv4 addresses, consistently",
     )
-    scan.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
 
     rules = commands.add_parser(
         "rules",
@@ -220,6 +249,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> E
         if args.command == "rules":
             env.stdout.write(rules_markdown())
             return ExitStatus.SUCCESS
+        if args.command == "record":
+            return _record(args, env)
         return _scan(args, env)
     except Exception as err:  # the last line of defence: one line, never a traceback, unless asked
         if getattr(args, "debug", False):
@@ -254,6 +285,48 @@ def _collector(args: Any) -> tuple[Collector, str]:
         source = "live:Azure Resource Graph" if graph else "live:Azure Resource Manager"
     # Worker processes do not share this process's log handler: --verbose reads in one process, every line shown.
     return recipe.collector(1 if args.verbose else args.processes), source
+
+
+def _record(args: Any, env: Environment) -> ExitStatus:
+    import json
+
+    from auditor.collect.recipe import CollectorRecipe
+    from auditor.collect.record import RecordingTransport
+    from auditor.collect.replay import RecordingError
+    from auditor.collect.scrub import scrub
+
+    _configure_logging(env, args.quiet, args.verbose)
+    recipe = CollectorRecipe(replay=args.replay, max_workers=args.max_workers, source=args.source)
+    try:
+        recorder = RecordingTransport(recipe.transport())
+    except RecordingError as err:
+        env.stderr.write(f"port25-audit: {err}\n")
+        return ExitStatus.NO_INPUT
+    collector = replace(recipe, transport_factory=lambda: recorder).collector(1)
+    with progress_bar(collector.stats, env.stderr, enabled=not args.quiet):
+        inventory = collector.collect(args.subscription)
+    document = recorder.document()
+    if args.scrub:
+        document = scrub(document)
+    text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    try:
+        write_atomically(args.out.parent, {args.out.name: [text.encode("utf-8")]})
+    except OSError as err:
+        env.stderr.write(f"port25-audit: cannot write the recording to {args.out}: {err.strerror or err}\n")
+        return ExitStatus.CANT_CREATE
+    unread = [s for s in inventory.subscriptions if s.errors]
+    if not args.quiet:
+        env.stderr.write(
+            f"port25-audit: recorded {len(document['Entries'])} requests over {len(inventory.subscriptions)} "
+            f"subscription(s) to {args.out}" + (", scrubbed" if args.scrub else "") + "\n"
+        )
+    if inventory.errors or unread:
+        env.stderr.write(
+            f"port25-audit: the recording is INCOMPLETE: {len(unread)} subscription(s) had lists that could not be "
+            "read (their answers are in the recording)\n"
+        )
+        return ExitStatus.INCOMPLETE
+    return ExitStatus.SUCCESS
 
 
 def _scan(args: Any, env: Environment) -> ExitStatus:

@@ -1,0 +1,194 @@
+"""Scrub a recording: replace what identifies a tenant, consistently, and keep what the verdicts depend on.
+
+Replaced, everywhere (request URIs and bodies, response bodies): every GUID (subscription, tenant and object
+ids), every resource group and resource name found in a resource id, subscription display names, e-mail
+addresses, and public IPv4 addresses. The same original always becomes the same replacement, so ids still link
+NICs to VMs and routes to firewalls. Tags are emptied (port25-audit does not read them).
+
+Kept: quota ids, offers, states, locations, types, private addresses and every address prefix, because the
+verdicts depend on them (a subnet's prefix holds its NICs' addresses; a route's next hop is a firewall's
+private address). A public address inside a prefix is kept too: it describes a range, not a host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+_GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.]|/\d)")
+_RESOURCE_GROUP = re.compile(r"/resourceGroups/([^/?#\"'\s]+)", re.IGNORECASE)
+_PROVIDER_NAMES = re.compile(r"/providers/[^/]+/(.+)$", re.IGNORECASE)
+_TOKEN = re.compile(r"[A-Za-z0-9_.-]+")
+# Words payloads use as values that the evaluation reads (NSG prefixes and protocols, route hop types, kinds):
+# a resource that happens to carry one as its name keeps it, so the word keeps its meaning everywhere else.
+RESERVED = frozenset(
+    {
+        "*", "any", "internet", "virtualnetwork", "azureloadbalancer", "tcp", "udp", "icmp", "esp", "ah", "allow",
+        "deny", "inbound", "outbound", "virtualappliance", "vnetlocal", "virtualnetworkgateway", "none", "default",
+        "app", "functionapp", "linux", "windows", "container", "enabled", "disabled", "succeeded", "standard",
+        "basic", "static", "dynamic", "true", "false", "null", "ipv4", "ipv6",
+    }
+)  # fmt: skip
+_NAMESPACE = uuid.UUID("5e0f2c1a-9c1d-4f0e-8f25-5c2b5c2b5c2b")
+
+
+class _Replacements:
+    """Original → replacement, made on first sight, numbered per kind, case-insensitive."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], str] = {}
+        self._counts: dict[str, int] = {}
+
+    def get(self, kind: str, original: str, make: Callable[[int], str]) -> str:
+        key = (kind, original.lower())
+        if key not in self._seen:
+            self._counts[kind] = self._counts.get(kind, 0) + 1
+            self._seen[key] = make(self._counts[kind])
+        return self._seen[key]
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+# Fields that name something the tenant chose, besides resource ids: sub-object and machine names, user names.
+NAME_FIELDS = frozenset({"name", "computerName", "computerNamePrefix", "adminUsername"})
+# Objects whose `name` is Azure's word, not the tenant's (a SKU, a marketplace plan).
+AZURE_NAMED = frozenset({"sku", "plan"})
+
+
+def _named_values(value: Any, parent: str = "") -> list[str]:
+    if isinstance(value, dict):
+        if parent in AZURE_NAMED:
+            return []
+        own = [v for k, v in value.items() if k in NAME_FIELDS and isinstance(v, str)]
+        return own + [n for k, v in value.items() for n in _named_values(v, k)]
+    if isinstance(value, list):
+        return [n for v in value for n in _named_values(v, parent)]
+    return []
+
+
+def _names_in_ids(entries: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+    """Resource group names and resource names, from every resource id or URI path in the recording, and the
+    names the payloads give sub-objects and machines (a scale set's NIC configuration, a computer name).
+
+    A name that is also a word of a provider namespace or resource type (a `config/web` child is named `web`,
+    as in Microsoft.Web) is left out: replacing it would rename the type everywhere.
+    """
+    groups: set[str] = set()
+    names: set[str] = set()
+    vocabulary: set[str] = set()
+    for entry in entries:
+        for text in [entry.get("RequestUri") or "", *_strings(entry.get("ResponseBody"))]:
+            path = text.split("?")[0]
+            if "/subscriptions/" not in path.lower():
+                continue
+            groups.update(m.group(1) for m in _RESOURCE_GROUP.finditer(path))
+            provider = _PROVIDER_NAMES.search(path)
+            if provider:
+                segments = provider.group(1).split("/")
+                names.update(s for s in segments[1::2] if s)  # type/name/type/name...
+                vocabulary.update(s.lower() for s in segments[0::2])
+            for namespace in re.findall(r"/providers/([^/]+)", path, re.IGNORECASE):
+                vocabulary.update(part.lower() for part in namespace.split("."))
+        names.update(n for n in _named_values(entry.get("ResponseBody")) if n)
+    return groups, {n for n in names if n.lower() not in vocabulary}
+
+
+class Scrubber:
+    def __init__(self, groups: set[str], names: set[str]) -> None:
+        self._replacements = _Replacements()
+        self._groups = {g.lower() for g in groups} - RESERVED
+        self._names = {n.lower() for n in names} - RESERVED
+
+    def _guid(self, match: re.Match[str]) -> str:
+        original = match.group(0)
+        return self._replacements.get("guid", original, lambda n: str(uuid.uuid5(_NAMESPACE, f"{n}")))
+
+    def _email(self, match: re.Match[str]) -> str:
+        return self._replacements.get("email", match.group(0), lambda n: f"someone-{n}@example.invalid")
+
+    def _ip(self, match: re.Match[str]) -> str:
+        text = match.group(1)
+        try:
+            address = ipaddress.IPv4Address(text)
+        except ValueError:
+            return text
+        if not address.is_global:
+            return text
+        # 198.18.0.0/15 is reserved for benchmarking: never a real host on the internet.
+        return self._replacements.get("ip", text, lambda n: str(ipaddress.IPv4Address("198.18.0.0") + n))
+
+    def _known(self, token: str) -> str:
+        lowered = token.lower()
+        if lowered in self._groups:
+            return self._replacements.get("rg", token, lambda n: f"rg-{n:04d}")
+        if lowered in self._names:
+            return self._replacements.get("name", token, lambda n: f"name-{n:04d}")
+        return token
+
+    def _name(self, match: re.Match[str]) -> str:
+        """A whole token that is a known name; else the known names between its dots (a host name)."""
+        token = match.group(0)
+        replaced = self._known(token)
+        if replaced == token and "." in token:
+            return ".".join(self._known(part) for part in token.split("."))
+        return replaced
+
+    def text(self, value: str) -> str:
+        value = _GUID.sub(self._guid, value)
+        value = _EMAIL.sub(self._email, value)
+        value = _IPV4.sub(self._ip, value)
+        if self._groups or self._names:
+            value = _TOKEN.sub(self._name, value)
+        return value
+
+    def value(self, value: Any, key: str = "") -> Any:
+        if key == "tags" and isinstance(value, dict):
+            return {}
+        if key == "displayName" and isinstance(value, str):
+            return self._replacements.get("display", value, lambda n: f"Subscription {n:04d}")
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: self.value(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        return value
+
+
+def scrub(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the recording with the tenant's identifying values replaced consistently."""
+    entries = list(document.get("Entries") or [])
+    scrubber = Scrubber(*_names_in_ids(entries))
+    scrubbed = []
+    for entry in entries:
+        body = entry.get("RequestBody")
+        scrubbed.append(
+            {
+                **entry,
+                "RequestUri": scrubber.text(str(entry.get("RequestUri") or "")),
+                "RequestHeaders": {},
+                "RequestBody": scrubber.text(body) if isinstance(body, str) else scrubber.value(body),
+                "ResponseHeaders": {
+                    k: v
+                    for k, v in (entry.get("ResponseHeaders") or {}).items()
+                    if not k.lower().startswith("x-ms-")
+                    or k.lower().startswith("x-ms-ratelimit")
+                    or k.lower().startswith("x-ms-user-quota")
+                },
+                "ResponseBody": scrubber.value(entry.get("ResponseBody")),
+            }
+        )
+    return {"Entries": scrubbed, "Variables": {}}

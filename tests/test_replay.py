@@ -174,3 +174,16 @@ def test_the_read_only_transport_refuses_writes_before_sending() -> None:
 
     with pytest.raises(WriteRefused, match="refused to send PUT /subscriptions/x"):
         ReadOnlyTransport().send(HttpRequest("PUT", "https://management.azure.com/subscriptions/x"))
+
+
+def test_live_runs_send_through_the_same_guard() -> None:
+    """A live scan (and a live record) builds azure-core's transport through the guard, as replays do."""
+    from auditor.collect.recipe import CollectorRecipe
+
+    live = CollectorRecipe().transport()
+    assert isinstance(live, ReadOnlyTransport)
+    assert issubclass(ReplayTransport, ReadOnlyTransport)
+    with pytest.raises(WriteRefused):
+        from azure.core.rest import HttpRequest
+
+        live.send(HttpRequest("DELETE", "https://management.azure.com/subscriptions/x/resourceGroups/rg"))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import IO, Any, NoReturn, TypeVar
 from auditor import __version__
 from auditor.classify.drift import compare
 from auditor.classify.engine import classify
-from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector, Source
+from auditor.collect.interface import CLOUD_ALIASES, DEFAULT_MAX_WORKERS, Auth, Cloud, Collector, Source
 from auditor.collect.recipe import DEFAULT_PROCESSES
 from auditor.config import GUID, ConfigError, load_config
 from auditor.model import AuditConfig, Ruleset, ScanMetadata, ScanResult, Verdict
@@ -36,6 +37,7 @@ class Environment:
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     now: Callable[[], dt.datetime] = field(default_factory=lambda: lambda: dt.datetime.now(dt.UTC))
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
 
 
 class _Exit(Exception):
@@ -107,6 +109,20 @@ def _add_reading_options(command: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="RECORDING.json",
         help="read a recorded tenant (Azure SDK test-proxy JSON) instead of signing in to Azure",
+    )
+    command.add_argument(
+        "--auth",
+        choices=[a.value for a in Auth],
+        default=Auth.DEFAULT.value,
+        help="sign-in method: default tries the environment, workload identity, managed identity and the Azure CLI "
+        "in turn; cli, env, msi or device uses only that one",
+    )
+    command.add_argument("--tenant", metavar="TENANT", help="the Entra tenant (id or domain) to sign in to")
+    command.add_argument(
+        "--cloud",
+        choices=[c.value for c in Cloud],
+        help="Azure cloud: sets the ARM endpoint, sign-in authority and token scope together "
+        "(default: AZURE_CLOUD, else public)",
     )
     command.add_argument(
         "--source",
@@ -274,10 +290,39 @@ def _configure_logging(env: Environment, quiet: bool, verbose: bool = False) -> 
     logging.getLogger("azure").setLevel(logging.ERROR)
 
 
-def _collector(args: Any) -> tuple[Collector, str]:
+class _CloudError(Exception):
+    pass
+
+
+def _cloud(args: Any, env: Environment) -> Cloud:
+    """--cloud, else AZURE_CLOUD (ours or the Azure CLI's names), else the public cloud."""
+    if args.cloud:
+        return Cloud(args.cloud)
+    named = env.environ.get("AZURE_CLOUD", "").strip()
+    if not named:
+        return Cloud.PUBLIC
+    cloud = CLOUD_ALIASES.get(named.lower())
+    if cloud is None:
+        known = ", ".join(sorted({*CLOUD_ALIASES}))
+        raise _CloudError(f"AZURE_CLOUD={named!r} is not a cloud port25-audit knows (known: {known})")
+    return cloud
+
+
+def _recipe(args: Any, env: Environment) -> Any:
     from auditor.collect.recipe import CollectorRecipe
 
-    recipe = CollectorRecipe(replay=args.replay, max_workers=args.max_workers, source=args.source)
+    return CollectorRecipe(
+        replay=args.replay,
+        max_workers=args.max_workers,
+        source=args.source,
+        auth=args.auth,
+        cloud=_cloud(args, env).value,
+        tenant=args.tenant,
+    )
+
+
+def _collector(args: Any, env: Environment) -> tuple[Collector, str]:
+    recipe = _recipe(args, env)
     graph = args.source == Source.GRAPH
     if args.replay is not None:
         source = f"replay:{args.replay}" + (" (Azure Resource Graph)" if graph else "")
@@ -290,15 +335,17 @@ def _collector(args: Any) -> tuple[Collector, str]:
 def _record(args: Any, env: Environment) -> ExitStatus:
     import json
 
-    from auditor.collect.recipe import CollectorRecipe
     from auditor.collect.record import RecordingTransport
     from auditor.collect.replay import RecordingError
     from auditor.collect.scrub import scrub
 
     _configure_logging(env, args.quiet, args.verbose)
-    recipe = CollectorRecipe(replay=args.replay, max_workers=args.max_workers, source=args.source)
     try:
+        recipe = _recipe(args, env)
         recorder = RecordingTransport(recipe.transport())
+    except _CloudError as err:
+        env.stderr.write(f"port25-audit: {err}\n")
+        return ExitStatus.USAGE
     except RecordingError as err:
         env.stderr.write(f"port25-audit: {err}\n")
         return ExitStatus.NO_INPUT
@@ -344,7 +391,10 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         env.stderr.write(f"port25-audit: baseline {err}\n")
         return ExitStatus.NO_INPUT if err.unreadable else ExitStatus.DATA_ERROR
     try:
-        collector, source = _collector(args)
+        collector, source = _collector(args, env)
+    except _CloudError as err:
+        env.stderr.write(f"port25-audit: {err}\n")
+        return ExitStatus.USAGE
     except RecordingError as err:
         env.stderr.write(f"port25-audit: {err}\n")
         return ExitStatus.NO_INPUT
@@ -380,14 +430,24 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
                 "port25-audit: read through Azure Resource Graph, which leaves out what the identity cannot read "
                 "without saying so; --source arm (the default) names every list it could not read.\n"
             )
-    return _exit_status(result, set(args.fail_on), env)
+    return _exit_status(result, set(args.fail_on), env, Auth(args.auth))
 
 
-def _exit_status(result: ScanResult, fail_on: set[Verdict], env: Environment) -> ExitStatus:
+def _exit_status(result: ScanResult, fail_on: set[Verdict], env: Environment, auth: Auth = Auth.DEFAULT) -> ExitStatus:
     """1 when the gate trips (it wins over 2: the reports still mark what could not be read), else 2 or 0."""
     unreadable = [s for s in result.subscriptions if s.errors]
     for error in result.metadata.tenant_errors:
         message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
+        if error.code == "SignInFailed":
+            from auditor.collect.signin import ADVICE, TRIED
+
+            said = error.message.rstrip(".")
+            tried = "" if "(tried " in said else f" (tried {TRIED[auth]})"
+            env.stderr.write(
+                f"port25-audit: could not sign in, so no subscription was audited: {said}{tried}. "
+                f"To fix: {ADVICE[auth]}.\n"
+            )
+            continue
         env.stderr.write(
             f"port25-audit: the subscription list could not be read, so no subscription was audited: {message} "
             "(sign in with az login, or give the identity Reader on the subscriptions)\n"

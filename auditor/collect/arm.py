@@ -28,6 +28,7 @@ from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, inventory, ne
 from auditor.collect.policy import ReadPolicy
 from auditor.collect.recipe import CollectorRecipe, built
 from auditor.collect.replay import RecordingMiss
+from auditor.collect.signin import sign_in_failure
 from auditor.collect.throttle import RateLimiter, ScanStats
 from auditor.collect.transport import WriteRefused
 from auditor.model import (
@@ -49,6 +50,9 @@ READ_FAILURES = (AzureError, ValueError, WriteRefused, RecordingMiss)
 
 
 def collection_error(operation: str, request: str, err: BaseException) -> CollectionError:
+    failure = sign_in_failure(err)
+    if failure is not None:
+        return CollectionError(operation, request, failure, None, "SignInFailed")
     if isinstance(err, HttpResponseError):
         status = err.status_code
         code = getattr(err.error, "code", None) or ""
@@ -160,6 +164,7 @@ class ArmCollector(Collector):
         stats: ScanStats | None = None,
         processes: int = 1,
         recipe: CollectorRecipe | None = None,
+        credential_scopes: Sequence[str] | None = None,
     ) -> None:
         self._credential = credential
         self._max_workers = max(1, max_workers)
@@ -172,6 +177,8 @@ class ArmCollector(Collector):
             self._options["transport"] = transport
         if base_url is not None:
             self._options["base_url"] = base_url
+        if credential_scopes is not None:
+            self._options["credential_scopes"] = list(credential_scopes)
 
     def client_options(self) -> dict[str, Any]:
         """Per client: its own policy objects (a pipeline links them), sharing the limiter, stats and transport."""

@@ -74,8 +74,17 @@ class GraphCollector(Collector):
         limiter: RateLimiter | None = None,
         stats: ScanStats | None = None,
         batch_size: int = BATCH_SIZE,
+        credential_scopes: Sequence[str] | None = None,
     ) -> None:
-        self._arm = ArmCollector(credential, transport, base_url, max_workers=max_workers, limiter=limiter, stats=stats)
+        self._arm = ArmCollector(
+            credential,
+            transport,
+            base_url,
+            max_workers=max_workers,
+            limiter=limiter,
+            stats=stats,
+            credential_scopes=credential_scopes,
+        )
         self.stats = self._arm.stats
         self._max_workers = max(1, max_workers)
         self._batch_size = max(1, batch_size)

@@ -12,6 +12,31 @@ from auditor.model import TenantInventory
 DEFAULT_MAX_WORKERS = 32
 
 
+class Auth(StrEnum):
+    """How a live run signs in: every method DefaultAzureCredential knows, or just one."""
+
+    DEFAULT = "default"
+    CLI = "cli"
+    ENV = "env"
+    MSI = "msi"
+    DEVICE = "device"
+
+
+class Cloud(StrEnum):
+    PUBLIC = "public"
+    USGOV = "usgov"
+    CHINA = "china"
+
+
+# AZURE_CLOUD may hold our names or the Azure CLI's (`az cloud list`).
+CLOUD_ALIASES = {
+    "azurecloud": Cloud.PUBLIC,
+    "azureusgovernment": Cloud.USGOV,
+    "azurechinacloud": Cloud.CHINA,
+    **{cloud.value: cloud for cloud in Cloud},
+}
+
+
 class Source(StrEnum):
     """Where the resources are read from: one ARM list call per list and subscription, or Resource Graph."""
 

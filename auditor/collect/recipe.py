@@ -22,22 +22,34 @@ class CollectorRecipe:
     max_workers: int = 8
     transport_factory: Callable[[], Any] | None = None  # module-level (picklable); for replays with a twist
     source: str = "arm"
+    auth: str = "default"
+    cloud: str = "public"
+    tenant: str | None = None
 
     def collector(self, processes: int = 1) -> Any:
         """The collector this recipe describes; ARM mode reads large tenants with `processes` processes."""
+        from auditor.collect.interface import Cloud
+        from auditor.collect.signin import CLOUDS
+
+        endpoints = CLOUDS[Cloud(self.cloud)]
+        base_url = self.base_url or endpoints.arm
+        scopes = [endpoints.scope]
         if self.source == "graph":
             from auditor.collect.graph import GraphCollector
 
-            return GraphCollector(self.credential(), self.transport(), self.base_url, max_workers=self.max_workers)
+            return GraphCollector(
+                self.credential(), self.transport(), base_url, max_workers=self.max_workers, credential_scopes=scopes
+            )
         from auditor.collect.arm import ArmCollector
 
         return ArmCollector(
             self.credential(),
             self.transport(),
-            self.base_url,
+            base_url,
             max_workers=self.max_workers,
             processes=processes,
             recipe=self,
+            credential_scopes=scopes,
         )
 
     def credential(self) -> Any:
@@ -45,9 +57,10 @@ class CollectorRecipe:
             from auditor.collect.replay import ReplayCredential
 
             return ReplayCredential()
-        from azure.identity import DefaultAzureCredential
+        from auditor.collect.interface import Auth, Cloud
+        from auditor.collect.signin import credential
 
-        return DefaultAzureCredential(exclude_interactive_browser_credential=True)
+        return credential(Auth(self.auth), Cloud(self.cloud), self.tenant)
 
     def transport(self) -> Any:
         if self.transport_factory is not None:

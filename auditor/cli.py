@@ -250,6 +250,10 @@ def build_parser(env: Environment) -> _Parser:
         "rules",
         help="print the rule table with the article section each rule cites",
         description="Print every rule, its platform policy and the article sentence it follows.",
+        epilog="examples:\n"
+        "  port25-audit rules\n"
+        "  port25-audit rules > RULES.md   # the same Markdown the README's rule section is generated from",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     rules.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser

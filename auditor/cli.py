@@ -406,6 +406,8 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
     started = env.now()
     with progress_bar(collector.stats, env.stderr, enabled=not args.quiet):
         inventory = collector.collect(args.subscription)
+    if inventory.billing_note and not args.quiet:
+        env.stderr.write(f"port25-audit: {inventory.billing_note}\n")
     ruleset = Ruleset(args.ruleset)
     findings, summaries = classify(inventory, config, ruleset)
     result = ScanResult(

@@ -298,11 +298,22 @@ class SubscriptionInventory:
 
 
 @dataclass(frozen=True, slots=True)
+class BillingFact:
+    """What a billing account says a subscription is (read only where the identity may read billing)."""
+
+    subscription_id: str
+    offer: Offer
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class TenantInventory:
     """Everything collected in one run."""
 
     subscriptions: tuple[SubscriptionInventory, ...]
     errors: tuple[CollectionError, ...] = ()
+    billing: tuple[BillingFact, ...] = ()
+    billing_note: str = ""  # why billing accounts said nothing: no permission, none visible
 
     @property
     def complete(self) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditor.model import Offer, OfferReading, SubscriptionFacts
+from auditor.model import BillingFact, Offer, OfferReading, SubscriptionFacts
 
 COST_MANAGEMENT_OFFERS = (
     "https://learn.microsoft.com/azure/cost-management-billing/costs/understand-cost-mgt-data"
@@ -160,10 +160,12 @@ def quota_id_entry(quota_id: str | None) -> QuotaIdEntry | None:
     return _BY_QUOTA_ID.get(quota_id.lower())
 
 
-def read_offer(quota_id: str | None, facts: SubscriptionFacts) -> OfferReading:
-    """The subscription's offer: the audit config wins, then the quotaId table; otherwise unknown."""
+def read_offer(quota_id: str | None, facts: SubscriptionFacts, billing: BillingFact | None = None) -> OfferReading:
+    """The subscription's offer: the audit config wins, then its billing account, then the quotaId table."""
     if facts.offer is not None:
         return OfferReading(facts.offer, quota_id, "config", "offer set in the audit config")
+    if billing is not None:
+        return OfferReading(billing.offer, quota_id, "billing", f"from its billing account: {billing.source}")
     entry = quota_id_entry(quota_id)
     if entry is None:
         what = f"quotaId '{quota_id}' is not one port25-audit knows" if quota_id else "Azure returned no quotaId"

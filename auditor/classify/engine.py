@@ -70,10 +70,12 @@ class Classifier:
     def __init__(self, inventory: TenantInventory, config: AuditConfig, ruleset: Ruleset) -> None:
         self._ruleset = ruleset
         self._known: dict[str, _Known] = {}
+        billing = {fact.subscription_id.lower(): fact for fact in inventory.billing}
         for item in inventory.subscriptions:
             sub = item.subscription
             facts = config.facts_for(sub.subscription_id)
-            self._known[sub.subscription_id] = _Known(sub, facts, read_offer(sub.quota_id, facts))
+            offer = read_offer(sub.quota_id, facts, billing.get(sub.subscription_id))
+            self._known[sub.subscription_id] = _Known(sub, facts, offer)
         self._environments: dict[str, AppServiceEnvironment] = {
             env.environment_id.lower(): env for item in inventory.subscriptions for env in item.environments
         }

@@ -23,6 +23,7 @@ from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.web import WebSiteManagementClient
 
+from auditor.collect.billing import read_billing
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
 from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, inventory, needs_site_config, routes_app_traffic
 from auditor.collect.policy import ReadPolicy
@@ -33,6 +34,7 @@ from auditor.collect.throttle import RateLimiter, ScanStats
 from auditor.collect.transport import WriteRefused
 from auditor.model import (
     AppNetworking,
+    BillingFact,
     CollectionError,
     Resource,
     Subscription,
@@ -217,7 +219,14 @@ class ArmCollector(Collector):
             inventories = self._collect_in_processes(chosen)
         else:
             inventories = self.collect_subscriptions(chosen)
-        return replace(unreadable, subscriptions=tuple(inventories) + unreadable.subscriptions)
+        billing, note = self.billing()
+        return replace(
+            unreadable, subscriptions=tuple(inventories) + unreadable.subscriptions, billing=billing, billing_note=note
+        )
+
+    def billing(self) -> tuple[tuple[BillingFact, ...], str]:
+        """What the billing accounts the identity may read say of its subscriptions (MCA-E, Enterprise Dev/Test)."""
+        return read_billing(self._credential, self.client_options(), READ_FAILURES)
 
     def collect_subscriptions(self, subscriptions: Sequence[Subscription]) -> list[SubscriptionInventory]:
         found: dict[str, dict[str, list[Any]]] = {s.subscription_id: {} for s in subscriptions}

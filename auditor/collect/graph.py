@@ -113,7 +113,13 @@ class GraphCollector(Collector):
                 future.result()
             self._add_site_routing(pool, found, errors)
         inventories = [inventory(s, found[s.subscription_id], errors[s.subscription_id]) for s in chosen]
-        return TenantInventory(subscriptions=tuple(inventories) + unreadable.subscriptions, errors=unreadable.errors)
+        billing, note = self._arm.billing()
+        return TenantInventory(
+            subscriptions=tuple(inventories) + unreadable.subscriptions,
+            errors=unreadable.errors,
+            billing=billing,
+            billing_note=note,
+        )
 
     def _read_batch(
         self, batch: Sequence[Subscription]

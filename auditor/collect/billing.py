@@ -1,0 +1,100 @@
+"""Billing refinement: where the identity may read billing accounts, mark MCA-E and Enterprise Dev/Test
+subscriptions from the account's agreement and account type, which quota ids cannot tell apart.
+
+Optional by permission: without billing read access this says so in one line, and the audit config and quota
+ids decide as before. The audit config still wins over billing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from azure.core.credentials import TokenCredential
+from azure.mgmt.billing import BillingManagementClient
+
+from auditor.model import BillingFact, Offer
+
+log = logging.getLogger(__name__)
+
+MCA = "MicrosoftCustomerAgreement"
+EA = "EnterpriseAgreement"
+# Microsoft's offer and SKU ids (Cost Management's offer table; the Billing API's skuId for Azure plans).
+ENTERPRISE_DEVTEST_OFFER = "MS-AZR-0148P"
+AZURE_PLAN_SKU, AZURE_PLAN_DEVTEST_SKU = "0001", "0002"
+
+
+def _properties(item: Any) -> Mapping[str, Any]:
+    properties = item.get("properties") if isinstance(item, Mapping) else None
+    return properties if isinstance(properties, Mapping) else {}
+
+
+def billing_fact(account: Any, subscription: Any) -> BillingFact | None:
+    """What one billing subscription of one billing account says of its Azure subscription, if it decides."""
+    account_properties, properties = _properties(account), _properties(subscription)
+    subscription_id = str(properties.get("subscriptionId") or "").lower()
+    if not subscription_id:
+        return None
+    agreement, kind = account_properties.get("agreementType"), account_properties.get("accountType")
+    name = account_properties.get("displayName") or (account.get("name") if isinstance(account, Mapping) else "")
+    if agreement == MCA and kind == "Enterprise":
+        sku = str(properties.get("skuId") or "")
+        if sku == AZURE_PLAN_DEVTEST_SKU:
+            return BillingFact(
+                subscription_id,
+                Offer.ENTERPRISE_DEVTEST,
+                f"Azure plan for Dev/Test (skuId {sku}) under the MCA-E billing account '{name}'",
+            )
+        return BillingFact(
+            subscription_id, Offer.MCA_ENTERPRISE, f"Microsoft Customer Agreement, Enterprise account '{name}'"
+        )
+    if agreement == EA and str(properties.get("offerId") or "").upper() == ENTERPRISE_DEVTEST_OFFER:
+        return BillingFact(
+            subscription_id,
+            Offer.ENTERPRISE_DEVTEST,
+            f"Enterprise Dev/Test ({ENTERPRISE_DEVTEST_OFFER}) under the Enterprise Agreement account '{name}'",
+        )
+    return None
+
+
+def read_billing(
+    credential: TokenCredential, client_options: Mapping[str, Any], read_failures: tuple[type[BaseException], ...]
+) -> tuple[tuple[BillingFact, ...], str]:
+    """The billing facts the identity can read, and a one-line note when it could read none."""
+    # The client wants a subscription id it never uses for these tenant-level reads.
+    client = BillingManagementClient(credential, "00000000-0000-0000-0000-000000000000", **client_options)
+    try:
+        accounts = list(client.billing_accounts.list())
+    except read_failures as err:
+        return (), _note(err)
+    facts: list[BillingFact] = []
+    unread: list[str] = []
+    for account in accounts:
+        if _properties(account).get("agreementType") not in (MCA, EA):
+            continue
+        try:
+            subscriptions: Iterable[Any] = list(client.billing_subscriptions.list_by_billing_account(account["name"]))
+        except read_failures as err:
+            unread.append(f"{account.get('name')}: {_reason(err)}")
+            continue
+        facts += [fact for item in subscriptions if (fact := billing_fact(account, item)) is not None]
+    note = ""
+    if not accounts:
+        note = "no billing account is visible to this identity; offers come from quota ids and the audit config"
+    elif unread:
+        note = f"the subscriptions of some billing accounts could not be read ({'; '.join(unread)})"
+    return tuple(facts), note
+
+
+def _reason(err: BaseException) -> str:
+    status = getattr(err, "status_code", None)
+    code = getattr(getattr(err, "error", None), "code", None)
+    return " ".join(str(part) for part in (f"HTTP {status}" if status else "", code or type(err).__name__) if part)
+
+
+def _note(err: BaseException) -> str:
+    return (
+        f"billing accounts could not be read ({_reason(err)}): MCA-E and Enterprise Dev/Test come from the audit "
+        "config and quota ids (give the identity a billing reader role to have them read)"
+    )

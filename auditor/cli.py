@@ -159,6 +159,13 @@ def build_parser(env: Environment) -> _Parser:
         prog="port25-audit",
         description="Audit what Azure does to outbound SMTP (TCP 25) for every "
         "VM, scale set, App Service / Functions app and Azure Firewall of a tenant. Reads only.",
+        epilog="examples:\n"
+        "  port25-audit scan --replay fixtures/contoso.json --config fixtures/contoso.toml   # the bundled tenant\n"
+        "  port25-audit scan --config audit.toml --out reports/                        # after az login\n"
+        "  port25-audit record --out tenant.json --scrub\n"
+        "  port25-audit rules\n\n"
+        "port25-audit COMMAND --help shows each command's options and examples.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"port25-audit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

@@ -465,7 +465,12 @@ def _exit_status(result: ScanResult, fail_on: set[Verdict], env: Environment, au
             f"port25-audit: the subscription list could not be read, so no subscription was audited: {message} "
             "(sign in with az login, or give the identity Reader on the subscriptions)\n"
         )
-    if not result.complete:
+    if not result.complete and result.metadata.tenant_errors and not unreadable:
+        env.stderr.write(
+            "port25-audit: the audit is INCOMPLETE: nothing was audited; the reports are written, empty, and say "
+            "why (scan.json, scan.errors).\n"
+        )
+    elif not result.complete:
         lists = sum(len(s.errors) for s in unreadable) + len(result.metadata.tenant_errors)
         env.stderr.write(
             f"port25-audit: the audit is INCOMPLETE: {lists} list(s) in {len(unreadable)} subscription(s) "

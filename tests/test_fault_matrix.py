@@ -212,7 +212,9 @@ def test_fault(tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> No
         (error,) = document["scan"]["errors"]
         assert fault.marked in f"HTTP {error['status']} {error['code']}"
         assert "the subscription list could not be read" in stderr
-        assert stderr.count("could not read subscriptions") == 1
+        assert stderr.count("subscription list could not be read") == 1 and "nothing was audited" in stderr
+        assert len(stderr.splitlines()) == 2
+        assert "billing" not in stderr  # nothing to refine: no second line for the same failure
         return
     faulty = subscriptions[FAULTY]
     assert fault.marked in faulty["collection"] and faulty["collection"].startswith("virtualMachines:")

@@ -56,7 +56,9 @@ def test_a_failed_sign_in_is_one_line_that_says_what_was_tried_and_what_to_do(
     status, _, stderr = _run("scan", "--replay", str(CONTOSO), "--auth", auth, "--out", str(tmp_path / "r"))
 
     assert status is ExitStatus.INCOMPLETE and "Traceback" not in stderr
-    (line,) = [line for line in stderr.splitlines() if "sign in" in line]
+    lines = stderr.splitlines()
+    assert len(lines) == 2 and "INCOMPLETE" in lines[1]  # the sign-in line, then the audit's status
+    (line,) = [line for line in lines if "sign in" in line]
     assert line.startswith("port25-audit: could not sign in, so no subscription was audited: ")
     assert f"(tried {tried}" in line
     assert f"To fix: {advice}" in line and len(line) < 600

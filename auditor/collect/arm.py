@@ -92,15 +92,19 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def read_all(operation: str, request: str, pages: Callable[[], Iterable[T]]) -> tuple[list[T], CollectionError | None]:
-    """Every item of a paged list; on failure, what was read before it and the error."""
+def read_all(
+    operation: str, request: str, pages: Callable[[], Iterable[T]], *, logged: bool = True
+) -> tuple[list[T], CollectionError | None]:
+    """Every item of a paged list; on failure, what was read before it and the error (logged once, unless the
+    caller says it itself)."""
     items: list[T] = []
     try:
         for item in pages():
             items.append(item)
     except READ_FAILURES as err:
         error = collection_error(operation, request, err)
-        log.warning("could not read %s", error.describe())
+        if logged:
+            log.warning("could not read %s", error.describe())
         return items, error
     return items, None
 
@@ -202,8 +206,9 @@ class ArmCollector(Collector):
         """The subscriptions to read (all visible, or those of `scope`) and an inventory of what cannot be:
         scope entries the identity does not see, or, when the list itself fails, every entry of the scope."""
         client = SubscriptionClient(self._credential, **self.client_options())
+        # The CLI says a failed subscription list itself, in one line, even with --quiet.
         subscriptions, error = read_all(
-            "subscriptions", "GET /subscriptions", lambda: map(_subscription, client.subscriptions.list())
+            "subscriptions", "GET /subscriptions", lambda: map(_subscription, client.subscriptions.list()), logged=False
         )
         if error is not None:
             return [], TenantInventory(subscriptions=tuple(self._unreadable(scope)), errors=(error,))
@@ -219,7 +224,7 @@ class ArmCollector(Collector):
             inventories = self._collect_in_processes(chosen)
         else:
             inventories = self.collect_subscriptions(chosen)
-        billing, note = self.billing()
+        billing, note = self.billing() if not unreadable.errors else ((), "")
         return replace(
             unreadable, subscriptions=tuple(inventories) + unreadable.subscriptions, billing=billing, billing_note=note
         )

@@ -113,7 +113,7 @@ class GraphCollector(Collector):
                 future.result()
             self._add_site_routing(pool, found, errors)
         inventories = [inventory(s, found[s.subscription_id], errors[s.subscription_id]) for s in chosen]
-        billing, note = self._arm.billing()
+        billing, note = self._arm.billing() if not unreadable.errors else ((), "")
         return TenantInventory(
             subscriptions=tuple(inventories) + unreadable.subscriptions,
             errors=unreadable.errors,

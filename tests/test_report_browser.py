@@ -120,3 +120,11 @@ def test_a_rule_link_leads_to_its_citation(page: Any) -> None:
     citation = page.text_content("#rule-CUR-OFFER-UNKNOWN")
     assert "seed 002" in citation and "jsou dostupné jenom pro určité typy předplatných" in citation
     page.fill("#filter-text", "")
+
+
+@pytest.mark.parametrize("width", [1024, 1300, 1600])
+def test_the_page_fits_its_width_without_a_horizontal_scrollbar(page: Any, width: int) -> None:
+    """Long error texts and ids wrap inside their cells: a filed report prints and reads without panning."""
+    page.set_viewport_size({"width": width, "height": 900})
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{overflow}px wider than a {width}px window"

@@ -34,7 +34,6 @@ from auditor.collect.throttle import RateLimiter, ScanStats
 from auditor.collect.transport import WriteRefused
 from auditor.model import (
     AppNetworking,
-    BillingFact,
     CollectionError,
     Resource,
     Subscription,
@@ -224,14 +223,17 @@ class ArmCollector(Collector):
             inventories = self._collect_in_processes(chosen)
         else:
             inventories = self.collect_subscriptions(chosen)
-        billing, note = self.billing() if not unreadable.errors else ((), "")
+        return self.tenant(inventories, unreadable)
+
+    def tenant(self, inventories: Sequence[SubscriptionInventory], unreadable: TenantInventory) -> TenantInventory:
+        """The run's inventory: the subscriptions read, those that could not be, and what billing accounts say of
+        them (MCA-E, Enterprise Dev/Test). Billing is not asked when the subscription list itself failed."""
+        billing, note = (
+            ((), "") if unreadable.errors else read_billing(self._credential, self.client_options(), READ_FAILURES)
+        )
         return replace(
             unreadable, subscriptions=tuple(inventories) + unreadable.subscriptions, billing=billing, billing_note=note
         )
-
-    def billing(self) -> tuple[tuple[BillingFact, ...], str]:
-        """What the billing accounts the identity may read say of its subscriptions (MCA-E, Enterprise Dev/Test)."""
-        return read_billing(self._credential, self.client_options(), READ_FAILURES)
 
     def collect_subscriptions(self, subscriptions: Sequence[Subscription]) -> list[SubscriptionInventory]:
         found: dict[str, dict[str, list[Any]]] = {s.subscription_id: {} for s in subscriptions}

@@ -113,13 +113,7 @@ class GraphCollector(Collector):
                 future.result()
             self._add_site_routing(pool, found, errors)
         inventories = [inventory(s, found[s.subscription_id], errors[s.subscription_id]) for s in chosen]
-        billing, note = self._arm.billing() if not unreadable.errors else ((), "")
-        return TenantInventory(
-            subscriptions=tuple(inventories) + unreadable.subscriptions,
-            errors=unreadable.errors,
-            billing=billing,
-            billing_note=note,
-        )
+        return self._arm.tenant(inventories, unreadable)
 
     def _read_batch(
         self, batch: Sequence[Subscription]
@@ -179,15 +173,27 @@ class GraphCollector(Collector):
     ) -> None:
         """Ask `config/web` of the integrated apps whose Graph row does not say how they route (older sites)."""
 
+        waiting = {
+            subscription_id: [
+                (index, site) for index, site in enumerate(lists.get("sites", [])) if needs_site_config(site)
+            ]
+            for subscription_id, lists in found.items()
+        }
+        # One client a subscription, as ARM mode has, not one a site.
+        clients = {
+            subscription_id: self._arm.web_client(subscription_id)
+            for subscription_id, sites in waiting.items()
+            if sites
+        }
+
         def routed(site: Resource) -> tuple[Resource, list[CollectionError]]:
             failures: list[CollectionError] = []
-            return ArmCollector.with_routing(self._arm.web_client(site.subscription_id), site, failures), failures
+            return ArmCollector.with_routing(clients[site.subscription_id], site, failures), failures
 
         pending = [
             (subscription_id, index, pool.submit(routed, site))
-            for subscription_id, lists in found.items()
-            for index, site in enumerate(lists.get("sites", []))
-            if needs_site_config(site)
+            for subscription_id, sites in waiting.items()
+            for index, site in sites
         ]
         for subscription_id, index, future in pending:
             found[subscription_id]["sites"][index], failures = future.result()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from auditor.cli import Environment, main
 from auditor.collect.replay import ReplayTransport, parse_recording
 from auditor.model import (
     Egress,
@@ -22,6 +25,7 @@ from auditor.model import (
     SubscriptionSummary,
     Verdict,
 )
+from auditor.status import ExitStatus
 
 ARM = "https://management.azure.com"
 
@@ -132,3 +136,10 @@ def synthetic_result(n: int) -> ScanResult:
     return ScanResult(
         ScanMetadata("0", Ruleset.CURRENT, now, now, "synthetic", (), ()), tuple(findings), tuple(summaries)
     )
+
+
+def run_cli(*argv: str, environ: Mapping[str, str] | None = None) -> tuple[ExitStatus, str, str]:
+    """The command line in-process: its exit status, stdout and stderr (environ: what it sees of the environment)."""
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err) if environ is None else Environment(out, err, environ=environ)
+    return main(list(argv), env), out.getvalue(), err.getvalue()

@@ -3,14 +3,13 @@ and no report written (so none is half-written)."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 
-from auditor.cli import Environment, main
 from auditor.status import ExitStatus
 from tests.conftest import CONTOSO
+from tests.recordings import run_cli
 
 SUB = "fb15d58a-17a1-5744-8d7f-f32f9eae2e21"
 
@@ -27,12 +26,6 @@ CONFIGS = {
 }
 
 
-def _run(tmp_path: Path, *argv: str) -> tuple[ExitStatus, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), Environment(stdout=out, stderr=err))
-    return status, err.getvalue()
-
-
 def _assert_refused(status: ExitStatus, stderr: str, place: str, reports: Path) -> None:
     assert status >= 64, stderr
     assert "Traceback" not in stderr and stderr.count("\n") == 1, stderr
@@ -46,7 +39,7 @@ def test_bad_config(tmp_path: Path, name: str) -> None:
     config = tmp_path / "audit.toml"
     config.write_text(text.replace("{SUB}", SUB), encoding="utf-8")
     reports = tmp_path / "reports"
-    status, stderr = _run(tmp_path, "scan", "--replay", str(CONTOSO), "--config", str(config), "--out", str(reports))
+    status, _, stderr = run_cli("scan", "--replay", str(CONTOSO), "--config", str(config), "--out", str(reports))
     assert status is ExitStatus.USAGE
     _assert_refused(status, stderr, str(config), reports)
     assert named in stderr
@@ -68,7 +61,7 @@ def test_bad_config(tmp_path: Path, name: str) -> None:
 )
 def test_bad_arguments(tmp_path: Path, argv: list[str], status: ExitStatus, named: str) -> None:
     reports = tmp_path / "reports"
-    got, stderr = _run(tmp_path, "scan", "--replay", str(CONTOSO), "--out", str(reports), *argv)
+    got, _, stderr = run_cli("scan", "--replay", str(CONTOSO), "--out", str(reports), *argv)
     assert got is status
     _assert_refused(got, stderr, named, reports)
 
@@ -79,7 +72,7 @@ def test_an_input_that_cannot_be_read(tmp_path: Path, what: str) -> None:
     unreadable.mkdir()
     reports = tmp_path / "reports"
     argv = ["scan", "--replay", str(CONTOSO), "--out", str(reports), what, str(unreadable)]
-    status, stderr = _run(tmp_path, *argv)
+    status, _, stderr = run_cli(*argv)
     assert status is ExitStatus.NO_INPUT
     _assert_refused(status, stderr, str(unreadable), reports)
 
@@ -88,7 +81,7 @@ def test_a_recording_that_is_not_one(tmp_path: Path) -> None:
     recording = tmp_path / "tenant.json"
     recording.write_text('{"entries": []}', encoding="utf-8")
     reports = tmp_path / "reports"
-    status, stderr = _run(tmp_path, "scan", "--replay", str(recording), "--out", str(reports))
+    status, _, stderr = run_cli("scan", "--replay", str(recording), "--out", str(reports))
     assert status is ExitStatus.NO_INPUT
     _assert_refused(status, stderr, str(recording), reports)
 
@@ -96,7 +89,7 @@ def test_a_recording_that_is_not_one(tmp_path: Path) -> None:
 def test_an_output_directory_that_cannot_be_written_leaves_the_previous_reports_whole(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory", encoding="utf-8")
-    status, stderr = _run(tmp_path, "scan", "--replay", str(CONTOSO), "--out", str(blocker / "reports"), "--quiet")
+    status, _, stderr = run_cli("scan", "--replay", str(CONTOSO), "--out", str(blocker / "reports"), "--quiet")
     assert status is ExitStatus.CANT_CREATE
     assert "Traceback" not in stderr and f"cannot write the reports to {blocker / 'reports'}" in stderr
     assert blocker.read_text(encoding="utf-8") == "not a directory"

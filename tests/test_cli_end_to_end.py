@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from auditor.cli import Environment, main
 from auditor.collect.arm import ArmCollector
 from auditor.collect.replay import ReplayCredential, ReplayTransport
 from auditor.status import ExitStatus
 from tests.conftest import CONTOSO, CONTOSO_CONFIG
+from tests.recordings import run_cli
 
 FINDING_COLUMNS = [
     "tenant_id",
@@ -89,12 +88,6 @@ EXPECTED_2020 = {
 }
 
 
-def run(*argv: str) -> tuple[ExitStatus, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), Environment(stdout=out, stderr=err))
-    return status, out.getvalue(), err.getvalue()
-
-
 def rows(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as stream:
         return list(csv.DictReader(stream))
@@ -103,7 +96,9 @@ def rows(path: Path) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def contoso_reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ExitStatus, str, str]:
     out = tmp_path_factory.mktemp("reports")
-    status, stdout, stderr = run("scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(out))
+    status, stdout, stderr = run_cli(
+        "scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(out)
+    )
     return out, status, stdout, stderr
 
 
@@ -190,7 +185,7 @@ def test_html_report_is_self_contained_and_shows_every_resource(
 
 
 def test_ruleset_2020(tmp_path: Path) -> None:
-    status, _, _ = run(
+    status, _, _ = run_cli(
         "scan",
         "--replay",
         str(CONTOSO),
@@ -215,7 +210,7 @@ def test_ruleset_2020(tmp_path: Path) -> None:
 
 def test_subscription_scope_and_a_subscription_that_cannot_be_seen(tmp_path: Path) -> None:
     legacy, ghost = "aa99fcc1-f632-51b0-aa44-501edde936f1", "00000000-0000-0000-0000-00000000dead"
-    status, _, stderr = run(
+    status, _, stderr = run_cli(
         "scan",
         "--replay",
         str(CONTOSO),
@@ -257,7 +252,7 @@ def test_a_full_scan_sends_only_get_requests() -> None:
     ],
 )
 def test_bad_arguments_get_one_line_and_an_exit_code(argv: list[str], status: ExitStatus, message: str) -> None:
-    got, _, stderr = run(*argv)
+    got, _, stderr = run_cli(*argv)
     assert got is status and message in stderr
     assert "Traceback" not in stderr and stderr.count("\n") == 1
 
@@ -265,7 +260,7 @@ def test_bad_arguments_get_one_line_and_an_exit_code(argv: list[str], status: Ex
 def test_bad_config_exits_64_with_the_place(tmp_path: Path) -> None:
     config = tmp_path / "audit.toml"
     config.write_text('[subscriptions."aa99fcc1-f632-51b0-aa44-501edde936f1"]\noffer = "gold"\n', encoding="utf-8")
-    status, _, stderr = run("scan", "--replay", str(CONTOSO), "--config", str(config), "--out", str(tmp_path / "r"))
+    status, _, stderr = run_cli("scan", "--replay", str(CONTOSO), "--config", str(config), "--out", str(tmp_path / "r"))
     assert status is ExitStatus.USAGE and stderr.count("\n") == 1
     assert f"{config}: [subscriptions.\"aa99fcc1-f632-51b0-aa44-501edde936f1\"].offer: unknown offer 'gold'" in stderr
     assert not (tmp_path / "r").exists()
@@ -274,20 +269,20 @@ def test_bad_config_exits_64_with_the_place(tmp_path: Path) -> None:
 def test_reports_that_cannot_be_written(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory", encoding="utf-8")
-    status, _, stderr = run("scan", "--replay", str(CONTOSO), "--out", str(blocker / "reports"), "--quiet")
+    status, _, stderr = run_cli("scan", "--replay", str(CONTOSO), "--out", str(blocker / "reports"), "--quiet")
     assert status is ExitStatus.CANT_CREATE and "cannot write the reports" in stderr and "Traceback" not in stderr
 
 
 def test_rules_command_prints_the_table() -> None:
-    status, stdout, _ = run("rules")
+    status, stdout, _ = run_cli("rules")
     assert status is ExitStatus.SUCCESS
     assert "`CUR-EA-MCAE`" in stdout and "`2020-BIZSPARK`" in stdout and "seed 003" in stdout
 
 
 def test_version_and_help() -> None:
-    status, stdout, _ = run("--version")
+    status, stdout, _ = run_cli("--version")
     assert status is ExitStatus.SUCCESS and stdout.startswith("port25-audit ")
-    status, stdout, _ = run("scan", "--help")
+    status, stdout, _ = run_cli("scan", "--help")
     assert status is ExitStatus.SUCCESS and "--replay" in stdout and "examples:" in stdout
 
 
@@ -311,7 +306,7 @@ def test_a_subscription_list_that_cannot_be_read_is_said_even_when_quiet(tmp_pat
             }
         )
     )
-    status, _, stderr = run("scan", "--replay", str(recording), "--out", str(tmp_path / "r"), "--quiet")
+    status, _, stderr = run_cli("scan", "--replay", str(recording), "--out", str(tmp_path / "r"), "--quiet")
     assert status is ExitStatus.INCOMPLETE
     assert "the subscription list could not be read, so no subscription was audited" in stderr
     assert "az login" in stderr and "Traceback" not in stderr

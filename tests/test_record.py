@@ -4,27 +4,21 @@ the tenant and keeps what the verdicts depend on. Tested offline by recording a 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from auditor.cli import Environment, main
 from auditor.collect.replay import ReplayCredential
 from auditor.collect.scrub import scrub
 from auditor.status import ExitStatus
 from tests.conftest import CONTOSO, CONTOSO_CONFIG
-
-
-def _run(*argv: str) -> tuple[ExitStatus, str]:
-    out, err = io.StringIO(), io.StringIO()
-    return main(list(argv), Environment(stdout=out, stderr=err)), err.getvalue()
+from tests.recordings import run_cli
 
 
 def _scan(recording: Path, out: Path, *extra: str) -> ExitStatus:
-    status, _ = _run("scan", "--replay", str(recording), "--out", str(out), "--quiet", *extra)
+    status, _, _ = run_cli("scan", "--replay", str(recording), "--out", str(out), "--quiet", *extra)
     return status
 
 
@@ -41,7 +35,7 @@ def _verdicts(path: Path) -> list[tuple[str, ...]]:
 @pytest.mark.parametrize("source", ["arm", "graph"])
 def test_a_recorded_replay_replays_to_the_same_reports(tmp_path: Path, source: str) -> None:
     recording = tmp_path / "tenant.json"
-    status, stderr = _run("record", "--replay", str(CONTOSO), "--source", source, "--out", str(recording))
+    status, _, stderr = run_cli("record", "--replay", str(CONTOSO), "--source", source, "--out", str(recording))
     assert status is (ExitStatus.INCOMPLETE if source == "arm" else ExitStatus.SUCCESS)  # ARM mode meets two 403s
     assert f"to {recording}" in stderr
 
@@ -70,7 +64,7 @@ def _identifying(recording: Path, reports: Path) -> set[str]:
 
 def test_a_scrubbed_recording_names_nothing_and_keeps_every_verdict(tmp_path: Path) -> None:
     scrubbed = tmp_path / "scrubbed.json"
-    status, stderr = _run("record", "--replay", str(CONTOSO), "--scrub", "--out", str(scrubbed))
+    status, _, stderr = run_cli("record", "--replay", str(CONTOSO), "--scrub", "--out", str(scrubbed))
     assert status is ExitStatus.INCOMPLETE and "scrubbed" in stderr
 
     assert _scan(CONTOSO, tmp_path / "original") is _scan(scrubbed, tmp_path / "replayed") is ExitStatus.INCOMPLETE
@@ -137,9 +131,9 @@ def test_scrubbing_is_consistent_and_keeps_the_words_verdicts_read() -> None:
 def test_record_says_when_it_cannot_write_or_read(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
-    status, stderr = _run("record", "--replay", str(CONTOSO), "--out", str(blocker / "tenant.json"), "--quiet")
+    status, _, stderr = run_cli("record", "--replay", str(CONTOSO), "--out", str(blocker / "tenant.json"), "--quiet")
     assert status is ExitStatus.CANT_CREATE and "cannot write the recording" in stderr
-    status, stderr = _run("record", "--replay", str(tmp_path / "missing.json"), "--out", str(tmp_path / "t.json"))
+    status, _, stderr = run_cli("record", "--replay", str(tmp_path / "missing.json"), "--out", str(tmp_path / "t.json"))
     assert status is ExitStatus.NO_INPUT and "missing.json" in stderr and "Traceback" not in stderr
-    status, stderr = _run("record", "--replay", str(CONTOSO))
+    status, _, stderr = run_cli("record", "--replay", str(CONTOSO))
     assert status is ExitStatus.USAGE and "--out" in stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 from html.parser import HTMLParser
 from pathlib import Path
@@ -12,7 +11,6 @@ import jsonschema
 import openpyxl
 import pytest
 
-from auditor.cli import Environment, main
 from auditor.report import write
 from auditor.report.html import TABLE_ROW_LIMIT, HtmlFormatter
 from auditor.report.interface import rendered
@@ -20,14 +18,9 @@ from auditor.report.json import schema
 from auditor.status import ExitStatus
 from fixtures import arm_payloads as arm
 from tests.conftest import CONTOSO, CONTOSO_CONFIG
-from tests.recordings import synthetic_result
+from tests.recordings import run_cli, synthetic_result
 
 SCAN = ["scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG)]
-
-
-def run(*argv: str) -> tuple[ExitStatus, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    return main(list(argv), Environment(stdout=out, stderr=err)), out.getvalue(), err.getvalue()
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -38,7 +31,7 @@ def rows(path: Path) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def contoso_scan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("first")
-    run(*SCAN, "--out", str(out), "--quiet")
+    run_cli(*SCAN, "--out", str(out), "--quiet")
     return out / "scan.json"
 
 
@@ -80,7 +73,7 @@ def _edited_baseline(contoso_scan: Path, tmp_path: Path) -> Path:
 
 def test_drift_against_a_baseline_and_exit_1_for_new_exposure(contoso_scan: Path, tmp_path: Path) -> None:
     baseline = _edited_baseline(contoso_scan, tmp_path)
-    status, stdout, stderr = run(
+    status, stdout, stderr = run_cli(
         *SCAN, "--out", str(tmp_path / "now"), "--baseline", str(baseline), "--format", "csv,json,html,xlsx"
     )
     assert status is ExitStatus.FINDINGS
@@ -107,7 +100,7 @@ def test_drift_against_a_baseline_and_exit_1_for_new_exposure(contoso_scan: Path
 
 
 def test_an_unchanged_baseline_is_no_finding(contoso_scan: Path, tmp_path: Path) -> None:
-    status, _, stderr = run(*SCAN, "--out", str(tmp_path), "--baseline", str(contoso_scan), "--format", "csv")
+    status, _, stderr = run_cli(*SCAN, "--out", str(tmp_path), "--baseline", str(contoso_scan), "--format", "csv")
     assert status is ExitStatus.INCOMPLETE and "new exposure" not in stderr
     assert rows(tmp_path / "drift.csv") == []
 
@@ -122,21 +115,21 @@ def test_an_unchanged_baseline_is_no_finding(contoso_scan: Path, tmp_path: Path)
     ],
 )
 def test_fail_on(gate: list[str], status: ExitStatus, tmp_path: Path) -> None:
-    got, _, stderr = run(*SCAN, "--out", str(tmp_path), "--format", "json", *gate)
+    got, _, stderr = run_cli(*SCAN, "--out", str(tmp_path), "--format", "json", *gate)
     assert got is status
     assert ("--fail-on:" in stderr) is (status is ExitStatus.FINDINGS)
 
 
 def test_fail_on_a_verdict_no_resource_has(tmp_path: Path) -> None:
     scope = ["--subscription", arm.sub_id("trial")]  # one blocked VM only
-    status, _, _ = run(*SCAN, *scope, "--out", str(tmp_path), "--format", "json", "--fail-on", "open")
+    status, _, _ = run_cli(*SCAN, *scope, "--out", str(tmp_path), "--format", "json", "--fail-on", "open")
     assert status is ExitStatus.SUCCESS
 
 
 def test_a_baseline_or_config_that_cannot_be_read_exits_66(tmp_path: Path) -> None:
     """README: 66, a file that cannot be read (a directory cannot be read as a file, even by root)."""
     for option in ("--baseline", "--config"):
-        got, _, stderr = run(*SCAN[:3], option, str(tmp_path), "--out", str(tmp_path / "r"))
+        got, _, stderr = run_cli(*SCAN[:3], option, str(tmp_path), "--out", str(tmp_path / "r"))
         assert got is ExitStatus.NO_INPUT and "cannot be read" in stderr, option
 
 
@@ -157,7 +150,7 @@ def test_unusable_baselines(tmp_path: Path, content: str | None, status: ExitSta
     path = tmp_path / "old.json"
     if content is not None:
         path.write_text(content, encoding="utf-8")
-    got, _, stderr = run(*SCAN, "--out", str(tmp_path / "r"), "--baseline", str(path))
+    got, _, stderr = run_cli(*SCAN, "--out", str(tmp_path / "r"), "--baseline", str(path))
     assert got is status and message in stderr and stderr.count("\n") == 1 and not (tmp_path / "r").exists()
 
 
@@ -188,7 +181,7 @@ def hostile_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     recording.record_subscription(sub, vms=[arm.vm(sub, "rg", name) for name in HOSTILE])
     directory = tmp_path_factory.mktemp("hostile")
     (directory / "tenant.json").write_text(json.dumps(recording.document()), encoding="utf-8")
-    run(
+    run_cli(
         "scan",
         "--replay",
         str(directory / "tenant.json"),
@@ -260,7 +253,7 @@ def test_html_escapes_hostile_text(hostile_reports: Path) -> None:
 
 def test_a_crash_while_writing_leaves_each_report_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "reports"
-    run(*SCAN, "--out", str(out), "--quiet")
+    run_cli(*SCAN, "--out", str(out), "--quiet")
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     real_replace = write.os.replace
     calls = {"n": 0}
@@ -272,7 +265,7 @@ def test_a_crash_while_writing_leaves_each_report_whole(tmp_path: Path, monkeypa
         real_replace(source, target)
 
     monkeypatch.setattr(write.os, "replace", flaky)
-    status, _, stderr = run(*SCAN, "--out", str(out), "--ruleset", "2020", "--quiet")
+    status, _, stderr = run_cli(*SCAN, "--out", str(out), "--ruleset", "2020", "--quiet")
     assert status is ExitStatus.CANT_CREATE and "No space left on device" in stderr
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert set(after) == set(before)  # no temporary file left behind

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -12,22 +11,16 @@ from azure.core.credentials import AccessToken, AccessTokenInfo
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import AzureAuthorityHosts
 
-from auditor.cli import Environment, main
 from auditor.collect import recipe as recipe_module
 from auditor.collect.interface import Auth, Cloud
 from auditor.collect.replay import ReplayTransport
 from auditor.collect.signin import CLOUDS, credential, sign_in_failure
 from auditor.status import ExitStatus
 from tests.conftest import CONTOSO, CONTOSO_CONFIG
+from tests.recordings import run_cli
 
 AZURE_VARIABLES = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
                    "AZURE_USERNAME", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLOUD")  # fmt: skip
-
-
-def _run(*argv: str, environ: dict[str, str] | None = None) -> tuple[ExitStatus, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    env = Environment(stdout=out, stderr=err, environ=environ or {})
-    return main(list(argv), env), out.getvalue(), err.getvalue()
 
 
 @pytest.fixture
@@ -53,7 +46,7 @@ def live_credential(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_failed_sign_in_is_one_line_that_says_what_was_tried_and_what_to_do(
     tmp_path: Path, live_credential: None, auth: str, tried: str, advice: str
 ) -> None:
-    status, _, stderr = _run("scan", "--replay", str(CONTOSO), "--auth", auth, "--out", str(tmp_path / "r"))
+    status, _, stderr = run_cli("scan", "--replay", str(CONTOSO), "--auth", auth, "--out", str(tmp_path / "r"))
 
     assert status is ExitStatus.INCOMPLETE and "Traceback" not in stderr
     lines = stderr.splitlines()
@@ -134,14 +127,14 @@ def test_a_cloud_sets_endpoint_and_token_scope_together(
     monkeypatch.setattr(recipe_module.CollectorRecipe, "transport", keep)
     out = tmp_path / "r"
     args = ["scan", "--replay", str(recording), "--config", str(CONTOSO_CONFIG), "--out", str(out), "--quiet", *argv]
-    status, _, _ = _run(*args, environ=environ)
+    status, _, _ = run_cli(*args, environ=environ)
 
     assert status is ExitStatus.INCOMPLETE  # the bundled tenant's two 403s, as on the public cloud
     hosts = {url.split("/")[2] for transport in sent for _, url in transport.sent}
     assert hosts == {endpoints.arm.removeprefix("https://")}
     assert spy.scopes == {f"{endpoints.arm}/.default"}
     public = tmp_path / "public"
-    _run("scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(public), "--quiet")
+    run_cli("scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(public), "--quiet")
     assert (out / "findings.csv").read_bytes() == (public / "findings.csv").read_bytes()
 
 
@@ -152,7 +145,7 @@ def test_cloud_authorities_are_azure_identity_s_own() -> None:
 
 
 def test_an_unknown_azure_cloud_is_a_usage_error(tmp_path: Path) -> None:
-    status, _, stderr = _run(
+    status, _, stderr = run_cli(
         "scan", "--replay", str(CONTOSO), "--out", str(tmp_path / "r"), environ={"AZURE_CLOUD": "Mars"}
     )
     assert status is ExitStatus.USAGE and "AZURE_CLOUD='Mars'" in stderr and stderr.count("\n") == 1

@@ -189,8 +189,8 @@ def build_parser(env: Environment) -> _Parser:
         type=_positive,
         default=DEFAULT_PROCESSES,
         metavar="N",
-        help=f"processes reading large tenants in ARM mode (default {DEFAULT_PROCESSES}: this machine's cores, "
-        "at most 4)",
+        help=f"processes reading large tenants in ARM mode, this one included (default {DEFAULT_PROCESSES}: this "
+        "machine's cores, at most 4)",
     )
     scan.add_argument(
         "--config",

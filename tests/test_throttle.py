@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import gc
 import io
+import json
+import logging
+import multiprocessing
+import os
 import time
+from functools import partial
+from pathlib import Path
 
 import pytest
 
 from auditor.cli import Environment, main
-from auditor.collect.arm import ArmCollector
+from auditor.collect.arm import YOUNG_GENERATION_THRESHOLD, ArmCollector, fewer_garbage_collections
+from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.replay import ReplayCredential, ReplayTransport
 from auditor.collect.throttle import RateLimiter, ScanStats, TokenBucket
 from auditor.report.progress import progress_bar
 from auditor.status import ExitStatus
+from fixtures import arm_payloads as arm
 from tests.conftest import CONTOSO
 
 
@@ -100,17 +109,16 @@ def test_max_workers_must_be_positive() -> None:
     assert "must be 1 or more" in err.getvalue()
 
 
-def test_processes_read_the_same_tenant_as_threads(tmp_path: object) -> None:
-    """A tenant large enough for the process pool (2 x 25 subscriptions) gives the same inventory either way."""
-    import json
-    from pathlib import Path
-
-    from auditor.collect.recipe import CollectorRecipe
-    from fixtures import arm_payloads as arm
-
+def _many(tmp_path: object, subscriptions: int = 60) -> Path:
     path = Path(str(tmp_path)) / "many.json"
-    path.write_text(json.dumps(arm.many_subscriptions("many", 60, 3)), encoding="utf-8")
-    recipe = CollectorRecipe(replay=path, max_workers=8)
+    path.write_text(json.dumps(arm.many_subscriptions("many", subscriptions, 3)), encoding="utf-8")
+    return path
+
+
+def test_processes_read_the_same_tenant_as_threads(tmp_path: object) -> None:
+    """A tenant large enough for the process pool (2 x 25 subscriptions) gives the same inventory either way, and
+    both this process and the worker read part of it."""
+    recipe = CollectorRecipe(replay=_many(tmp_path), max_workers=8)
 
     threads = recipe.collector(processes=1)
     processes = recipe.collector(processes=2)
@@ -119,3 +127,36 @@ def test_processes_read_the_same_tenant_as_threads(tmp_path: object) -> None:
     assert in_processes == in_threads and len(in_processes.subscriptions) == 60
     assert sum(len(s.resources) for s in in_processes.subscriptions) == 180
     assert processes.stats.subscriptions_done == 60 and processes.stats.requests == threads.stats.requests
+    # This process's transport saw the subscription list, its own chunks and billing; the worker read the rest.
+    read_here = len(processes.client_options()["transport"].sent)
+    assert 1 < read_here < threads.stats.requests
+
+
+def _dies_in_a_worker(path: Path) -> ReplayTransport:
+    """A transport factory that kills any worker process that builds it, as an out-of-memory kill would."""
+    if multiprocessing.parent_process() is not None:
+        os._exit(3)
+    return ReplayTransport.from_file(path)
+
+
+def test_a_worker_process_that_dies_loses_nothing(tmp_path: object, caplog: pytest.LogCaptureFixture) -> None:
+    """The guide: 'nothing silently dropped'. A worker that dies has its chunk read in this process instead."""
+    path = _many(tmp_path)
+    expected = CollectorRecipe(replay=path, max_workers=8).collector(processes=1).collect()
+    recipe = CollectorRecipe(replay=path, max_workers=8, transport_factory=partial(_dies_in_a_worker, path))
+
+    collector = recipe.collector(processes=2)
+    with caplog.at_level(logging.WARNING):
+        inventory = collector.collect()
+
+    assert inventory == expected and not any(s.errors for s in inventory.subscriptions)
+    assert collector.stats.subscriptions_done == 60
+    assert "a worker process stopped; its 25 subscriptions are read in this one" in caplog.text
+
+
+def test_reading_collects_the_young_generation_less_often_and_restores_the_thresholds() -> None:
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError), fewer_garbage_collections():
+        assert gc.get_threshold() == (YOUNG_GENERATION_THRESHOLD, *before[1:])
+        raise RuntimeError("a read that fails")
+    assert gc.get_threshold() == before

@@ -105,12 +105,14 @@ class RateLimiter:
         return bucket
 
     def take(self, url: str) -> float:
+        scope = self.scope_of(url)
         with self._lock:
-            return self._bucket(self.scope_of(url)).take()
+            return self._bucket(scope).take()
 
     def observe(self, url: str, headers: Any) -> None:
         values = [headers.get(name) for name in REMAINING_HEADERS]
         remaining = [int(v) for v in values if v is not None and str(v).strip().isdigit()]
         if remaining:
+            scope = self.scope_of(url)
             with self._lock:
-                self._bucket(self.scope_of(url)).observe_remaining(min(remaining))
+                self._bucket(scope).observe_remaining(min(remaining))

@@ -8,6 +8,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import time
 from functools import partial
 from pathlib import Path
@@ -15,7 +16,13 @@ from pathlib import Path
 import pytest
 
 from auditor.cli import Environment, main
-from auditor.collect.arm import YOUNG_GENERATION_THRESHOLD, ArmCollector, fewer_garbage_collections
+from auditor.collect.arm import (
+    SMALLEST_CHUNK,
+    YOUNG_GENERATION_THRESHOLD,
+    ArmCollector,
+    chunk_size,
+    fewer_garbage_collections,
+)
 from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.replay import ReplayCredential, ReplayTransport
 from auditor.collect.throttle import RateLimiter, ScanStats, TokenBucket
@@ -151,7 +158,19 @@ def test_a_worker_process_that_dies_loses_nothing(tmp_path: object, caplog: pyte
 
     assert inventory == expected and not any(s.errors for s in inventory.subscriptions)
     assert collector.stats.subscriptions_done == 60
-    assert "a worker process stopped; its 25 subscriptions are read in this one" in caplog.text
+    assert re.search(r"a worker process stopped; its \d+ subscriptions are read in this one", caplog.text)
+
+
+def test_chunks_shrink_towards_the_end_and_cover_every_subscription_once() -> None:
+    """Guided self-scheduling: each chunk is a quarter of what is left (two processes), never below the smallest,
+    so a worker that starts late still finishes with this process."""
+    sizes, remaining = [], 1000
+    while remaining:
+        sizes.append(chunk_size(remaining, 2))
+        remaining -= sizes[-1]
+    assert sizes[:4] == [250, 188, 141, 106]  # ceil(1000 / 4), ceil(750 / 4), ...
+    assert sizes == sorted(sizes, reverse=True) and min(sizes) == SMALLEST_CHUNK and sum(sizes) == 1000
+    assert chunk_size(7, 2) == 7  # the last chunk is what is left
 
 
 def test_reading_collects_the_young_generation_less_often_and_restores_the_thresholds() -> None:

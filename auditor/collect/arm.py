@@ -10,7 +10,6 @@ import logging
 import multiprocessing
 import re
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -128,7 +127,15 @@ def _subscription(sdk: Any) -> Subscription:
 
 
 RETRY_TOTAL = 8
-SUBSCRIPTIONS_PER_CHUNK = 25
+SUBSCRIPTIONS_PER_CHUNK = 25  # tenants of two chunks or more are read by several processes
+SMALLEST_CHUNK = 10
+
+
+def chunk_size(remaining: int, processes: int) -> int:
+    """The next chunk for a process: a share of what is left (guided self-scheduling), so chunks shrink towards
+    the end and the processes finish together, even when a worker started seconds late. Never below
+    SMALLEST_CHUNK: a chunk has a fixed cost (its thread pool's last lists, its results sent back)."""
+    return min(remaining, max(SMALLEST_CHUNK, -(-remaining // (2 * processes))))
 
 
 @dataclass(frozen=True)
@@ -294,16 +301,17 @@ class ArmCollector(Collector):
         assert self._recipe is not None
         workers = max(1, self._max_workers // self._processes)
         recipe = replace(self._recipe, max_workers=workers)
-        # About four chunks a process: few enough that a chunk's slowest lists rarely leave a process idle,
-        # enough that the progress bar moves.
-        size = max(SUBSCRIPTIONS_PER_CHUNK, -(-len(subscriptions) // (4 * self._processes)))
-        waiting = deque(enumerate(subscriptions[i : i + size] for i in range(0, len(subscriptions), size)))
         read: dict[int, list[SubscriptionInventory]] = {}
+        handed_out = [0]  # subscriptions handed out so far; also the key that keeps chunks in order
         lock = threading.Lock()
 
         def next_chunk() -> tuple[int, Sequence[Subscription]] | None:
             with lock:
-                return waiting.popleft() if waiting else None
+                start = handed_out[0]
+                if start == len(subscriptions):
+                    return None
+                handed_out[0] += chunk_size(len(subscriptions) - start, self._processes)
+                return start, subscriptions[start : handed_out[0]]
 
         def read_here() -> None:
             while (taken := next_chunk()) is not None:

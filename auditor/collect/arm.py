@@ -335,8 +335,13 @@ class ArmCollector(Collector):
             with ThreadPoolExecutor(max_workers=self._processes, thread_name_prefix="port25-chunks") as readers:
                 started = [readers.submit(read_here)]
                 started += [readers.submit(read_in_worker, pool) for _ in range(self._processes - 1)]
-                for future in started:
-                    future.result()
+                try:
+                    for future in started:
+                        future.result()
+                except BaseException:  # Ctrl-C or a bug: the chunks being read finish, no others start
+                    with lock:
+                        handed_out[0] = len(subscriptions)
+                    raise
         finally:
             # Every chunk is in (or the run is stopping): the workers exit on their own while the audit goes on.
             pool.shutdown(wait=False, cancel_futures=True)

@@ -302,22 +302,22 @@ class ArmCollector(Collector):
         workers = max(1, self._max_workers // self._processes)
         recipe = replace(self._recipe, max_workers=workers)
         read: dict[int, list[SubscriptionInventory]] = {}
-        handed_out = [0]  # subscriptions handed out so far; also the key that keeps chunks in order
+        handed_out = 0  # subscriptions handed out so far; a chunk's start is its key, which keeps them in order
         lock = threading.Lock()
 
         def next_chunk() -> tuple[int, Sequence[Subscription]] | None:
+            nonlocal handed_out
             with lock:
-                start = handed_out[0]
-                if start == len(subscriptions):
-                    return None
-                handed_out[0] += chunk_size(len(subscriptions) - start, self._processes)
-                return start, subscriptions[start : handed_out[0]]
+                start = handed_out
+                handed_out += chunk_size(len(subscriptions) - start, self._processes)
+                return (start, subscriptions[start:handed_out]) if start < len(subscriptions) else None
 
         def read_here() -> None:
             while (taken := next_chunk()) is not None:
                 read[taken[0]] = self.collect_subscriptions(taken[1], workers)
 
         def read_in_worker(pool: ProcessPoolExecutor) -> None:
+            """Hands chunks to a worker process; if it dies, reads its chunk, and any still waiting, here."""
             while (taken := next_chunk()) is not None:
                 index, chunk = taken
                 try:
@@ -325,9 +325,9 @@ class ArmCollector(Collector):
                 except BrokenProcessPool:
                     log.warning("a worker process stopped; its %d subscriptions are read in this one", len(chunk))
                     read[index] = self.collect_subscriptions(chunk, workers)
-                    return read_here()
+                    break
                 self.stats.add(**counts)
-            return None
+            read_here()
 
         context = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(max_workers=self._processes - 1, mp_context=context, initializer=_start_worker)
@@ -340,7 +340,7 @@ class ArmCollector(Collector):
                         future.result()
                 except BaseException:  # Ctrl-C or a bug: the chunks being read finish, no others start
                     with lock:
-                        handed_out[0] = len(subscriptions)
+                        handed_out = len(subscriptions)
                     raise
         finally:
             # Every chunk is in (or the run is stopping): the workers exit on their own while the audit goes on.

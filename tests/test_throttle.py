@@ -123,7 +123,7 @@ def _many(tmp_path: object, subscriptions: int = 60) -> Path:
 
 
 def test_processes_read_the_same_tenant_as_threads(tmp_path: object) -> None:
-    """A tenant large enough for the process pool (2 x 25 subscriptions) gives the same inventory either way, and
+    """A tenant large enough for the process pool (50 subscriptions or more) gives the same inventory either way, and
     both this process and the worker read part of it."""
     recipe = CollectorRecipe(replay=_many(tmp_path), max_workers=8)
 

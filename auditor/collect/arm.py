@@ -127,7 +127,7 @@ def _subscription(sdk: Any) -> Subscription:
 
 
 RETRY_TOTAL = 8
-SUBSCRIPTIONS_PER_CHUNK = 25  # tenants of two chunks or more are read by several processes
+SUBSCRIPTIONS_FOR_PROCESSES = 50  # smaller tenants are read by this process's threads alone
 SMALLEST_CHUNK = 10
 
 
@@ -231,7 +231,7 @@ class ArmCollector(Collector):
     def collect(self, scope: Sequence[str] = ()) -> TenantInventory:
         with fewer_garbage_collections():
             chosen, unreadable = self.visible_subscriptions(scope)
-            if self._processes > 1 and len(chosen) >= 2 * SUBSCRIPTIONS_PER_CHUNK:
+            if self._processes > 1 and len(chosen) >= SUBSCRIPTIONS_FOR_PROCESSES:
                 inventories = self._collect_in_processes(chosen)
             else:
                 inventories = self.collect_subscriptions(chosen)

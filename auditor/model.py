@@ -27,6 +27,70 @@ class ResourceCategory(StrEnum):
     SCALE_SET = "scale_set"
     APP_SERVICE = "app_service"
     FIREWALL = "firewall"
+    CONTAINER_APP = "container_app"
+    CONTAINER_INSTANCE = "container_instance"
+
+
+class ListName(StrEnum):
+    """The lists a subscription is read from (a failed one is named by this in the reports)."""
+
+    VIRTUAL_MACHINES = "virtualMachines"
+    SCALE_SETS = "virtualMachineScaleSets"
+    SITES = "sites"
+    SLOTS = "slots"  # a list under each site: `sites/{name}/slots`
+    HOSTING_ENVIRONMENTS = "hostingEnvironments"
+    AZURE_FIREWALLS = "azureFirewalls"
+    CONTAINER_APPS = "containerApps"
+    CONTAINER_GROUPS = "containerGroups"
+    NETWORK_INTERFACES = "networkInterfaces"
+    PUBLIC_IP_ADDRESSES = "publicIPAddresses"
+    NETWORK_SECURITY_GROUPS = "networkSecurityGroups"
+    ROUTE_TABLES = "routeTables"
+    VIRTUAL_NETWORKS = "virtualNetworks"
+    NAT_GATEWAYS = "natGateways"
+    LOAD_BALANCERS = "loadBalancers"
+    FIREWALL_POLICIES = "firewallPolicies"
+    IP_GROUPS = "ipGroups"
+    VIRTUAL_HUBS = "virtualHubs"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditedType:
+    """A resource type that gets a finding: the rules' category for it and the list it is read from."""
+
+    category: ResourceCategory
+    resource_type: str
+    list_name: ListName
+    parent_list: ListName | None = None  # read under each item of that list (slots under sites)
+
+
+# Adding a resource type starts here: every layer reads this table (collect's readers and converters are keyed by
+# its list names, drift by its types, the rules by its categories).
+AUDITED_TYPES: tuple[AuditedType, ...] = (
+    AuditedType(ResourceCategory.VIRTUAL_MACHINE, "Microsoft.Compute/virtualMachines", ListName.VIRTUAL_MACHINES),
+    AuditedType(ResourceCategory.SCALE_SET, "Microsoft.Compute/virtualMachineScaleSets", ListName.SCALE_SETS),
+    AuditedType(ResourceCategory.APP_SERVICE, "Microsoft.Web/sites", ListName.SITES),
+    AuditedType(ResourceCategory.APP_SERVICE, "Microsoft.Web/sites/slots", ListName.SLOTS, ListName.SITES),
+    AuditedType(ResourceCategory.FIREWALL, "Microsoft.Network/azureFirewalls", ListName.AZURE_FIREWALLS),
+    AuditedType(ResourceCategory.CONTAINER_APP, "Microsoft.App/containerApps", ListName.CONTAINER_APPS),
+    AuditedType(
+        ResourceCategory.CONTAINER_INSTANCE, "Microsoft.ContainerInstance/containerGroups", ListName.CONTAINER_GROUPS
+    ),
+)
+AUDITED_BY_TYPE: dict[str, AuditedType] = {t.resource_type.lower(): t for t in AUDITED_TYPES}
+_SITE_IN_SLOT_ID = re.compile(r"/providers/Microsoft\.Web/sites/([^/]+)/slots/", re.IGNORECASE)
+
+
+def lists_of(resource_type: str, resource_id: str) -> tuple[str, ...]:
+    """The lists (operations) a resource of this type comes from: any of them failing leaves it unread."""
+    audited = AUDITED_BY_TYPE.get(resource_type.lower())
+    if audited is None:
+        return ()
+    if audited.parent_list is None:
+        return (audited.list_name,)
+    site = _SITE_IN_SLOT_ID.search(resource_id)
+    own = f"{audited.parent_list}/{site.group(1) if site else ''}/{audited.list_name}"
+    return (audited.parent_list, own)
 
 
 class PlatformPolicy(StrEnum):
@@ -125,6 +189,12 @@ def list_unread(failed_operations: AbstractSet[str], operation: str) -> bool:
     return operation in failed_operations or bool(failed_operations & WHOLE_SUBSCRIPTION_OPERATIONS)
 
 
+def resource_unread(failed_operations: AbstractSet[str], resource_type: str, resource_id: str) -> bool:
+    """Whether a resource of this type could have been left out because a list it comes from failed."""
+    operations = lists_of(resource_type, resource_id) or ("",)
+    return any(list_unread(failed_operations, operation) for operation in operations)
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     subscription_id: str
@@ -141,6 +211,7 @@ class AppNetworking:
     subnet_id: str | None
     routes_app_traffic: bool | None
     environment_id: str | None
+    routing_note: str = ""  # which flag (of the payload or of config/web) decided routes_app_traffic
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +242,66 @@ class NetworkInterface:
 
 
 @dataclass(frozen=True, slots=True)
+class NetworkRule:
+    """An Azure Firewall network rule (classic, or of a policy's filter rule collection): the only kind that can
+    carry SMTP. Application rules carry HTTP/S and MSSQL only; DNAT rules are for inbound traffic."""
+
+    name: str
+    protocols: tuple[str, ...]
+    source_addresses: tuple[str, ...] = ()
+    source_ip_groups: tuple[str, ...] = ()
+    destination_addresses: tuple[str, ...] = ()
+    destination_ip_groups: tuple[str, ...] = ()
+    destination_fqdns: tuple[str, ...] = ()
+    destination_ports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkRuleCollection:
+    """A collection of network rules with one action (Allow or Deny) and a priority (100 first, 65000 last)."""
+
+    name: str
+    priority: int
+    action: str
+    rules: tuple[NetworkRule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCollectionGroup:
+    """A firewall policy's rule collection group, with only its network rule collections."""
+
+    group_id: str
+    name: str
+    priority: int
+    collections: tuple[NetworkRuleCollection, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FirewallPolicy:
+    """A firewall policy; `groups` is None when its rule collection groups could not be read."""
+
+    policy_id: str
+    name: str
+    base_policy_id: str | None
+    groups: tuple[RuleCollectionGroup, ...] | None = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IpGroup:
+    ip_group_id: str
+    name: str
+    addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FirewallNetworking:
     private_ips: tuple[str, ...]
     has_public_ip: bool
+    subnet_id: str | None = None  # its AzureFirewallSubnet (VNet firewalls)
+    hub_id: str | None = None  # its Virtual WAN hub (secured hubs, AZFW_Hub)
+    policy_id: str | None = None
+    classic_collections: tuple[NetworkRuleCollection, ...] = ()
+    forced_tunnelling: bool = False  # a management IP configuration: its own traffic may go to a gateway
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +376,55 @@ class NatGateway:
 
 
 @dataclass(frozen=True, slots=True)
+class VirtualNetwork:
+    """A VNet: its address space and the VNets peered with it (peerings whose state is Connected)."""
+
+    vnet_id: str
+    name: str
+    address_prefixes: tuple[str, ...]
+    peered_vnet_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HubConnection:
+    """A spoke VNet's connection to a Virtual WAN hub; `internet_security` propagates the hub's default route."""
+
+    connection_id: str
+    name: str
+    remote_vnet_id: str | None
+    internet_security: bool
+    route_table_id: str | None = None  # the hub route table the connection is associated with
+
+
+@dataclass(frozen=True, slots=True)
+class HubRoute:
+    name: str
+    destinations: tuple[str, ...]
+    next_hop: str  # a resource id (an Azure Firewall) or an address
+
+
+@dataclass(frozen=True, slots=True)
+class HubRouteTable:
+    route_table_id: str
+    name: str
+    routes: tuple[HubRoute, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualHub:
+    """A Virtual WAN hub with what decides where its spokes' internet traffic goes. A child list that could not be
+    read is None: its part of the answer is not known."""
+
+    hub_id: str
+    name: str
+    firewall_id: str | None
+    connections: tuple[HubConnection, ...] | None = ()
+    internet_next_hop: str | None = None  # routing intent's InternetTraffic policy: the next hop's resource id
+    routing_intent_read: bool = True
+    route_tables: tuple[HubRouteTable, ...] | None = ()
+
+
+@dataclass(frozen=True, slots=True)
 class NetworkInventory:
     interfaces: tuple[NetworkInterface, ...] = ()
     public_ips: tuple[PublicIpAddress, ...] = ()
@@ -256,6 +433,10 @@ class NetworkInventory:
     subnets: tuple[Subnet, ...] = ()
     nat_gateways: tuple[NatGateway, ...] = ()
     load_balancers: tuple[LoadBalancer, ...] = ()
+    virtual_networks: tuple[VirtualNetwork, ...] = ()
+    firewall_policies: tuple[FirewallPolicy, ...] = ()
+    ip_groups: tuple[IpGroup, ...] = ()
+    virtual_hubs: tuple[VirtualHub, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +453,9 @@ class Resource:
     nic_ids: tuple[str, ...] = ()
     nics: tuple[NetworkInterface, ...] = ()
     firewall: FirewallNetworking | None = None
+    scale_set_id: str | None = None  # a VM of a flexible-orchestration scale set: that set
+    flexible: bool = False  # a scale set in flexible orchestration mode
+    created: dt.datetime | None = None  # a VM's timeCreated
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +545,9 @@ class Finding:
     rule: str
     reason: str
     remediation: str
+    via: str = ""  # the firewall or appliance the traffic leaves through; "" when it leaves directly
+    via_policy: str = ""  # that firewall's platform policy and the rule that gives it
+    relay_587: Verdict | None = None  # TCP 587 through the same path: open, denied_by_network or unknown
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,9 @@ def subscription_entries(subscription_id: str, **bodies: dict[str, Any]) -> list
         body = bodies.get(provider_type.replace("/", "_").replace(".", "_"), {"value": []})
         if body is not None:
             entries.append(entry(f"/subscriptions/{subscription_id}/providers/{provider_type}", body))
+        if provider_type == "Microsoft.Web/sites" and body is not None:
+            # each site's deployment slots: none
+            entries += [entry(f"{site['id']}/slots", {"value": []}) for site in body.get("value") or []]
     return entries
 
 

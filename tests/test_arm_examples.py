@@ -14,13 +14,17 @@ from typing import Any
 
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
+from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.containerinstance import ContainerInstanceManagementClient
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 from azure.mgmt.web import WebSiteManagementClient
 
+from auditor.classify.addresses import RELAY_PORT, SMTP_PORT
+from auditor.classify.firewall import FirewallRules
 from auditor.collect.arm import ArmCollector
 from auditor.collect.lists import routes_app_traffic
 from auditor.collect.replay import ReplayCredential, ReplayTransport
@@ -98,7 +102,110 @@ LISTS: dict[str, tuple[Callable[[dict[str, Any]], str], Call]] = {
             ("LoadBalancerListAll.json", "loadBalancers", "load_balancers"),
         ]
     },
+    **{
+        f"network/{name}": (
+            lambda p, kind=kind: f"/subscriptions/{_sub(p)}/providers/Microsoft.Network/{kind}",
+            lambda t, p, op=op: getattr(NetworkManagementClient(CREDENTIAL, _sub(p), transport=t), op).list(),
+        )
+        for name, kind, op in [
+            ("IpGroupsListBySubscription.json", "ipGroups", "ip_groups"),
+            ("VirtualHubList.json", "virtualHubs", "virtual_hubs"),
+            ("VirtualWANList.json", "virtualWans", "virtual_wans"),
+        ]
+    },
+    **{
+        f"network/{name}": (
+            lambda p: (
+                _group_path(p, "Microsoft.Network/firewallPolicies", p["firewallPolicyName"]) + "/ruleCollectionGroups"
+            ),
+            lambda t, p: NetworkManagementClient(
+                CREDENTIAL, _sub(p), transport=t
+            ).firewall_policy_rule_collection_groups.list(p["resourceGroupName"], p["firewallPolicyName"]),
+        )
+        for name in (
+            "FirewallPolicyRuleCollectionGroupList.json",
+            "FirewallPolicyRuleCollectionGroupWithIpGroupsList.json",
+        )
+    },
+    **{
+        f"network/{name}": (
+            lambda p, child=child: _group_path(p, "Microsoft.Network/virtualHubs", p["virtualHubName"]) + f"/{child}",
+            lambda t, p, op=op: getattr(NetworkManagementClient(CREDENTIAL, _sub(p), transport=t), op).list(
+                p["resourceGroupName"], p["virtualHubName"]
+            ),
+        )
+        for name, child, op in [
+            ("HubVirtualNetworkConnectionList.json", "hubVirtualNetworkConnections", "hub_virtual_network_connections"),
+            ("HubRouteTableList.json", "hubRouteTables", "hub_route_tables"),
+            ("RoutingIntentList.json", "routingIntent", "routing_intent"),
+        ]
+    },
+    "web/ListWebAppSlots.json": (
+        lambda p: _group_path(p, "Microsoft.Web/sites", p["name"]) + "/slots",
+        lambda t, p: WebSiteManagementClient(CREDENTIAL, _sub(p), transport=t).web_apps.list_slots(
+            p["resourceGroupName"], p["name"]
+        ),
+    ),
+    "app/ContainerApps_ListBySubscription.json": (
+        lambda p: f"/subscriptions/{_sub(p)}/providers/Microsoft.App/containerApps",
+        lambda t, p: ContainerAppsAPIClient(CREDENTIAL, _sub(p), transport=t).container_apps.list_by_subscription(),
+    ),
+    "app/ManagedEnvironments_ListBySubscription.json": (
+        lambda p: f"/subscriptions/{_sub(p)}/providers/Microsoft.App/managedEnvironments",
+        lambda t, p: ContainerAppsAPIClient(
+            CREDENTIAL, _sub(p), transport=t
+        ).managed_environments.list_by_subscription(),
+    ),
+    "containerinstance/ContainerGroupsList.json": (
+        lambda p: f"/subscriptions/{_sub(p)}/providers/Microsoft.ContainerInstance/containerGroups",
+        lambda t, p: ContainerInstanceManagementClient(CREDENTIAL, _sub(p), transport=t).container_groups.list(),
+    ),
 }
+# Single resources, got through the SDK: file -> (path, the SDK call, status whose body it is)
+GETS: dict[str, tuple[Callable[[dict[str, Any]], str], Call, str]] = {
+    "network/FirewallPolicyGet.json": (
+        lambda p: _group_path(p, "Microsoft.Network/firewallPolicies", p["firewallPolicyName"]),
+        lambda t, p: NetworkManagementClient(CREDENTIAL, _sub(p), transport=t).firewall_policies.get(
+            p["resourceGroupName"], p["firewallPolicyName"]
+        ),
+        "200",
+    ),
+    "network/AzureFirewallGet.json": (
+        lambda p: _group_path(p, "Microsoft.Network/azureFirewalls", p["azureFirewallName"]),
+        lambda t, p: NetworkManagementClient(CREDENTIAL, _sub(p), transport=t).azure_firewalls.get(
+            p["resourceGroupName"], p["azureFirewallName"]
+        ),
+        "200",
+    ),
+    # a PUT's answer: port25-audit never sends one, so its body is read as the GET of the same firewall
+    "network/AzureFirewallPutInHub.json": (
+        lambda p: _group_path(p, "Microsoft.Network/azureFirewalls", p["azureFirewallName"]),
+        lambda t, p: NetworkManagementClient(CREDENTIAL, _sub(p), transport=t).azure_firewalls.get(
+            p["resourceGroupName"], p["azureFirewallName"]
+        ),
+        "201",
+    ),
+}
+# Examples of lists another issue brings in (management groups: the scope and delivery issue); until it lands
+# they are named here, so the check below stays strict for every other file.
+WAITING = {"management/GetDescendants.json": "issue 17", "management/GetEntities.json": "issue 17"}
+
+
+def _group_path(p: dict[str, Any], provider_type: str, name: str) -> str:
+    return f"/subscriptions/{_sub(p)}/resourceGroups/{p['resourceGroupName']}/providers/{provider_type}/{name}"
+
+
+@pytest.mark.parametrize("name", sorted(GETS))
+def test_get_example_deserialises_through_the_sdk(arm_examples: Path, name: str) -> None:
+    path, call, status = GETS[name]
+    parameters, body = example(arm_examples, name, status)
+    replay = transport(entry(path(parameters), body, query=f"api-version={parameters['api-version']}"))
+
+    item = call(replay, parameters)
+
+    assert item.id == body["id"] and item.name == body["name"]
+    assert item.as_dict()
+    assert [method for method, _ in replay.sent] == ["GET"]
 
 
 @pytest.mark.parametrize("name", sorted(LISTS))
@@ -119,13 +226,18 @@ def test_list_example_deserialises_through_the_sdk(arm_examples: Path, name: str
 
 def test_every_example_file_is_exercised(arm_examples: Path) -> None:
     files = {str(p.relative_to(arm_examples)) for p in arm_examples.rglob("*.json")}
-    exercised = set(LISTS) | {
-        "web/GetWebApp.json",
-        "web/GetSiteConfig.json",
-        "resourcegraph/ResourcesBasicQuery.json",
-        "resourcegraph/ResourcesFirstPageQuery.json",
-        "resourcegraph/ResourcesNextPageQuery.json",
-    }
+    exercised = (
+        set(LISTS)
+        | set(GETS)
+        | set(WAITING)
+        | {
+            "web/GetWebApp.json",
+            "web/GetSiteConfig.json",
+            "resourcegraph/ResourcesBasicQuery.json",
+            "resourcegraph/ResourcesFirstPageQuery.json",
+            "resourcegraph/ResourcesNextPageQuery.json",
+        }
+    )
     assert files == exercised
 
 
@@ -309,3 +421,141 @@ def test_the_facade_reads_the_network_examples(arm_examples: Path) -> None:
     assert len(network.nat_gateways) == 3 and len(network.public_ips) == 3
     raw_balancers = bodies["Microsoft.Network/loadBalancers"]["value"]
     assert [b.load_balancer_id for b in network.load_balancers] == [b["id"] for b in raw_balancers]
+
+
+def _facade(subscription_id: str, *extra: dict[str, Any], **bodies: Any) -> Any:
+    replay = transport(*extra, *subscription_entries(subscription_id, **bodies))
+    subscription = Subscription(subscription_id, "Example", "Enabled", "tenant", "EnterpriseAgreement_2014-09-01")
+    return ArmCollector(CREDENTIAL, replay).collect_subscription(subscription)
+
+
+def test_the_facade_reads_firewalls_policies_rule_groups_and_ip_groups_from_the_examples(arm_examples: Path) -> None:
+    """Classic and hub firewalls, a policy with its rule collection groups, and IP groups, into our model; then
+    Azure's documented processing (first match wins, default deny) over Microsoft's own rules."""
+    sub = "00000000-0000-0000-0000-000000000000"
+    classic = example(arm_examples, "network/AzureFirewallGet.json")[1]
+    parameters, policy = example(arm_examples, "network/FirewallPolicyGet.json")
+    _, groups = example(arm_examples, "network/FirewallPolicyRuleCollectionGroupWithIpGroupsList.json")
+    _, ip_groups = example(arm_examples, "network/IpGroupsListBySubscription.json")
+    groups_path = (
+        _group_path(parameters, "Microsoft.Network/firewallPolicies", policy["name"]) + "/ruleCollectionGroups"
+    )
+
+    inventory = _facade(
+        sub,
+        entry(groups_path, groups),
+        Microsoft_Network_azureFirewalls={"value": [classic]},
+        Microsoft_Network_firewallPolicies={"value": [policy]},
+        Microsoft_Network_ipGroups=ip_groups,
+    )
+
+    assert inventory.errors == ()
+    (first,) = inventory.resources
+    networking = first.firewall
+    assert networking is not None
+    raw = classic["properties"]
+    # only network rule collections: the NAT (DNAT, inbound) and application collections carry no outbound SMTP
+    assert [c.name for c in networking.classic_collections] == [c["name"] for c in raw["networkRuleCollections"]]
+    assert (
+        networking.policy_id is None
+        and networking.subnet_id == raw["ipConfigurations"][0]["properties"]["subnet"]["id"]
+    )
+    (network_policy,) = inventory.network.firewall_policies
+    assert network_policy.policy_id == policy["id"] and network_policy.groups is not None
+    (group,) = network_policy.groups
+    (collection,) = group.collections
+    raw_rule = groups["value"][0]["properties"]["ruleCollections"][0]["rules"][0]
+    assert (group.priority, collection.action, collection.rules[0].protocols) == (110, "Deny", ("TCP",))
+    assert collection.rules[0].source_ip_groups == tuple(raw_rule["sourceIpGroups"])
+    assert [g.addresses for g in inventory.network.ip_groups] == [
+        tuple(g["properties"]["ipAddresses"]) for g in ip_groups["value"]
+    ]
+
+    rules = FirewallRules({}, {}, lambda what, object_id, operation: f"{what} {object_id} was not collected")
+    # netrulecoll (priority 112, Deny), rule L4-traffic: TCP 443-444 and 8443 from 10.1.4.12-10.1.4.255 to anywhere
+    https = rules.decide(networking, first.name, ["10.1.4.20"], 443)
+    assert (
+        https.allowed is False and "collection netrulecoll (priority 112, Deny), rule L4-traffic denies" in https.reason
+    )
+    for port in (SMTP_PORT, RELAY_PORT):
+        smtp = rules.decide(networking, first.name, ["10.1.4.20"], port)
+        assert smtp.allowed is False and "by default: no network rule allows it" in smtp.reason
+    outside = rules.decide(networking, first.name, ["10.9.9.9"], 443)
+    assert outside.allowed is False and "by default" in outside.reason
+
+
+def test_the_facade_reads_a_secured_hub_firewall_from_the_example(arm_examples: Path) -> None:
+    _, in_hub = example(arm_examples, "network/AzureFirewallPutInHub.json", "201")
+    inventory = _facade("00000000-0000-0000-0000-000000000000", Microsoft_Network_azureFirewalls={"value": [in_hub]})
+    (firewall,) = inventory.resources
+    networking = firewall.firewall
+    assert networking is not None
+    properties = in_hub["properties"]
+    assert networking.hub_id == properties["virtualHub"]["id"]
+    assert networking.private_ips == (properties["hubIPAddresses"]["privateIPAddress"],)
+    assert networking.has_public_ip and networking.policy_id == properties["firewallPolicy"]["id"]
+    assert networking.classic_collections == () and not networking.forced_tunnelling
+
+
+def test_the_facade_reads_virtual_wan_hubs_and_their_lists_from_the_examples(arm_examples: Path) -> None:
+    parameters, hubs = example(arm_examples, "network/VirtualHubList.json")
+    _, connections = example(arm_examples, "network/HubVirtualNetworkConnectionList.json")
+    _, intents = example(arm_examples, "network/RoutingIntentList.json")
+    _, tables = example(arm_examples, "network/HubRouteTableList.json")
+    children = []
+    for hub in hubs["value"]:
+        first = hub["name"] == "virtualHub1"
+        children += [
+            entry(f"{hub['id']}/hubVirtualNetworkConnections", connections if first else {"value": []}),
+            entry(f"{hub['id']}/routingIntent", intents if first else {"value": []}),
+            entry(f"{hub['id']}/hubRouteTables", tables if first else {"value": []}),
+        ]
+
+    inventory = _facade(parameters["subscriptionId"], *children, Microsoft_Network_virtualHubs=hubs)
+
+    assert inventory.errors == ()
+    by_name = {hub.name: hub for hub in inventory.network.virtual_hubs}
+    hub = by_name["virtualHub1"]
+    assert hub.connections is not None and hub.route_tables is not None
+    assert [(c.remote_vnet_id, c.internet_security) for c in hub.connections] == [
+        (c["properties"]["remoteVirtualNetwork"]["id"], c["properties"]["enableInternetSecurity"])
+        for c in connections["value"]
+    ]
+    internet = intents["value"][0]["properties"]["routingPolicies"][0]
+    assert internet["name"] == "InternetTraffic" and hub.internet_next_hop == internet["nextHop"]
+    assert [t.name for t in hub.route_tables] == [t["name"] for t in tables["value"]]
+    assert by_name["virtualHub2"].internet_next_hop is None
+
+
+def test_the_facade_reads_slots_as_findings_of_their_own(arm_examples: Path) -> None:
+    parameters, slots = example(arm_examples, "web/ListWebAppSlots.json")
+    _, sites = example(arm_examples, "web/ListWebApps.json")
+    sub = parameters["subscriptionId"]
+    site_entries = [entry(f"/subscriptions/{sub}/providers/Microsoft.Web/sites", sites)] + [
+        entry(f"{s['id']}/slots", slots if s["name"] == parameters["name"] else {"value": []}) for s in sites["value"]
+    ]
+
+    inventory = _facade(sub, *site_entries, Microsoft_Web_sites=None)
+
+    assert inventory.errors == ()
+    found = [(r.resource_id, r.resource_type, r.category) for r in inventory.resources if "/slots/" in r.resource_id]
+    assert found == sorted((s["id"], "Microsoft.Web/sites/slots", ResourceCategory.APP_SERVICE) for s in slots["value"])
+    assert all(r.app is not None and r.app.routes_app_traffic is False for r in inventory.resources)
+
+
+def test_the_facade_reads_container_apps_and_instances_from_the_examples(arm_examples: Path) -> None:
+    parameters, apps = example(arm_examples, "app/ContainerApps_ListBySubscription.json")
+    _, groups = example(arm_examples, "containerinstance/ContainerGroupsList.json")
+
+    inventory = _facade(
+        parameters["subscriptionId"],
+        Microsoft_App_containerApps=apps,
+        Microsoft_ContainerInstance_containerGroups=groups,
+    )
+
+    assert inventory.errors == ()
+    got = [(r.resource_id, r.category, r.location) for r in inventory.resources]
+    assert got == [
+        *((a["id"], ResourceCategory.CONTAINER_APP, "eastus") for a in apps["value"]),
+        *((g["id"], ResourceCategory.CONTAINER_INSTANCE, "westus") for g in groups["value"]),
+    ]

@@ -32,6 +32,9 @@ FINDING_COLUMNS = [
     "rule",
     "reason",
     "remediation",
+    "via",
+    "via_policy",
+    "relay_587",
 ]
 
 # What the article (tests/rules/cases.yaml has the sentences) and Azure's networking say of each bundled resource:
@@ -45,8 +48,9 @@ EXPECTED_CURRENT = {
     "vm-legacy-erp": ("CUR-EA-MCAE", "not_blocked", "on_premises", "unknown"),  # forced tunnelling
     "vm-behind-nva": ("CUR-EA-MCAE", "not_blocked", "appliance", "unknown"),  # /1 halves to a non-firewall NVA
     "vm-relay-lb-01": ("CUR-EA-MCAE", "not_blocked", "load_balancer", "open"),  # LB outbound rule
-    "vmss-workers": ("CUR-EA-MCAE", "not_blocked", "firewall", "open"),  # through the EA hub firewall
-    "fw-hub-weu": ("CUR-EA-MCAE", "not_blocked", "public_ip", "open"),  # Azure Firewall in EA
+    # through the EA hub firewall, whose child policy allows TCP 25 from the workers' subnet
+    "vmss-workers": ("CUR-EA-MCAE", "not_blocked", "firewall", "open"),
+    "fw-hub-weu": ("CUR-EA-MCAE", "not_blocked", "public_ip", "open"),  # Azure Firewall in EA; a rule lets some out
     "app-portal": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),  # applicationTraffic routed into EA VNet
     "app-legacy-notify": (
         "CUR-EA-MCAE",
@@ -64,11 +68,34 @@ EXPECTED_CURRENT = {
     "vm-smtp-gateway": ("CUR-EXEMPTED", "exempted", "public_ip", "open"),  # exemption, direct to the internet
     "vm-smtp-via-fw": ("CUR-EXEMPTED", "exempted", "firewall", "blocked"),  # exemption does not cover the firewall
     "app-mail-api": ("CUR-DEVTEST-NONVM", "blocked", "default_outbound", "blocked"),  # exemption covers VMs only
-    "vm-campaign-sender": ("CUR-OTHER", "blocked", "firewall", "open"),  # PAYG spoke via the EA hub firewall
-    "vmss-campaign-workers": ("CUR-OTHER", "blocked", "firewall", "open"),  # served after a 429
+    # PAYG spoke via the EA hub firewall (its platform policy applies), whose parent policy denies TCP 25 from the
+    # marketing spokes' IP group: inherited collections come first, and rules are terminating
+    "vm-campaign-sender": ("CUR-OTHER", "blocked", "firewall", "denied_by_network"),
+    "vmss-campaign-workers": ("CUR-OTHER", "blocked", "firewall", "denied_by_network"),  # served after a 429
     "vm-legacy-smtp": ("CUR-OTHER", "blocked", "default_outbound", "blocked"),
     "app-shared-hub": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),  # CSP app in the EA hub VNet
     "vm-lab-01": ("CUR-OFFER-UNKNOWN", "unknown", "default_outbound", "unknown"),  # unknown quotaId
+    # the landing zone: Virtual WAN, flexible scale sets, several NICs, slots, other PaaS
+    "vm-vwan-app": ("CUR-EA-MCAE", "not_blocked", "firewall", "denied_by_network"),  # routing intent; 587 only
+    "vm-vwan-direct": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),  # no internet security
+    "fw-vhub-weu": ("CUR-EA-MCAE", "not_blocked", "public_ip", "denied_by_network"),  # TCP 25 only to an FQDN
+    "vm-flex-batch-01": ("CUR-EA-MCAE", "not_blocked", "none", "denied_by_network"),  # no default outbound
+    "vmss-flex-web": ("CUR-EA-MCAE", "not_blocked", "none", "denied_by_network"),
+    "vm-dual-homed": ("CUR-EA-MCAE", "not_blocked", "public_ip", "open"),  # its second NIC's public IP
+    "app-portal/staging": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),  # flags disagree: routed
+    "app-portal/canary": ("CUR-APP-NOPATH", "not_supported", "default_outbound", "not_supported"),
+    "ca-notifier": ("CUR-PAAS", "not_supported", "unknown", "not_supported"),  # every other PaaS
+    "ci-mailer-job": ("CUR-PAAS", "not_supported", "unknown", "not_supported"),
+}
+# What decided, in the row itself: (via, via_policy, relay_587)
+EXPECTED_PATHS = {
+    "vmss-workers": ("fw-hub-weu", "not_blocked (CUR-EA-MCAE)", "denied_by_network"),  # no rule allows 587
+    "vm-campaign-sender": ("fw-hub-weu", "not_blocked (CUR-EA-MCAE)", "denied_by_network"),
+    "vm-smtp-via-fw": ("fw-mail", "blocked (CUR-DEVTEST-NONVM)", "open"),  # classic rules allow 25 and 587
+    "vm-vwan-app": ("fw-vhub-weu", "not_blocked (CUR-EA-MCAE)", "open"),
+    "vm-web-01": ("", "", "open"),
+    "vm-behind-nva": ("10.10.200.4", "", "unknown"),
+    "ca-notifier": ("", "", ""),  # no network path is followed
 }
 EXPECTED_2020 = {
     "vm-web-01": "2020-EA",
@@ -85,6 +112,8 @@ EXPECTED_2020 = {
     "vm-trial-01": "2020-DATE-UNKNOWN",
     "vm-shop-mailer": "2020-UNNAMED",
     "vm-lab-01": "2020-OFFER-UNKNOWN",
+    "ca-notifier": "2020-PAAS",
+    "app-portal/staging": "2020-PAAS",
 }
 
 
@@ -106,7 +135,7 @@ def test_scan_writes_every_report_and_exits_2_for_the_403(contoso_reports: tuple
     out, status, stdout, stderr = contoso_reports
     assert status is ExitStatus.INCOMPLETE
     assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "report.html", "scan.json", "subscriptions.csv"]
-    assert "36 resources in 13 subscriptions (current rules)" in stdout
+    assert "46 resources in 13 subscriptions (current rules)" in stdout
     header = next(line for line in stdout.splitlines() if "open" in line and "blocked" in line)
     assert header.split("┃")[1:6] == [
         f" {v} " for v in ("open", "blocked", "denied_by_network", "not_supported", "unknown")
@@ -128,12 +157,19 @@ def test_findings_columns_are_exact_and_verdicts_follow_the_article(
     with (out / "findings.csv").open(encoding="utf-8", newline="") as stream:
         assert next(csv.reader(stream)) == FINDING_COLUMNS
     by_name = {row["resource_name"]: row for row in rows(out / "findings.csv")}
-    assert len(by_name) == 36
+    assert len(by_name) == 46
     got = {
         n: (by_name[n]["rule"], by_name[n]["platform_policy"], by_name[n]["egress"], by_name[n]["verdict"])
         for n in EXPECTED_CURRENT
     }
     assert got == EXPECTED_CURRENT
+    paths = {
+        n: (by_name[n]["via"].rsplit("/", 1)[-1], by_name[n]["via_policy"], by_name[n]["relay_587"])
+        for n in EXPECTED_PATHS
+    }
+    assert paths == EXPECTED_PATHS
+    # the flexible set without a VM profile only groups VMs: its VM is the finding, naming no second row
+    assert "vmss-flex-batch" not in by_name
     assert {row["verdict"] for row in by_name.values()} == {
         "open",
         "blocked",
@@ -166,8 +202,8 @@ def test_subscriptions_report_lists_every_subscription_with_collection(
 
 def test_scan_json_has_metadata_and_every_row(contoso_reports: tuple[Path, ExitStatus, str, str]) -> None:
     document = json.loads((contoso_reports[0] / "scan.json").read_text(encoding="utf-8"))
-    assert document["schema_version"] == 1 and document["scan"]["ruleset"] == "current"
-    assert document["scan"]["complete"] is False and len(document["findings"]) == 36
+    assert document["schema_version"] == 2 and document["scan"]["ruleset"] == "current"
+    assert document["scan"]["complete"] is False and len(document["findings"]) == 46
     marketing = next(s for s in document["subscriptions"] if s["subscription_name"].startswith("Contoso Marketing"))
     assert marketing["errors"][0]["status"] == 403 and marketing["errors"][0]["operation"] == "sites"
     assert {r["id"] for r in document["rules"]} >= {"CUR-EA-MCAE", "CUR-OTHER"}

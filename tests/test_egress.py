@@ -42,8 +42,14 @@ def spoke(
     scale_set: bool = False,
     app: bool = False,
     firewall_ip: str | None = None,
+    firewall_rules: list[dict[str, Any]] | None = None,
+    peers: list[str] | None = None,
 ) -> dict[str, list[Any] | None]:
-    """The lists of one subscription holding one VM (or scale set, or app) in one subnet, as options say."""
+    """The lists of one subscription holding one VM (or scale set, or app) in one subnet, as options say.
+
+    With `firewall_ip` it holds an Azure Firewall instead, with classic network rule collections `firewall_rules`
+    (by default one that allows TCP 25 from anywhere to anywhere); `peers`: VNet ids its VNet is peered with.
+    """
     sub = arm.sub_id(key)
     subnet_id = arm.subnet(sub, GROUP, "vnet", "snet")
     lists: dict[str, list[Any] | None] = {
@@ -85,8 +91,12 @@ def spoke(
     subnets = [spec]
     if firewall_ip:
         subnets.append({"name": "AzureFirewallSubnet", "prefix": f"{prefix}.0.0/26"})
-        lists["firewalls"] = [arm.firewall(sub, GROUP, "fw", "vnet", firewall_ip)]
-    lists["vnets"] = [arm.vnet(sub, GROUP, "vnet", f"{prefix}.0.0/16", subnets)]
+        lists["firewalls"] = [
+            arm.firewall(
+                sub, GROUP, "fw", "vnet", firewall_ip, policy=None, classic_rules=firewall_rules or ALLOW_SMTP_ANYWHERE
+            )
+        ]
+    lists["vnets"] = [arm.vnet(sub, GROUP, "vnet", f"{prefix}.0.0/16", subnets, peers)]
     if scale_set:
         lists["vmss"] = [arm.vmss(sub, GROUP, VM, subnet_id, public_ip=public_ip, nsg_id=nic_nsg)]
     elif app:
@@ -109,12 +119,40 @@ def spoke(
     return lists
 
 
+ALLOW_SMTP_ANYWHERE = [
+    {
+        "name": "allow-smtp",
+        "priority": 100,
+        "action": "Allow",
+        "rules": [arm.network_rule("smtp-out", ["25"], sources=["*"], policy=False)],
+    }
+]
+
+
+def vnet_id(key: str) -> str:
+    return arm.rid(arm.sub_id(key), GROUP, "Microsoft.Network/virtualNetworks", "vnet")
+
+
 def scan(
     subscriptions: dict[str, tuple[str, dict[str, list[Any] | None]]],
     config: AuditConfig | None = None,
     failing: tuple[tuple[str, str], ...] = (),
+    children: list[tuple[str, str, list[Any], int]] | None = None,
 ) -> dict[str, Finding]:
     """Record the subscriptions, replay them through the SDK, classify; findings by resource name."""
+    return {f.resource.name: f for f in scan_all(subscriptions, config, failing, children)}
+
+
+def scan_all(
+    subscriptions: dict[str, tuple[str, dict[str, list[Any] | None]]],
+    config: AuditConfig | None = None,
+    failing: tuple[tuple[str, str], ...] = (),
+    children: list[tuple[str, str, list[Any], int]] | None = None,
+) -> tuple[Finding, ...]:
+    """Every finding of the recorded subscriptions, replayed through the SDK and classified.
+
+    `children`: lists under a resource (parent id, list name, items, HTTP status), e.g. rule collection groups.
+    """
     recording = arm.Recording()
     recording.record(
         "/subscriptions",
@@ -138,10 +176,12 @@ def scan(
                 arm.authorization_failed(arm.sub_id(key), f"{provider}/read"),
                 status=403,
             )
+    for parent, child, items, status in children or ():
+        recording.record_children(parent, child, items, status)
     transport = ReplayTransport(parse_recording(recording.document(), "test"))
     inventory = ArmCollector(ReplayCredential(), transport).collect()
     findings, _ = classify(inventory, config or AuditConfig(), Ruleset.CURRENT)
-    return {f.resource.name: f for f in findings}
+    return findings
 
 
 def one(**options: Any) -> Finding:
@@ -313,7 +353,8 @@ ROUTE_CASES = [
         [("to-nva", "0.0.0.0/0", "VirtualAppliance", "10.9.9.9")],
         "appliance",
         "unknown",
-        "10.9.9.9, which is not the address of an Azure Firewall in the audited subscriptions",
+        "10.9.9.9, which is not the address of an Azure Firewall or NIC known in VNet vnet, its peers or its "
+        "Virtual WAN hub",
     ),
     (
         "forced tunnelling to the VPN/ExpressRoute gateway",
@@ -422,7 +463,7 @@ def test_hub_firewall_in_another_subscription_decides() -> None:
     """DESIGN §1: traffic a route sends through an Azure Firewall takes the firewall's (its subscription's) policy."""
     findings = scan(
         {
-            "payg-spoke": (PAYG, spoke("payg-spoke", routes=HUB_ROUTE)),
+            "payg-spoke": (PAYG, spoke("payg-spoke", routes=HUB_ROUTE, peers=[vnet_id("ea-hub")])),
             "ea-hub": (EA, spoke("ea-hub", prefix="10.200", firewall_ip="10.200.0.4")),
         }
     )
@@ -431,7 +472,7 @@ def test_hub_firewall_in_another_subscription_decides() -> None:
     assert f"Azure Firewall fw (subscription {arm.sub_id('ea-hub')})" in sender.reason
     reverse = scan(
         {
-            "ea-spoke": (EA, spoke("ea-spoke", routes=HUB_ROUTE)),
+            "ea-spoke": (EA, spoke("ea-spoke", routes=HUB_ROUTE, peers=[vnet_id("payg-hub")])),
             "payg-hub": (PAYG, spoke("payg-hub", prefix="10.200", firewall_ip="10.200.0.4")),
         }
     )[VM]
@@ -449,7 +490,9 @@ def test_the_exemption_does_not_cover_traffic_through_a_firewall() -> None:
     direct = scan({"lab": (devtest, spoke("lab", public_ip=True))}, config)[VM]
     assert (direct.platform_policy.value, direct.verdict.value) == ("exempted", "open")
     lists = spoke("lab", routes=[("via-fw", "0.0.0.0/0", "VirtualAppliance", "10.1.0.4")])
-    lists["firewalls"] = [arm.firewall(arm.sub_id("lab"), GROUP, "fw", "vnet", "10.1.0.4")]
+    lists["firewalls"] = [
+        arm.firewall(arm.sub_id("lab"), GROUP, "fw", "vnet", "10.1.0.4", policy=None, classic_rules=ALLOW_SMTP_ANYWHERE)
+    ]
     routed = scan({"lab": (devtest, lists)}, config)[VM]
     assert (routed.platform_policy.value, routed.egress.value, routed.verdict.value) == (
         "exempted",

@@ -51,7 +51,7 @@ def test_graph_mode_gives_exactly_the_arm_findings_on_contoso_without_faults(tmp
     graph_status, graph, graph_err = _scan(tmp_path, recording, "graph", "--source", "graph")
 
     assert arm_status is graph_status is ExitStatus.SUCCESS
-    assert len(_rows(arm / "findings.csv")) == 37  # the bundled 36 and the site behind the bundled 403
+    assert len(_rows(arm / "findings.csv")) == 47  # the bundled 46 and the site behind the bundled 403
     for report in ("findings.csv", "subscriptions.csv"):
         assert (graph / report).read_bytes() == (arm / report).read_bytes(), report
     assert _scan_document(graph) == _scan_document(arm)
@@ -70,18 +70,31 @@ def test_graph_mode_on_the_bundled_tenant_sends_a_few_queries_and_only_reads(tmp
 
     graph = [url for method, url in sent if method == "POST"]
     assert all(url.split("?")[0].lower().endswith(RESOURCE_GRAPH_PATH) for url in graph)
-    # one ResourceContainers query, three pages of Resources (89 rows, 40 a page) and the throttled first page's retry
+    # one ResourceContainers query, three pages of Resources (112 rows, 40 a page) and the throttled first page's retry
     assert len(graph) == 5
     gets = [url.split("?")[0][len(ARM) :] for method, url in sent if method == "GET"]
     assert {method for method, _ in sent} == {"GET", "POST"}
     billing = {path for path in gets if path.startswith("/providers/Microsoft.Billing/billingAccounts")}
     assert len(billing) == 3  # the billing accounts, and the subscriptions of each of the two
-    assert set(gets) - billing == {
-        "/subscriptions",
-        f"/subscriptions/{sub_id('prod')}/resourceGroups/rg-legacy/providers/Microsoft.Web/sites/app-legacy-notify"
-        "/config/web",
-    }
-    assert sum(len(s.resources) for s in inventory.subscriptions) == 36
+    # what Graph rows do not carry is read through ARM, under the items Graph listed, as ARM mode reads it
+    sites = [
+        r.resource_id for s in inventory.subscriptions for r in s.resources if r.resource_type == "Microsoft.Web/sites"
+    ]
+    policies = [p.policy_id for s in inventory.subscriptions for p in s.network.firewall_policies]
+    (hub,) = [h.hub_id for s in inventory.subscriptions for h in s.network.virtual_hubs]
+    assert sorted(set(gets) - billing) == sorted(
+        [
+            "/subscriptions",
+            f"/subscriptions/{sub_id('prod')}/resourceGroups/rg-legacy/providers/Microsoft.Web/sites/app-legacy-notify"
+            "/config/web",
+            *(f"{site}/slots" for site in sites),
+            *(f"{policy}/ruleCollectionGroups" for policy in policies),
+            *(f"{hub}/{child}" for child in ("hubVirtualNetworkConnections", "routingIntent", "hubRouteTables")),
+        ]
+    )
+    assert len(sites) == 9 and len(policies) == 4
+    # 46 findings, and the flexible scale set that only groups its VMs
+    assert sum(len(s.resources) for s in inventory.subscriptions) == 47
     assert not any(s.errors for s in inventory.subscriptions)
 
 

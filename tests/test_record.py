@@ -85,6 +85,27 @@ def test_a_scrubbed_recording_names_nothing_and_keeps_every_verdict(tmp_path: Pa
     assert "contoso" not in text
 
 
+def test_a_name_that_is_a_url_scheme_leaves_urls_working() -> None:
+    """A firewall rule named `https` is a name to replace, but not in `https://` of every nextLink."""
+    sub = "11111111-2222-3333-4444-555555555555"
+    policy = f"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Network/firewallPolicies/p"
+    group = f"{policy}/ruleCollectionGroups/https"
+    link = f"https://management.azure.com/subscriptions/{sub}/providers/Microsoft.Compute/virtualMachines?x=1"
+    entry = {
+        "RequestUri": f"https://management.azure.com{group}?api-version=1",
+        "RequestMethod": "GET",
+        "RequestHeaders": {},
+        "RequestBody": None,
+        "StatusCode": 200,
+        "ResponseHeaders": {},
+        "ResponseBody": {"id": group, "name": "https", "nextLink": link},
+    }
+    (scrubbed,) = scrub({"Entries": [entry]})["Entries"]
+    assert scrubbed["ResponseBody"]["name"] != "https"
+    assert scrubbed["ResponseBody"]["nextLink"].startswith("https://management.azure.com/subscriptions/")
+    assert scrubbed["RequestUri"].startswith("https://management.azure.com/subscriptions/")
+
+
 def test_scrubbing_is_consistent_and_keeps_the_words_verdicts_read() -> None:
     sub = "11111111-2222-3333-4444-555555555555"
     rule = f"/subscriptions/{sub}/resourceGroups/rg-mail/providers/Microsoft.Network/networkSecurityGroups/nsg-1"

@@ -60,6 +60,7 @@ def _edited_baseline(contoso_scan: Path, tmp_path: Path) -> Path:
     }
     unread = {
         **findings["vm-campaign-sender"],
+        "verdict": "open",
         "resource_name": "app-landing",
         "resource_type": "Microsoft.Web/sites",
         "resource_id": f"/subscriptions/{marketing}/resourceGroups/rg-web/providers/Microsoft.Web/sites/app-landing",
@@ -97,6 +98,20 @@ def test_drift_against_a_baseline_and_exit_1_for_new_exposure(contoso_scan: Path
     assert "Changes since the baseline" in page and "vm-decommissioned" in page
     assert "drift" in openpyxl.load_workbook(tmp_path / "now" / "findings.xlsx").sheetnames
     assert "new exposure: 2" in stdout
+
+
+def test_a_baseline_of_the_previous_schema_version_is_still_read(contoso_scan: Path, tmp_path: Path) -> None:
+    """schema_version 1 had no via, via_policy and relay_587; a baseline does not need them."""
+    document = json.loads(contoso_scan.read_text(encoding="utf-8"))
+    document["schema_version"] = 1
+    for finding in document["findings"]:
+        for column in ("via", "via_policy", "relay_587"):
+            del finding[column]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(document), encoding="utf-8")
+    status, _, stderr = run_cli(*SCAN, "--out", str(tmp_path / "now"), "--baseline", str(old), "--format", "csv")
+    assert status is ExitStatus.INCOMPLETE and "new exposure" not in stderr
+    assert rows(tmp_path / "now" / "drift.csv") == []
 
 
 def test_an_unchanged_baseline_is_no_finding(contoso_scan: Path, tmp_path: Path) -> None:
@@ -140,7 +155,7 @@ def test_a_baseline_or_config_that_cannot_be_read_exits_66(tmp_path: Path) -> No
         (
             '{"schema_version": 0, "tool": {"name": "port25-audit"}}',
             ExitStatus.DATA_ERROR,
-            "scan.json schema_version 0 is not one this port25-audit reads (it reads 1)",
+            "scan.json schema_version 0 is not one this port25-audit reads (it reads 1 and 2)",
         ),
         ('{"findings": []}', ExitStatus.DATA_ERROR, "not a port25-audit scan.json"),
         ("{", ExitStatus.DATA_ERROR, "not JSON"),

@@ -75,11 +75,27 @@ def test_rule_ids_are_unique_and_editions_match() -> None:
 @pytest.mark.parametrize("ruleset", list(Ruleset))
 @pytest.mark.parametrize("category", list(ResourceCategory))
 def test_every_offer_and_resource_is_decided(ruleset: Ruleset, category: ResourceCategory) -> None:
-    """No combination falls through the table, with or without a creation date."""
+    """No combination falls through the table, with or without a creation date, and the rule that decides speaks
+    of the resource's category."""
     for offer in [*Offer, None]:
         for created in (None, dt.date(2016, 1, 1), dt.date(2020, 1, 1)):
             for app_path in list(AppPath) if category is ResourceCategory.APP_SERVICE else [None]:
-                deciding_rule(ruleset, Facts(category, offer, created, None, app_path))
+                rule = deciding_rule(ruleset, Facts(category, offer, created, None, app_path))
+                assert category in rule.categories
+
+
+@pytest.mark.parametrize("ruleset", list(Ruleset))
+@pytest.mark.parametrize("category", list(ResourceCategory))
+def test_each_edition_says_something_of_every_category(ruleset: Ruleset, category: ResourceCategory) -> None:
+    """A new category needs a rule of its own in each edition: none may fall to a rule written for others."""
+    assert [r.id for r in RULES[ruleset] if category in r.categories]
+
+
+def test_other_paas_is_not_decided_by_the_subscription_type() -> None:
+    """Before categories, CUR-EA-MCAE matched any resource of an EA subscription."""
+    for category in (ResourceCategory.CONTAINER_APP, ResourceCategory.CONTAINER_INSTANCE):
+        for offer in (Offer.ENTERPRISE_AGREEMENT, Offer.MCA_ENTERPRISE, None):
+            assert deciding_rule(Ruleset.CURRENT, Facts(category, offer)).id == "CUR-PAAS"
 
 
 def test_remediation_says_how_to_get_the_exemption() -> None:

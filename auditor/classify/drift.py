@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.model import Baseline, Change, ChangeKind, Drift, Finding, SubscriptionSummary, list_unread
-
-# The list each resource type comes from, to tell "removed" from "its list could not be read now".
-OPERATION_FOR_TYPE = {
-    "microsoft.compute/virtualmachines": "virtualMachines",
-    "microsoft.compute/virtualmachinescalesets": "virtualMachineScaleSets",
-    "microsoft.web/sites": "sites",
-    "microsoft.network/azurefirewalls": "azureFirewalls",
-}
+from auditor.model import Baseline, Change, ChangeKind, Drift, Finding, SubscriptionSummary, resource_unread
 
 
 def compare(baseline: Baseline, findings: tuple[Finding, ...], subscriptions: tuple[SubscriptionSummary, ...]) -> Drift:
@@ -49,8 +41,8 @@ def compare(baseline: Baseline, findings: tuple[Finding, ...], subscriptions: tu
         if key in now:
             continue
         failed = unread.get(previous.subscription_id.lower())
-        operation = OPERATION_FOR_TYPE.get(previous.resource_type.lower(), "")
-        not_read = failed is None or list_unread(failed, operation)
+        # "removed" only where the list it comes from was read now
+        not_read = failed is None or resource_unread(failed, previous.resource_type, previous.resource_id)
         changes.append(
             Change(
                 ChangeKind.NOT_READ if not_read else ChangeKind.REMOVED,

@@ -1,22 +1,38 @@
-"""Can the resource's own network carry TCP 25 to the internet? NSGs, routes and the outbound path.
+"""Can the resource's own network carry TCP 25 (or 587) to the internet? NSGs, routes, firewalls, the outbound path.
 
-The question asked of every rule is about TCP 25 to an arbitrary public internet address. Rules whose destination
+The question asked of every rule is about TCP to an arbitrary public internet address. Rules whose destination
 covers only part of public space (a service tag other than Internet, a prefix list that does not cover it) do
 not decide it; the reason names them. Rules whose match cannot be known (application security groups) make the
 result uncertain when they disagree with the rule that decides, and the verdict is then `unknown`.
+
+Where a route sends the traffic to an address, the address is looked up in the sender's own network: its VNet,
+the VNets peered with it, and the Virtual WAN hub it is connected to, never tenant-wide. A VM is one path per
+NIC IP configuration; the engine weighs them.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from itertools import groupby
 
+from auditor.classify.addresses import (
+    RELAY_PORT,
+    SMTP_PORT,
+    Match,
+    contains,
+    networks,
+    port_matches,
+    public_coverage,
+)
+from auditor.classify.firewall import FirewallDecision, FirewallRules
 from auditor.model import (
     Egress,
+    FirewallPolicy,
+    HubConnection,
     IpConfiguration,
+    IpGroup,
     NetworkInterface,
     NetworkSecurityGroup,
     Resource,
@@ -26,25 +42,13 @@ from auditor.model import (
     SecurityRule,
     Subnet,
     TenantInventory,
+    VirtualHub,
     list_unread,
     subscription_of,
 )
 
-SMTP_PORT = 25
-IPv4Network = ipaddress.IPv4Network
-PRIVATE_SPACE = tuple(
-    ipaddress.IPv4Network(n)
-    for n in (
-        "0.0.0.0/8",
-        "10.0.0.0/8",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "224.0.0.0/3",
-    )
-)
+__all__ = ["RELAY_PORT", "SMTP_PORT", "EgressEvaluator", "NetworkIndex", "NetworkPath", "Outcome", "evaluate_nsg"]
+
 INTERNET_WORDS = frozenset({"*", "any", "internet", "0.0.0.0/0"})
 ANY_SOURCE_WORDS = frozenset({"*", "any", "virtualnetwork"})
 DEFAULT_OUTBOUND_RULES = (
@@ -66,43 +70,6 @@ DEFAULT_OUTBOUND_RULES = (
 )
 
 
-def _public_blocks() -> tuple[IPv4Network, ...]:
-    blocks = [ipaddress.IPv4Network("0.0.0.0/0")]
-    for private in PRIVATE_SPACE:
-        split: list[IPv4Network] = []
-        for block in blocks:
-            split.extend(
-                block.address_exclude(private)
-                if private.subnet_of(block)
-                else ([] if block.subnet_of(private) else [block])
-            )
-        blocks = split
-    return tuple(sorted(blocks))
-
-
-PUBLIC_SPACE = _public_blocks()
-
-
-class Match(Enum):
-    NO = 0
-    PARTIAL = 1  # some public addresses only: does not decide for an arbitrary one
-    UNCERTAIN = 2  # may or may not match: cannot be known from what Azure Resource Manager says
-    YES = 3
-
-
-def _networks(prefixes: Iterable[str]) -> list[IPv4Network] | None:
-    """IPv4 networks of the prefixes; None if any is not an address prefix (a service tag)."""
-    networks = []
-    for prefix in prefixes:
-        try:
-            network = ipaddress.ip_network(prefix.strip(), strict=False)
-        except ValueError:
-            return None
-        if isinstance(network, IPv4Network):
-            networks.append(network)
-    return networks
-
-
 def destination_match(rule: SecurityRule) -> Match:
     """Does the rule's destination contain an arbitrary public internet address?"""
     if rule.destination_asgs:
@@ -110,16 +77,10 @@ def destination_match(rule: SecurityRule) -> Match:
     words = {p.strip().lower() for p in rule.destination_prefixes}
     if words & INTERNET_WORDS:
         return Match.YES
-    networks = _networks(rule.destination_prefixes)
-    if networks is None:
-        tags = {p for p in rule.destination_prefixes if _networks([p]) is None}
+    if networks(rule.destination_prefixes) is None:
+        tags = {p for p in rule.destination_prefixes if networks([p]) is None}
         return Match.NO if {t.lower() for t in tags} <= {"virtualnetwork", "azureloadbalancer"} else Match.PARTIAL
-    collapsed = list(ipaddress.collapse_addresses(networks))
-    if all(any(block.subnet_of(n) for n in collapsed) for block in PUBLIC_SPACE):
-        return Match.YES
-    if any(block.overlaps(n) for block in PUBLIC_SPACE for n in collapsed):
-        return Match.PARTIAL
-    return Match.NO
+    return public_coverage(rule.destination_prefixes)
 
 
 def source_match(rule: SecurityRule, source: Sequence[str]) -> Match:
@@ -128,34 +89,13 @@ def source_match(rule: SecurityRule, source: Sequence[str]) -> Match:
         return Match.UNCERTAIN
     if {p.strip().lower() for p in rule.source_prefixes} & ANY_SOURCE_WORDS:
         return Match.YES
-    networks = _networks(rule.source_prefixes)
-    ours = _networks(source)
-    if networks is None or not ours:
-        return Match.NO if networks is None else Match.UNCERTAIN
-    if all(any(o.subnet_of(n) for n in networks) for o in ours):
-        return Match.YES
-    return Match.UNCERTAIN if any(o.overlaps(n) for o in ours for n in networks) else Match.NO
+    return contains(rule.source_prefixes, source)
 
 
-def port_matches(ranges: Sequence[str], port: int = SMTP_PORT) -> bool:
-    for entry in ranges:
-        for part in entry.split(","):
-            part = part.strip()
-            if part in ("*", "any", "Any"):
-                return True
-            low, _, high = part.partition("-")
-            try:
-                if int(low) <= port <= int(high or low):
-                    return True
-            except ValueError:
-                continue
-    return False
-
-
-def rule_match(rule: SecurityRule, source: Sequence[str]) -> Match:
+def rule_match(rule: SecurityRule, source: Sequence[str], port: int = SMTP_PORT) -> Match:
     if rule.direction.lower() != "outbound" or rule.protocol.lower() not in ("tcp", "*", "any"):
         return Match.NO
-    if not port_matches(rule.destination_ports):
+    if not port_matches(rule.destination_ports, port):
         return Match.NO
     destination = destination_match(rule)
     if destination is Match.NO:
@@ -172,19 +112,24 @@ class NsgDecision:
     rule: SecurityRule | None
     notes: tuple[str, ...] = ()
 
+    port: int = SMTP_PORT
+
     def describe(self, nsg: NetworkSecurityGroup) -> str:
         if self.rule is None:
             return f"NSG {nsg.name}: " + "; ".join(self.notes)
         verb = "allows" if self.allowed else "denies"
         kind = "default rule" if self.rule.is_default else "rule"
-        return f"NSG {nsg.name} {kind} {self.rule.name} (priority {self.rule.priority}) {verb} TCP 25 to the internet"
+        return (
+            f"NSG {nsg.name} {kind} {self.rule.name} (priority {self.rule.priority}) {verb} TCP {self.port} "
+            "to the internet"
+        )
 
 
 def _label(rule: SecurityRule) -> str:
     return f"{rule.name} (priority {rule.priority}, {rule.access})"
 
 
-def evaluate_nsg(nsg: NetworkSecurityGroup, source: Sequence[str]) -> NsgDecision:
+def evaluate_nsg(nsg: NetworkSecurityGroup, source: Sequence[str], port: int = SMTP_PORT) -> NsgDecision:
     """Outbound rules in priority order, first match wins; defaults included (and supplied if the data lacks them)."""
     rules = [r for r in nsg.rules if r.direction.lower() == "outbound"]
     if not any(r.is_default for r in rules):
@@ -193,7 +138,7 @@ def evaluate_nsg(nsg: NetworkSecurityGroup, source: Sequence[str]) -> NsgDecisio
     pending: list[SecurityRule] = []
     for priority, group in groupby(sorted(rules, key=lambda r: r.priority), key=lambda r: r.priority):
         tied = list(group)
-        matches = {rule.name: rule_match(rule, source) for rule in tied}
+        matches = {rule.name: rule_match(rule, source, port) for rule in tied}
         certain = [r for r in tied if matches[r.name] is Match.YES]
         for rule in tied:
             if matches[rule.name] is Match.PARTIAL:
@@ -214,6 +159,7 @@ def evaluate_nsg(nsg: NetworkSecurityGroup, source: Sequence[str]) -> NsgDecisio
                     "disagree (Azure does not allow two rules of one priority)",
                     *notes,
                 ),
+                port,
             )
         allowed = accesses == {"allow"}
         doubtful = [r for r in pending if (r.access.lower() == "allow") != allowed]
@@ -226,9 +172,10 @@ def evaluate_nsg(nsg: NetworkSecurityGroup, source: Sequence[str]) -> NsgDecisio
                     f"that only partly covers the resource) before {_label(certain[0])}",
                     *notes,
                 ),
+                port,
             )
-        return NsgDecision(allowed, certain[0], tuple(notes))
-    return NsgDecision(None, None, ("no outbound rule matched", *notes))
+        return NsgDecision(allowed, certain[0], tuple(notes), port)
+    return NsgDecision(None, None, ("no outbound rule matched", *notes), port)
 
 
 def internet_route(routes: Sequence[Route]) -> Route | None:
@@ -246,50 +193,102 @@ def internet_route(routes: Sequence[Route]) -> Route | None:
 
 
 class Outcome(StrEnum):
-    OPEN = "open"  # the network lets TCP 25 out directly
-    DENIED = "denied"  # an NSG, a route or the lack of a path stops it
-    VIA_FIREWALL = "via_firewall"  # routed through an Azure Firewall: its platform policy decides
+    OPEN = "open"  # the network lets the traffic out directly
+    DENIED = "denied"  # an NSG, a route, a firewall's rules or the lack of a path stops it
+    VIA_FIREWALL = "via_firewall"  # an Azure Firewall's rules let it out: the firewall's platform policy decides
     UNDETERMINED = "undetermined"  # an appliance, on-premises, or facts that could not be read
 
 
 @dataclass(frozen=True)
 class NetworkPath:
+    """One way out: how the traffic leaves, whether it gets out, why; and the firewall or appliance it leaves
+    through (`firewall` is set when an Azure Firewall's platform policy applies to it)."""
+
     egress: Egress
     outcome: Outcome
     reason: str
     firewall: Resource | None = None
+    via: str = ""
 
 
-@dataclass
+# Other PaaS (Container Apps, Container Instances): the platform rule decides, whatever their network does.
+NOT_FOLLOWED = NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, "")
+
+
+def _undetermined(reason: str, **extra: object) -> NetworkPath:
+    return NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, reason, **extra)  # type: ignore[arg-type]
+
+
+def vnet_of(subnet_id: str) -> str:
+    """The VNet id of a subnet id (lower case)."""
+    head, _, _ = subnet_id.lower().rpartition("/subnets/")
+    return head
+
+
+def _sentence(parts: Sequence[str]) -> str:
+    return ". ".join(p for p in parts if p) + "."
+
+
 class NetworkIndex:
-    """Every network object of the tenant by id, firewalls by private address, and which lists failed where."""
+    """Every network object of the tenant by lower-case id, which lists failed where, and the firewall rule sets.
 
-    inventory: TenantInventory
-    interfaces: dict[str, NetworkInterface] = field(default_factory=dict)
-    security_groups: dict[str, NetworkSecurityGroup] = field(default_factory=dict)
-    route_tables: dict[str, RouteTable] = field(default_factory=dict)
-    subnets: dict[str, Subnet] = field(default_factory=dict)
-    outbound_pools: dict[str, str] = field(default_factory=dict)
-    backend_pools: set[str] = field(default_factory=set)
-    public_ips: dict[str, str | None] = field(default_factory=dict)
-    firewalls: dict[str, Resource] = field(default_factory=dict)
-    failed: dict[str, set[str]] = field(default_factory=dict)
+    Built once per scan; read-only afterwards.
+    """
 
-    def __post_init__(self) -> None:
-        for item in self.inventory.subscriptions:
+    def __init__(self, inventory: TenantInventory) -> None:
+        self.interfaces: dict[str, NetworkInterface] = {}
+        self.security_groups: dict[str, NetworkSecurityGroup] = {}
+        self.route_tables: dict[str, RouteTable] = {}
+        self.subnets: dict[str, Subnet] = {}
+        self.outbound_pools: dict[str, str] = {}
+        self.backend_pools: set[str] = set()
+        self.public_ips: dict[str, str | None] = {}
+        self.firewalls: dict[str, Resource] = {}
+        self.vnets: dict[str, tuple[str, ...]] = {}  # VNet id -> the VNets peered with it (either side says so)
+        self.hub_connections: dict[str, list[tuple[VirtualHub, HubConnection]]] = {}
+        self.unread_hubs: list[VirtualHub] = []
+        self.interface_addresses: dict[tuple[str, str], list[str]] = {}  # (VNet id, private IP) -> NIC ids
+        self.failed: dict[str, set[str]] = {}
+        self.collected_vnets: set[str] = set()
+        peers: dict[str, set[str]] = {}
+        policies: dict[str, FirewallPolicy] = {}
+        ip_groups: dict[str, IpGroup] = {}
+        for item in inventory.subscriptions:
             network = item.network
             self.interfaces.update((n.nic_id.lower(), n) for n in network.interfaces)
             self.security_groups.update((g.nsg_id.lower(), g) for g in network.security_groups)
             self.route_tables.update((t.route_table_id.lower(), t) for t in network.route_tables)
             self.subnets.update((s.subnet_id.lower(), s) for s in network.subnets)
             self.public_ips.update((p.public_ip_id.lower(), p.ip_address) for p in network.public_ips)
+            policies.update((p.policy_id.lower(), p) for p in network.firewall_policies)
+            ip_groups.update((g.ip_group_id.lower(), g) for g in network.ip_groups)
             for balancer in network.load_balancers:
                 self.outbound_pools.update((p.lower(), balancer.name) for p in balancer.outbound_pool_ids)
                 self.backend_pools.update(p.lower() for p in balancer.backend_pool_ids)
+            for vnet in network.virtual_networks:
+                own = vnet.vnet_id.lower()
+                self.collected_vnets.add(own)
+                peers.setdefault(own, set())
+                for remote in vnet.peered_vnet_ids:
+                    peers[own].add(remote.lower())
+                    peers.setdefault(remote.lower(), set()).add(own)
+            for interface in network.interfaces:
+                for configuration in interface.ip_configurations:
+                    if configuration.subnet_id and configuration.private_ip:
+                        key = (vnet_of(configuration.subnet_id), configuration.private_ip)
+                        self.interface_addresses.setdefault(key, []).append(interface.nic_id)
+            for hub in network.virtual_hubs:
+                if hub.connections is None:
+                    self.unread_hubs.append(hub)
+                for connection in hub.connections or ():
+                    if connection.remote_vnet_id:
+                        self.hub_connections.setdefault(connection.remote_vnet_id.lower(), []).append((hub, connection))
             for resource in item.resources:
                 if resource.firewall is not None:
-                    self.firewalls.update((ip, resource) for ip in resource.firewall.private_ips)
+                    self.firewalls[resource.resource_id.lower()] = resource
             self.failed[item.subscription.subscription_id] = {e.operation for e in item.errors}
+        self.vnets = {vnet: tuple(sorted(remotes)) for vnet, remotes in peers.items()}
+        self.rules = FirewallRules(policies, ip_groups, self.missing)
 
     def missing(self, what: str, object_id: str, operation: str) -> str:
         subscription = subscription_of(object_id) or ""
@@ -301,55 +300,101 @@ class NetworkIndex:
             why = f"it is not in the {operation} list of subscription {subscription}"
         return f"{what} {object_id} was not collected: {why}"
 
-
-def _undetermined(reason: str) -> NetworkPath:
-    return NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, reason)
+    def reachable_vnets(self, vnet_id: str) -> tuple[str, ...]:
+        """The sender's VNet and the VNets peered with it."""
+        return (vnet_id, *self.vnets.get(vnet_id, ()))
 
 
 class EgressEvaluator:
     def __init__(self, index: NetworkIndex) -> None:
         self._index = index
+        self._nsg_decisions: dict[tuple[str, tuple[str, ...], int], NsgDecision] = {}
+        self._firewall_decisions: dict[tuple[str, tuple[str, ...] | None, int], FirewallDecision] = {}
 
-    def path(self, resource: Resource, app_subnet_id: str | None = None) -> NetworkPath:
+    def paths(self, resource: Resource, app_subnet_id: str | None = None, port: int = SMTP_PORT) -> list[NetworkPath]:
+        """Every way out the resource has: one per IP configuration of each NIC (VMs, scale sets), else one."""
         if resource.category is ResourceCategory.FIREWALL:
-            if resource.firewall is not None and resource.firewall.has_public_ip:
-                return NetworkPath(Egress.PUBLIC_IP, Outcome.OPEN, "The firewall sends from its own public IP.")
-            return _undetermined("The firewall has no public IP configuration: forced tunnelling or missing data.")
+            return [self._firewall_itself(resource, port)]
         if resource.category is ResourceCategory.APP_SERVICE:
             if app_subnet_id is None:
-                return NetworkPath(
-                    Egress.DEFAULT_OUTBOUND, Outcome.OPEN, "The app sends from App Service's own outbound addresses."
+                return [
+                    NetworkPath(
+                        Egress.DEFAULT_OUTBOUND,
+                        Outcome.OPEN,
+                        "The app sends from App Service's own outbound addresses.",
+                    )
+                ]
+            return [self._through_subnet(app_subnet_id, None, None, port, is_app=True)]
+        if resource.category not in (ResourceCategory.VIRTUAL_MACHINE, ResourceCategory.SCALE_SET):
+            return [NOT_FOLLOWED]
+        interfaces = self._interfaces(resource)
+        if isinstance(interfaces, NetworkPath):
+            return [interfaces]
+        found: list[tuple[str, NetworkPath]] = []
+        for interface in interfaces:
+            if isinstance(interface, NetworkPath):
+                found.append(("", interface))
+                continue
+            configurations = sorted(interface.ip_configurations, key=lambda c: not c.primary)
+            usable = [c for c in configurations if c.subnet_id]
+            if not usable:
+                found.append(("", _undetermined(f"NIC {interface.name} has no IP configuration in a subnet.")))
+            for configuration in usable:
+                label = f"NIC {interface.name}" + (f" ({configuration.name})" if configuration.name else "")
+                path = self._through_subnet(
+                    configuration.subnet_id or "",
+                    interface,
+                    configuration,
+                    port,
+                    is_app=False,
+                    flexible_member=resource.scale_set_id is not None or resource.flexible,
                 )
-            return self._through_subnet(app_subnet_id, None, None, is_app=True)
-        interface = self._primary_interface(resource)
-        if isinstance(interface, NetworkPath):
-            return interface
-        configuration = interface.primary_ip_configuration
-        if configuration is None or not configuration.subnet_id:
-            return _undetermined(f"NIC {interface.name} has no IP configuration in a subnet.")
-        return self._through_subnet(configuration.subnet_id, interface, configuration, is_app=False)
+                found.append((label, path))
+        if len(found) == 1:
+            return [found[0][1]]
+        return [replace(path, reason=f"{label}: {path.reason}" if label else path.reason) for label, path in found]
 
-    def _primary_interface(self, resource: Resource) -> NetworkInterface | NetworkPath:
+    def _interfaces(self, resource: Resource) -> list[NetworkInterface | NetworkPath] | NetworkPath:
         if resource.category is ResourceCategory.SCALE_SET:
             if not resource.nics:
                 return _undetermined("The scale set's model has no network interface configuration.")
-            return sorted(resource.nics, key=lambda n: not n.primary)[0]
+            return [*sorted(resource.nics, key=lambda n: not n.primary)]
         if not resource.nic_ids:
             return _undetermined("The VM lists no network interface.")
-        nic_id = resource.nic_ids[0]
-        interface = self._index.interfaces.get(nic_id.lower())
-        if interface is None:
-            return _undetermined(self._index.missing("NIC", nic_id, "networkInterfaces") + ".")
-        return interface
+        found: list[NetworkInterface | NetworkPath] = []
+        for nic_id in resource.nic_ids:
+            interface = self._index.interfaces.get(nic_id.lower())
+            found.append(
+                interface
+                if interface is not None
+                else _undetermined(self._index.missing("NIC", nic_id, "networkInterfaces") + ".")
+            )
+        return found
+
+    def _nsg(self, nsg: NetworkSecurityGroup, source: Sequence[str], port: int) -> NsgDecision:
+        key = (nsg.nsg_id.lower(), tuple(source), port)
+        decision = self._nsg_decisions.get(key)
+        if decision is None:
+            decision = self._nsg_decisions[key] = evaluate_nsg(nsg, source, port)
+        return decision
 
     def _through_subnet(
-        self, subnet_id: str, interface: NetworkInterface | None, configuration: IpConfiguration | None, *, is_app: bool
+        self,
+        subnet_id: str,
+        interface: NetworkInterface | None,
+        configuration: IpConfiguration | None,
+        port: int,
+        *,
+        is_app: bool,
+        flexible_member: bool = False,
     ) -> NetworkPath:
         subnet = self._index.subnets.get(subnet_id.lower())
         if subnet is None:
             return _undetermined(self._index.missing("Subnet", subnet_id, "virtualNetworks") + ".")
         source = (
-            [configuration.private_ip] if configuration and configuration.private_ip else list(subnet.address_prefixes)
+            (configuration.private_ip,)
+            if configuration and configuration.private_ip
+            else tuple(subnet.address_prefixes)
         )
         steps: list[str] = []
         for level, nsg_id in (("NIC", interface.nsg_id if interface else None), ("subnet", subnet.nsg_id)):
@@ -358,17 +403,25 @@ class EgressEvaluator:
             nsg = self._index.security_groups.get(nsg_id.lower())
             if nsg is None:
                 return _undetermined(self._index.missing(f"The {level}'s NSG", nsg_id, "networkSecurityGroups") + ".")
-            decision = evaluate_nsg(nsg, source)
+            decision = self._nsg(nsg, source, port)
             steps.append(f"{decision.describe(nsg)} (on the {level})" + "".join(f"; {n}" for n in decision.notes))
             if decision.allowed is None:
-                return _undetermined(". ".join(steps) + ".")
+                return _undetermined(_sentence(steps))
             if not decision.allowed:
-                egress = self._outbound(subnet, configuration, is_app)[0]
-                return NetworkPath(egress, Outcome.DENIED, ". ".join(steps) + ".")
-        return self._routed(subnet, configuration, is_app, steps)
+                egress = self._outbound(subnet, configuration, is_app, flexible_member)[0]
+                return NetworkPath(egress, Outcome.DENIED, _sentence(steps))
+        return self._routed(subnet, configuration, source, port, steps, is_app=is_app, flexible_member=flexible_member)
 
     def _routed(
-        self, subnet: Subnet, configuration: IpConfiguration | None, is_app: bool, steps: list[str]
+        self,
+        subnet: Subnet,
+        configuration: IpConfiguration | None,
+        source: tuple[str, ...],
+        port: int,
+        steps: list[str],
+        *,
+        is_app: bool,
+        flexible_member: bool,
     ) -> NetworkPath:
         route: Route | None = None
         table_name = ""
@@ -376,69 +429,228 @@ class EgressEvaluator:
             table = self._index.route_tables.get(subnet.route_table_id.lower())
             if table is None:
                 return _undetermined(
-                    ". ".join([*steps, self._index.missing("Route table", subnet.route_table_id, "routeTables")]) + "."
+                    _sentence([*steps, self._index.missing("Route table", subnet.route_table_id, "routeTables")])
                 )
             route = internet_route(table.routes)
             table_name = table.name
-        if route is not None and route.next_hop_type.lower() != "internet":
-            hop = route.next_hop_type.lower()
-            said = (
-                f"Route {route.name} in route table {table_name} sends {route.address_prefix} to {route.next_hop_type}"
-            )
-            if hop in ("none", "vnetlocal"):
-                return NetworkPath(
-                    Egress.NONE, Outcome.DENIED, ". ".join([*steps, said + ": the traffic is dropped"]) + "."
-                )
-            if hop == "virtualappliance":
-                firewall = self._index.firewalls.get(route.next_hop_ip or "")
-                if firewall is not None:
-                    return NetworkPath(
-                        Egress.FIREWALL,
-                        Outcome.VIA_FIREWALL,
-                        ". ".join(
-                            [
-                                *steps,
-                                f"{said} {route.next_hop_ip}, Azure Firewall {firewall.name} (subscription "
-                                f"{firewall.subscription_id})",
-                            ]
-                        )
-                        + ".",
-                        firewall,
-                    )
-                return NetworkPath(
-                    Egress.APPLIANCE,
-                    Outcome.UNDETERMINED,
-                    ". ".join(
-                        [
-                            *steps,
-                            f"{said} {route.next_hop_ip}, which is not the address of an Azure Firewall in the "
-                            "audited subscriptions: the appliance's own path decides, and it leaves Azure's internet "
-                            "edge out of this answer",
-                        ]
-                    )
-                    + ".",
-                )
-            if hop == "virtualnetworkgateway":
-                return NetworkPath(
-                    Egress.ON_PREMISES,
-                    Outcome.UNDETERMINED,
-                    ". ".join(
-                        [
-                            *steps,
-                            f"{said} (forced tunnelling): the traffic leaves for on-premises, "
-                            "not Azure's internet edge",
-                        ]
-                    )
-                    + ".",
-                )
-            return _undetermined(". ".join([*steps, f"{said}, a next hop port25-audit does not know"]) + ".")
-        egress, how = self._outbound(subnet, configuration, is_app)
+        vnet_id = vnet_of(subnet.subnet_id)
+        if route is None:
+            # no user-defined route for the internet: a Virtual WAN hub may propagate its default route
+            through_hub = self._hub_route(vnet_id, source, port, steps)
+            if through_hub is not None:
+                return through_hub
+        elif route.next_hop_type.lower() != "internet":
+            return self._next_hop(route, table_name, vnet_id, source, port, steps)
+        egress, how = self._outbound(subnet, configuration, is_app, flexible_member)
         if egress is Egress.UNKNOWN:
-            return _undetermined(". ".join([*steps, how]) + ".")
+            return _undetermined(_sentence([*steps, how]))
         outcome = Outcome.DENIED if egress is Egress.NONE else Outcome.OPEN
-        return NetworkPath(egress, outcome, ". ".join([*steps, how]) + ".")
+        return NetworkPath(egress, outcome, _sentence([*steps, how]))
 
-    def _outbound(self, subnet: Subnet, configuration: IpConfiguration | None, is_app: bool) -> tuple[Egress, str]:
+    def _next_hop(
+        self, route: Route, table_name: str, vnet_id: str, source: tuple[str, ...], port: int, steps: list[str]
+    ) -> NetworkPath:
+        hop = route.next_hop_type.lower()
+        said = f"Route {route.name} in route table {table_name} sends {route.address_prefix} to {route.next_hop_type}"
+        if hop in ("none", "vnetlocal"):
+            return NetworkPath(Egress.NONE, Outcome.DENIED, _sentence([*steps, said + ": the traffic is dropped"]))
+        if hop == "virtualnetworkgateway":
+            return NetworkPath(
+                Egress.ON_PREMISES,
+                Outcome.UNDETERMINED,
+                _sentence(
+                    [
+                        *steps,
+                        f"{said} (forced tunnelling): the traffic leaves for on-premises, not Azure's internet edge",
+                    ]
+                ),
+            )
+        if hop != "virtualappliance":
+            return _undetermined(_sentence([*steps, f"{said}, a next hop port25-audit does not know"]))
+        address = route.next_hop_ip or ""
+        said = f"{said} {address}"
+        firewalls, elsewhere = self._firewalls_at(address, vnet_id)
+        if len(firewalls) == 1:
+            reached = f"{said}, Azure Firewall {firewalls[0].name} (subscription {firewalls[0].subscription_id})"
+            return self._through_firewall(firewalls[0], source, port, [*steps, reached])
+        where = f"VNet {vnet_id.rsplit('/', 1)[-1]}, its peers or its Virtual WAN hub"
+        if len(firewalls) > 1:
+            names = ", ".join(f.resource_id for f in firewalls)
+            return _undetermined(
+                _sentence(
+                    [*steps, f"{said}, the address of more than one Azure Firewall reachable from {where}: {names}"]
+                )
+            )
+        appliances = [
+            nic
+            for vnet in self._index.reachable_vnets(vnet_id)
+            for nic in self._index.interface_addresses.get((vnet, address), [])
+        ]
+        if appliances:
+            return NetworkPath(
+                Egress.APPLIANCE,
+                Outcome.UNDETERMINED,
+                _sentence(
+                    [
+                        *steps,
+                        f"{said}, network appliance NIC {appliances[0]}: the appliance's own path decides, and it "
+                        "leaves Azure's internet edge out of this answer",
+                    ]
+                ),
+                via=appliances[0],
+            )
+        other = (
+            f"; an Azure Firewall with that address is in another network ({', '.join(elsewhere)}), which the "
+            "sender's network does not reach"
+            if elsewhere
+            else ""
+        )
+        return NetworkPath(
+            Egress.APPLIANCE,
+            Outcome.UNDETERMINED,
+            _sentence(
+                [
+                    *steps,
+                    f"{said}, which is not the address of an Azure Firewall or NIC known in {where}{other}: the "
+                    "appliance's own path decides, and it leaves Azure's internet edge out of this answer",
+                ]
+            ),
+            via=address,
+        )
+
+    def _firewalls_at(self, address: str, vnet_id: str) -> tuple[list[Resource], list[str]]:
+        """Azure Firewalls with this private address in the sender's network, and those elsewhere (by id)."""
+        reachable = set(self._index.reachable_vnets(vnet_id))
+        hubs = {hub.hub_id.lower() for hub, _ in self._index.hub_connections.get(vnet_id, [])}
+        here: list[Resource] = []
+        elsewhere: list[str] = []
+        for firewall in self._index.firewalls.values():
+            networking = firewall.firewall
+            if networking is None or address not in networking.private_ips:
+                continue
+            in_network = (networking.subnet_id is not None and vnet_of(networking.subnet_id) in reachable) or (
+                networking.hub_id is not None and networking.hub_id.lower() in hubs
+            )
+            if in_network:
+                here.append(firewall)
+            else:
+                elsewhere.append(firewall.resource_id)
+        return here, elsewhere
+
+    def _hub_route(self, vnet_id: str, source: tuple[str, ...], port: int, steps: list[str]) -> NetworkPath | None:
+        """Where a Virtual WAN hub sends the VNet's internet traffic, if it is connected with internet security to
+        a hub that sends it to a firewall; None when no hub takes it (it leaves from the VNet itself)."""
+        for hub, connection in self._index.hub_connections.get(vnet_id, []):
+            if not connection.internet_security:
+                continue
+            said = (
+                f"VNet {vnet_id.rsplit('/', 1)[-1]} is connected to Virtual WAN hub {hub.name} with internet security"
+            )
+            if not hub.routing_intent_read:
+                return _undetermined(_sentence([*steps, f"{said}, whose routing intent could not be read"]))
+            next_hop = hub.internet_next_hop
+            how = "its routing intent sends internet traffic to"
+            if next_hop is None:
+                table_id = (connection.route_table_id or f"{hub.hub_id}/hubRouteTables/defaultRouteTable").lower()
+                if hub.route_tables is None:
+                    return _undetermined(_sentence([*steps, f"{said}, whose route tables could not be read"]))
+                table = next((t for t in hub.route_tables if t.route_table_id.lower() == table_id), None)
+                route = next(
+                    (r for r in (table.routes if table else ()) if "0.0.0.0/0" in {d.strip() for d in r.destinations}),
+                    None,
+                )
+                if route is None:
+                    continue
+                next_hop, how = route.next_hop, f"its route table {table.name if table else ''} sends 0.0.0.0/0 to"
+            firewall = self._index.firewalls.get(next_hop.lower())
+            if firewall is None:
+                return _undetermined(
+                    _sentence(
+                        [
+                            *steps,
+                            f"{said}; {how} {next_hop}",
+                            self._index.missing("Azure Firewall", next_hop, "azureFirewalls"),
+                        ]
+                    )
+                )
+            reached = f"{said}; {how} Azure Firewall {firewall.name} (subscription {firewall.subscription_id})"
+            return self._through_firewall(firewall, source, port, [*steps, reached])
+        # A connection to a hub shows on the spoke as a peering with the hub's own VNet, which no list returns.
+        unseen_peers = [p for p in self._index.vnets.get(vnet_id, ()) if p not in self._index.collected_vnets]
+        if self._index.unread_hubs and unseen_peers:
+            names = ", ".join(h.hub_id for h in self._index.unread_hubs)
+            return _undetermined(
+                _sentence(
+                    [
+                        *steps,
+                        f"VNet {vnet_id.rsplit('/', 1)[-1]} is peered with {unseen_peers[0]}, which may be a "
+                        f"Virtual WAN hub whose connections could not be read ({names})",
+                    ]
+                )
+            )
+        return None
+
+    def _firewall_decision(self, firewall: Resource, source: tuple[str, ...] | None, port: int) -> FirewallDecision:
+        key = (firewall.resource_id.lower(), source, port)
+        decision = self._firewall_decisions.get(key)
+        if decision is None:
+            assert firewall.firewall is not None
+            decision = self._index.rules.decide(firewall.firewall, firewall.name, source, port)
+            self._firewall_decisions[key] = decision
+        return decision
+
+    def _through_firewall(
+        self, firewall: Resource, source: tuple[str, ...], port: int, steps: list[str]
+    ) -> NetworkPath:
+        """Traffic that reaches an Azure Firewall (the last step says how): its own way out, then its rules for this
+        sender."""
+        own = self._firewall_exit(firewall)
+        if own is not None:
+            return _undetermined(_sentence([*steps, own]), firewall=firewall, via=firewall.resource_id)
+        decision = self._firewall_decision(firewall, source, port)
+        said = _sentence([*steps, decision.reason])
+        if decision.allowed is None:
+            return _undetermined(said, firewall=firewall, via=firewall.resource_id)
+        outcome = Outcome.VIA_FIREWALL if decision.allowed else Outcome.DENIED
+        return NetworkPath(Egress.FIREWALL, outcome, said, firewall, firewall.resource_id)
+
+    def _firewall_exit(self, firewall: Resource) -> str | None:
+        """Why the firewall's own way to the internet is not known; None when it sends from its own public IP."""
+        networking = firewall.firewall
+        if networking is None or not networking.has_public_ip:
+            return f"Azure Firewall {firewall.name} has no public IP configuration: forced tunnelling or missing data"
+        if networking.forced_tunnelling:
+            return (
+                f"Azure Firewall {firewall.name} has a management IP configuration (forced tunnelling): its own "
+                "default route may lead to a gateway, not Azure's internet edge"
+            )
+        subnet = self._index.subnets.get((networking.subnet_id or "").lower())
+        if subnet is not None and subnet.route_table_id:
+            table = self._index.route_tables.get(subnet.route_table_id.lower())
+            route = internet_route(table.routes) if table else None
+            if table is None:
+                return self._index.missing("The firewall subnet's route table", subnet.route_table_id, "routeTables")
+            if route is not None and route.next_hop_type.lower() != "internet":
+                return (
+                    f"Azure Firewall {firewall.name}'s own route {route.name} sends {route.address_prefix} to "
+                    f"{route.next_hop_type} (forced tunnelling), not to the internet"
+                )
+        return None
+
+    def _firewall_itself(self, firewall: Resource, port: int) -> NetworkPath:
+        """The firewall's own finding: can any sender it serves get TCP `port` out through it?"""
+        own = self._firewall_exit(firewall)
+        if own is not None:
+            return _undetermined(own + ".")
+        decision = self._firewall_decision(firewall, None, port)
+        reason = f"The firewall sends from its own public IP. {decision.reason}."
+        if decision.allowed is None:
+            return NetworkPath(Egress.PUBLIC_IP, Outcome.UNDETERMINED, reason)
+        return NetworkPath(Egress.PUBLIC_IP, Outcome.OPEN if decision.allowed else Outcome.DENIED, reason)
+
+    def _outbound(
+        self, subnet: Subnet, configuration: IpConfiguration | None, is_app: bool, flexible_member: bool = False
+    ) -> tuple[Egress, str]:
         """Azure's outbound precedence: NAT gateway, instance public IP, load balancer, default outbound access."""
         if subnet.nat_gateway_id:
             return (
@@ -461,6 +673,12 @@ class EgressEvaluator:
         unknown_pools = [p for p in pools if p not in self._index.backend_pools]
         if unknown_pools:
             return Egress.UNKNOWN, self._index.missing("Load balancer backend pool", unknown_pools[0], "loadBalancers")
+        if flexible_member:
+            return Egress.NONE, (
+                "No outbound path: Azure gives no default outbound access to flexible-orchestration scale sets or "
+                f"their VMs, and subnet {subnet.name} has no NAT gateway, the NIC no public IP, no load balancer "
+                "gives it outbound SNAT"
+            )
         if subnet.default_outbound_access is not False:
             return Egress.DEFAULT_OUTBOUND, f"Outbound through Azure's default outbound access (subnet {subnet.name})"
         return Egress.NONE, (

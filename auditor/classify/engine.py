@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections import Counter
 from dataclasses import dataclass
 
-from auditor.classify.egress import EgressEvaluator, NetworkIndex, NetworkPath, Outcome
+from auditor.classify.egress import (
+    NOT_FOLLOWED,
+    RELAY_PORT,
+    SMTP_PORT,
+    EgressEvaluator,
+    NetworkIndex,
+    NetworkPath,
+    Outcome,
+)
 from auditor.classify.rules import VM_LIKE, AppPath, Facts, Rule, deciding_rule
 from auditor.model import (
     AppServiceEnvironment,
@@ -52,16 +61,33 @@ class _AppRoute:
     subnet_id: str | None = None
 
 
+# Which path speaks for a resource with several (one per NIC IP configuration): the most exposed, then the least known.
+SEVERITY = (Verdict.OPEN, Verdict.UNKNOWN, Verdict.BLOCKED, Verdict.DENIED_BY_NETWORK, Verdict.NOT_SUPPORTED)
+
+
 def verdict_for(policy: PlatformPolicy, network: NetworkPath) -> Verdict:
     """DESIGN §1: the platform decides first; where it would let TCP 25 out, the network path decides."""
     verdict = VERDICT_FROM_POLICY[policy]
     if verdict is not Verdict.OPEN:
         return verdict
+    return network_verdict(network)
+
+
+def network_verdict(network: NetworkPath) -> Verdict:
+    """What the network alone does to the connection."""
     if network.outcome is Outcome.DENIED:
         return Verdict.DENIED_BY_NETWORK
     if network.outcome is Outcome.UNDETERMINED:
         return Verdict.UNKNOWN
     return Verdict.OPEN
+
+
+@dataclass(frozen=True)
+class _Weighed:
+    path: NetworkPath
+    verdict: Verdict
+    via_policy: str = ""
+    note: str = ""
 
 
 class Classifier:
@@ -83,7 +109,12 @@ class Classifier:
         self._egress = EgressEvaluator(NetworkIndex(inventory))
 
     def findings(self) -> tuple[Finding, ...]:
-        return tuple(self.finding(resource) for item in self._inventory.subscriptions for resource in item.resources)
+        return tuple(
+            self.finding(resource)
+            for item in self._inventory.subscriptions
+            for resource in item.resources
+            if not _only_a_container(resource)
+        )
 
     def summaries(self, findings: tuple[Finding, ...]) -> tuple[SubscriptionSummary, ...]:
         counts: dict[str, Counter[Verdict]] = {}
@@ -127,14 +158,11 @@ class Classifier:
                     )
                 )
         rule = self._rule(resource.category, governing, route.path if route else None)
-        notes.append(self._exemption_note(rule, resource.category, governing))
+        notes.append(self._exemption_note(rule, resource, governing))
         policy = rule.policy
-        network = self._network_path(resource, route)
-        notes.append(network.reason)
-        effective = policy
-        if network.outcome is Outcome.VIA_FIREWALL and network.firewall is not None:
-            effective, firewall_note = self._firewall_policy(network)
-            notes.append(firewall_note)
+        weighed = [self._weigh(policy, path) for path in self._network_paths(resource, route, SMTP_PORT)]
+        chosen = min(weighed, key=lambda w: SEVERITY.index(w.verdict))
+        notes += [chosen.path.reason, chosen.note]
         return Finding(
             tenant_id=own.subscription.tenant_id,
             subscription_id=resource.subscription_id,
@@ -143,35 +171,51 @@ class Classifier:
             quota_id=own.subscription.quota_id or "",
             resource=resource,
             platform_policy=policy,
-            egress=network.egress,
-            verdict=verdict_for(effective, network),
+            egress=chosen.path.egress,
+            verdict=chosen.verdict,
             rule=rule.id,
             # many resources share a reason (one subscription, one subnet): keep one copy of each
             reason=sys.intern(" ".join(n for n in [rule.summary, *notes] if n)),
-            remediation=rule.remediation,
+            remediation=self._remediation(rule, resource, governing),
+            via=chosen.path.via,
+            via_policy=chosen.via_policy,
+            relay_587=self._relay(resource, route),
         )
 
-    def _network_path(self, resource: Resource, route: _AppRoute | None) -> NetworkPath:
-        if route is None:
-            return self._egress.path(resource)
-        if route.path is AppPath.UNKNOWN:
-            return NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, "")
-        return self._egress.path(resource, route.subnet_id)
+    def _weigh(self, policy: PlatformPolicy, path: NetworkPath) -> _Weighed:
+        """A path's verdict: traffic through an Azure Firewall takes the firewall's platform policy."""
+        if path.firewall is None:
+            return _Weighed(path, verdict_for(policy, path))
+        effective, rule_id, note = self._firewall_policy(path.firewall)
+        return _Weighed(path, verdict_for(effective, path), f"{effective.value} ({rule_id})", note)
 
-    def _firewall_policy(self, network: NetworkPath) -> tuple[PlatformPolicy, str]:
+    def _relay(self, resource: Resource, route: _AppRoute | None) -> Verdict | None:
+        """TCP 587 through the same paths: Azure restricts it nowhere, so only the network decides; None where
+        port25-audit follows no network path (other PaaS)."""
+        if route is not None and route.path is AppPath.UNKNOWN:
+            return Verdict.UNKNOWN
+        paths = self._network_paths(resource, route, RELAY_PORT)
+        if paths == [NOT_FOLLOWED]:
+            return None
+        verdicts = [network_verdict(path) for path in paths]
+        return min(verdicts, key=SEVERITY.index)
+
+    def _network_paths(self, resource: Resource, route: _AppRoute | None, port: int) -> list[NetworkPath]:
+        if route is None:
+            return self._egress.paths(resource, port=port)
+        if route.path is AppPath.UNKNOWN:
+            return [NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, "")]
+        return self._egress.paths(resource, route.subnet_id, port)
+
+    def _firewall_policy(self, firewall: Resource) -> tuple[PlatformPolicy, str, str]:
         """Traffic routed through an Azure Firewall takes the firewall's platform policy, not the resource's."""
-        firewall = network.firewall
-        assert firewall is not None
         rule = self._rule(ResourceCategory.FIREWALL, self._known.get(firewall.subscription_id), None)
         note = (
             f"Routed through Azure Firewall {firewall.name}, it takes the firewall's platform policy: "
             f"{rule.policy.value} ({rule.id}); any exemption of this subscription covers only traffic routed "
-            "directly to the internet. Whether the firewall's own rules allow TCP 25 is not evaluated."
+            "directly to the internet."
         )
-        own_path = self._egress.path(firewall)
-        if own_path.outcome is not Outcome.OPEN:
-            return PlatformPolicy.UNKNOWN, f"{note} {own_path.reason}"
-        return rule.policy, note
+        return rule.policy, rule.id, note
 
     def _rule(self, category: ResourceCategory, known: _Known | None, app_path: AppPath | None) -> Rule:
         facts = Facts(
@@ -194,18 +238,37 @@ class Classifier:
         return f"Offer {reading.offer.value} ({description}), {reading.note}."
 
     @staticmethod
-    def _exemption_note(rule: Rule, category: ResourceCategory, known: _Known | None) -> str:
+    def _exemption_note(rule: Rule, resource: Resource, known: _Known | None) -> str:
         if known is None or known.facts.exemption_granted is None:
             return ""
-        granted = known.facts.exemption_granted.isoformat()
+        granted = known.facts.exemption_granted
         if rule.policy is PlatformPolicy.EXEMPTED:
-            return f"Exemption granted {granted} (audit config)."
-        if category in VM_LIKE:
+            said = f"Exemption granted {granted.isoformat()} (audit config)."
+            restarted = _restart_condition(resource, granted)
+            return f"{said} {restarted}" if restarted else said
+        if resource.category in VM_LIKE:
             return ""
         return (
-            f"The exemption recorded on {granted} does not apply here: "
+            f"The exemption recorded on {granted.isoformat()} does not apply here: "
             "it covers only VM traffic routed directly to the internet."
         )
+
+    @staticmethod
+    def _remediation(rule: Rule, resource: Resource, known: _Known | None) -> str:
+        granted = known.facts.exemption_granted if known else None
+        if rule.policy is not PlatformPolicy.EXEMPTED or granted is None:
+            return rule.remediation
+        if resource.category is ResourceCategory.VIRTUAL_MACHINE and resource.created is not None:
+            if resource.created.date() > granted:
+                return (
+                    "Nothing to request: the VM was created after the exemption was granted, so it is exempt. It "
+                    "covers only traffic routed directly to the internet."
+                )
+            return (
+                f"Stop (deallocate) and start the VM once if it has not been since {granted.isoformat()}: the "
+                "exemption covers it only after that. It covers only traffic routed directly to the internet."
+            )
+        return rule.remediation
 
     def _app_route(self, resource: Resource) -> _AppRoute:
         app = resource.app
@@ -241,19 +304,38 @@ class Classifier:
                 f"It is integrated with subnet {app.subnet_id}, but whether its outbound traffic is "
                 "routed into the VNet could not be read.",
             )
+        said = f" ({app.routing_note})" if app.routing_note else ""
         if not app.routes_app_traffic:
             return _AppRoute(
                 AppPath.NONE,
                 None,
                 f"It is integrated with subnet {app.subnet_id}, but its outbound internet traffic is not "
-                "routed into the VNet (outboundVnetRouting / vnetRouteAllEnabled off).",
+                f"routed into the VNet{said or ' (outboundVnetRouting / vnetRouteAllEnabled off)'}.",
             )
         return _AppRoute(
             AppPath.VNET_INTEGRATION,
             subscription_of(app.subnet_id),
-            f"Its outbound traffic is routed into subnet {app.subnet_id} (regional VNet integration).",
+            f"Its outbound traffic is routed into subnet {app.subnet_id} (regional VNet integration){said}.",
             app.subnet_id,
         )
+
+
+def _only_a_container(resource: Resource) -> bool:
+    """A flexible scale set with no VM profile only groups VMs, which are findings of their own."""
+    return resource.category is ResourceCategory.SCALE_SET and resource.flexible and not resource.nics
+
+
+def _restart_condition(resource: Resource, granted: dt.date) -> str:
+    """The article: after the exemption, VMs are exempt once they are stopped and started."""
+    if resource.category is not ResourceCategory.VIRTUAL_MACHINE or resource.created is None:
+        return ""
+    created = resource.created.date().isoformat()
+    if resource.created.date() > granted:
+        return f"The VM was created {created}, after the exemption: it is exempt."
+    return (
+        f"The VM was created {created}, before the exemption: it is exempt only if it was stopped (deallocated) "
+        f"and started since {granted.isoformat()}, which Azure Resource Manager does not show."
+    )
 
 
 def classify(

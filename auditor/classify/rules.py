@@ -57,6 +57,7 @@ class Rule:
     policy: PlatformPolicy
     remediation: str
     applies: Callable[[Facts], bool]
+    categories: frozenset[ResourceCategory]  # the resources the rule speaks of; it decides only for them
 
     @property
     def citation(self) -> str:
@@ -65,6 +66,12 @@ class Rule:
 
 
 VM_LIKE = frozenset({ResourceCategory.VIRTUAL_MACHINE, ResourceCategory.SCALE_SET})
+APP = frozenset({ResourceCategory.APP_SERVICE})
+# What the subscription-type rules speak of: VMs, scale sets and Azure Firewall, and apps that reach port 25 through
+# VNet integration or an App Service Environment v3 (then "the subscription restrictions described apply").
+SUBSCRIPTION_RULED = VM_LIKE | APP | {ResourceCategory.FIREWALL}
+OTHER_PAAS = frozenset({ResourceCategory.CONTAINER_APP, ResourceCategory.CONTAINER_INSTANCE})
+NOT_VM = frozenset(ResourceCategory) - VM_LIKE
 EA_MCAE = frozenset({Offer.ENTERPRISE_AGREEMENT, Offer.MCA_ENTERPRISE})
 
 RELAY = (
@@ -91,10 +98,6 @@ APP_PATH = (
 SET_OFFER = "Set `offer` (and for the 2020 edition `created`) for this subscription in the audit config."
 
 
-def _is_app(facts: Facts) -> bool:
-    return facts.category is ResourceCategory.APP_SERVICE
-
-
 def _offer_in(*offers: Offer) -> Callable[[Facts], bool]:
     chosen = frozenset(offers)
     return lambda facts: facts.offer in chosen
@@ -110,6 +113,20 @@ def _exempted_vm(facts: Facts) -> bool:
 
 CURRENT_RULES: tuple[Rule, ...] = (
     Rule(
+        "CUR-PAAS",
+        Ruleset.CURRENT,
+        SEED_CURRENT,
+        "Důležité",
+        "Odesílání e-mailů na portu 25 není podporováno pro všechny ostatní prostředky Azure Typu platforma jako "
+        "služba (PaaS).",
+        "Sending mail on port 25 is not supported from any other Azure PaaS resource (Container Apps, Container "
+        "Instances, …).",
+        PlatformPolicy.NOT_SUPPORTED,
+        RELAY,
+        lambda f: True,
+        OTHER_PAAS,
+    ),
+    Rule(
         "CUR-APP-NOPATH",
         Ruleset.CURRENT,
         SEED_CURRENT,
@@ -120,7 +137,8 @@ CURRENT_RULES: tuple[Rule, ...] = (
         "this app has neither.",
         PlatformPolicy.NOT_SUPPORTED,
         APP_PATH,
-        lambda f: _is_app(f) and f.app_path is AppPath.NONE,
+        lambda f: f.app_path is AppPath.NONE,
+        APP,
     ),
     Rule(
         "CUR-APP-UNKNOWN",
@@ -132,7 +150,8 @@ CURRENT_RULES: tuple[Rule, ...] = (
         "Whether this app has a port-25 path (routed VNet integration or ASE v3) could not be determined.",
         PlatformPolicy.UNKNOWN,
         APP_PATH,
-        lambda f: _is_app(f) and f.app_path is AppPath.UNKNOWN,
+        lambda f: f.app_path is AppPath.UNKNOWN,
+        APP,
     ),
     Rule(
         "CUR-EA-MCAE",
@@ -146,6 +165,7 @@ CURRENT_RULES: tuple[Rule, ...] = (
         PlatformPolicy.NOT_BLOCKED,
         NOTHING_TO_REQUEST,
         _offer_in(*EA_MCAE),
+        SUBSCRIPTION_RULED,
     ),
     Rule(
         "CUR-EXEMPTED",
@@ -158,6 +178,7 @@ CURRENT_RULES: tuple[Rule, ...] = (
         PlatformPolicy.EXEMPTED,
         EXEMPTION_RECORDED,
         _exempted_vm,
+        VM_LIKE,
     ),
     Rule(
         "CUR-OFFER-UNKNOWN",
@@ -170,6 +191,7 @@ CURRENT_RULES: tuple[Rule, ...] = (
         PlatformPolicy.UNKNOWN,
         SET_OFFER,
         lambda f: f.offer is None,
+        SUBSCRIPTION_RULED,
     ),
     Rule(
         "CUR-DEVTEST-NONVM",
@@ -181,7 +203,8 @@ CURRENT_RULES: tuple[Rule, ...] = (
         "Enterprise Dev/Test blocks TCP 25, and its exemption covers only VM traffic routed directly to the internet.",
         PlatformPolicy.BLOCKED,
         RELAY,
-        lambda f: f.offer is Offer.ENTERPRISE_DEVTEST and f.category not in VM_LIKE,
+        lambda f: f.offer is Offer.ENTERPRISE_DEVTEST,
+        SUBSCRIPTION_RULED - VM_LIKE,
     ),
     Rule(
         "CUR-DEVTEST",
@@ -193,6 +216,7 @@ CURRENT_RULES: tuple[Rule, ...] = (
         PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE,
         DEVTEST_EXEMPTION,
         _offer_in(Offer.ENTERPRISE_DEVTEST),
+        VM_LIKE,
     ),
     Rule(
         "CUR-OTHER",
@@ -204,6 +228,7 @@ CURRENT_RULES: tuple[Rule, ...] = (
         PlatformPolicy.BLOCKED,
         RELAY,
         lambda f: True,
+        SUBSCRIPTION_RULED,
     ),
 )
 
@@ -241,7 +266,8 @@ RULES_2020: tuple[Rule, ...] = (
         "Routing port 25 through Azure PaaS services such as Azure Firewall or App Service is not supported.",
         PlatformPolicy.NOT_SUPPORTED,
         RELAY,
-        lambda f: f.category not in VM_LIKE,
+        lambda f: True,
+        NOT_VM,
     ),
     Rule(
         "2020-EA",
@@ -254,6 +280,7 @@ RULES_2020: tuple[Rule, ...] = (
         PlatformPolicy.NOT_BLOCKED,
         NOTHING_TO_REQUEST,
         _offer_in(Offer.ENTERPRISE_AGREEMENT, Offer.ENTERPRISE_DEVTEST),
+        VM_LIKE,
     ),
     Rule(
         "2020-BEFORE-CUTOFF",
@@ -265,6 +292,7 @@ RULES_2020: tuple[Rule, ...] = (
         PlatformPolicy.NOT_BLOCKED,
         NOTHING_TO_REQUEST,
         _created_before_cutoff,
+        VM_LIKE,
     ),
     Rule(
         "2020-EXEMPTED",
@@ -276,6 +304,7 @@ RULES_2020: tuple[Rule, ...] = (
         PlatformPolicy.EXEMPTED,
         EXEMPTION_RECORDED,
         _exempted_vm,
+        VM_LIKE,
     ),
     Rule(
         "2020-OFFER-UNKNOWN",
@@ -287,6 +316,7 @@ RULES_2020: tuple[Rule, ...] = (
         PlatformPolicy.UNKNOWN,
         SET_OFFER,
         lambda f: f.offer is None,
+        VM_LIKE,
     ),
     Rule(
         "2020-UNNAMED",
@@ -299,6 +329,7 @@ RULES_2020: tuple[Rule, ...] = (
         PlatformPolicy.UNKNOWN,
         "Judge it under the current edition (--ruleset current). " + RELAY,
         lambda f: f.offer in UNNAMED_2020,
+        VM_LIKE,
     ),
     Rule(
         "2020-DATE-UNKNOWN",
@@ -311,6 +342,7 @@ RULES_2020: tuple[Rule, ...] = (
         PlatformPolicy.UNKNOWN,
         "Set `created` for this subscription in the audit config.",
         lambda f: f.created is None,
+        VM_LIKE,
     ),
     Rule(
         "2020-PAYG",
@@ -324,6 +356,7 @@ RULES_2020: tuple[Rule, ...] = (
         PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE,
         PAYG_EXEMPTION,
         _offer_in(Offer.PAY_AS_YOU_GO, Offer.PAYG_DEVTEST),
+        VM_LIKE,
     ),
     Rule(
         "2020-CSP",
@@ -335,6 +368,7 @@ RULES_2020: tuple[Rule, ...] = (
         PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE,
         CSP_EXEMPTION,
         _offer_in(Offer.CSP),
+        VM_LIKE,
     ),
     Rule(
         "2020-MPN-SPONSORSHIP",
@@ -348,6 +382,7 @@ RULES_2020: tuple[Rule, ...] = (
         PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE,
         SUPPORT_CASE_EXEMPTION,
         _offer_in(Offer.MPN, Offer.BIZSPARK_PLUS, Offer.SPONSORSHIP),
+        VM_LIKE,
     ),
     Rule(
         "2020-NO-EXEMPTION",
@@ -370,6 +405,7 @@ RULES_2020: tuple[Rule, ...] = (
             Offer.AZURE_FOR_STUDENTS,
             Offer.STUDENTS_STARTER,
         ),
+        VM_LIKE,
     ),
     Rule(
         "2020-BIZSPARK",
@@ -382,6 +418,7 @@ RULES_2020: tuple[Rule, ...] = (
         PlatformPolicy.BLOCKED,
         NO_EXEMPTION,
         _offer_in(Offer.BIZSPARK),
+        VM_LIKE,
     ),
 )
 
@@ -391,8 +428,9 @@ RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in ALL_RULES}
 
 
 def deciding_rule(ruleset: Ruleset, facts: Facts) -> Rule:
-    """The first rule of the ruleset whose predicate holds (each ruleset ends in one that always can)."""
+    """The first rule of the ruleset that speaks of the resource's category and whose predicate holds (each
+    ruleset has, for every category, a last one that always can)."""
     for rule in RULES[ruleset]:
-        if rule.applies(facts):
+        if facts.category in rule.categories and rule.applies(facts):
             return rule
     raise LookupError(f"no {ruleset.value} rule decides {facts}")

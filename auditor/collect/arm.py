@@ -14,21 +14,34 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError, HttpResponseError
 from azure.core.pipeline.policies import RetryPolicy
 from azure.core.pipeline.transport import HttpTransport
+from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.containerinstance import ContainerInstanceManagementClient
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.web import WebSiteManagementClient
 
+from auditor.collect import network as net
 from auditor.collect.billing import read_billing
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
-from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, inventory, needs_site_config, routes_app_traffic
+from auditor.collect.lists import (
+    AUDITED_KINDS,
+    KINDS,
+    RESOURCE_LISTS,
+    ListKind,
+    inventory,
+    needs_site_config,
+    resource_group_of,
+    routing_decision,
+    routing_flags,
+)
 from auditor.collect.policy import ReadPolicy
 from auditor.collect.recipe import CollectorRecipe, built
 from auditor.collect.replay import RecordingMiss
@@ -36,12 +49,14 @@ from auditor.collect.signin import sign_in_failure
 from auditor.collect.throttle import RateLimiter, ScanStats
 from auditor.collect.transport import WriteRefused
 from auditor.model import (
-    AppNetworking,
     CollectionError,
+    FirewallPolicy,
+    ListName,
     Resource,
     Subscription,
     SubscriptionInventory,
     TenantInventory,
+    VirtualHub,
 )
 
 log = logging.getLogger(__name__)
@@ -138,28 +153,116 @@ def chunk_size(remaining: int, processes: int) -> int:
     return min(remaining, max(SMALLEST_CHUNK, -(-remaining // (2 * processes))))
 
 
-@dataclass(frozen=True)
 class _Clients:
-    compute: ComputeManagementClient
-    network: NetworkManagementClient
-    web: WebSiteManagementClient
+    """A subscription's management clients, each built when its first list asks for it."""
+
+    def __init__(self, make: Callable[[type[Any]], Any]) -> None:
+        self._make = make
+        self._built: dict[type[Any], Any] = {}
+        self._lock = threading.Lock()
+
+    def _client(self, kind: type[Any]) -> Any:
+        with self._lock:
+            if kind not in self._built:
+                self._built[kind] = self._make(kind)
+            return self._built[kind]
+
+    @property
+    def compute(self) -> ComputeManagementClient:
+        return self._client(ComputeManagementClient)
+
+    @property
+    def network(self) -> NetworkManagementClient:
+        return self._client(NetworkManagementClient)
+
+    @property
+    def web(self) -> WebSiteManagementClient:
+        return self._client(WebSiteManagementClient)
+
+    @property
+    def apps(self) -> ContainerAppsAPIClient:
+        return self._client(ContainerAppsAPIClient)
+
+    @property
+    def containers(self) -> ContainerInstanceManagementClient:
+        return self._client(ContainerInstanceManagementClient)
 
 
-# How each list is read through the SDK, by operation (`auditor.collect.lists.KINDS` says what it holds).
-PAGES: dict[str, Callable[[_Clients], Iterable[Any]]] = {
-    "virtualMachines": lambda c: c.compute.virtual_machines.list_all(),
-    "virtualMachineScaleSets": lambda c: c.compute.virtual_machine_scale_sets.list_all(),
-    "sites": lambda c: c.web.web_apps.list(),
-    "hostingEnvironments": lambda c: c.web.app_service_environments.list(),
-    "azureFirewalls": lambda c: c.network.azure_firewalls.list_all(),
-    "networkInterfaces": lambda c: c.network.network_interfaces.list_all(),
-    "publicIPAddresses": lambda c: c.network.public_ip_addresses.list_all(),
-    "networkSecurityGroups": lambda c: c.network.network_security_groups.list_all(),
-    "routeTables": lambda c: c.network.route_tables.list_all(),
-    "virtualNetworks": lambda c: c.network.virtual_networks.list_all(),
-    "natGateways": lambda c: c.network.nat_gateways.list_all(),
-    "loadBalancers": lambda c: c.network.load_balancers.list_all(),
+def _rest_payload(model: Any) -> Any:
+    """Older (msrest) SDK models are not mappings of REST names: their REST form is."""
+    return model.serialize(keep_readonly=True) if hasattr(model, "serialize") else model
+
+
+# How each list is read through the SDK, by list (`auditor.collect.lists.KINDS` says what it holds).
+PAGES: dict[ListName, Callable[[_Clients], Iterable[Any]]] = {
+    ListName.VIRTUAL_MACHINES: lambda c: c.compute.virtual_machines.list_all(),
+    ListName.SCALE_SETS: lambda c: c.compute.virtual_machine_scale_sets.list_all(),
+    ListName.SITES: lambda c: c.web.web_apps.list(),
+    ListName.HOSTING_ENVIRONMENTS: lambda c: c.web.app_service_environments.list(),
+    ListName.AZURE_FIREWALLS: lambda c: c.network.azure_firewalls.list_all(),
+    ListName.CONTAINER_APPS: lambda c: c.apps.container_apps.list_by_subscription(),
+    ListName.CONTAINER_GROUPS: lambda c: map(_rest_payload, c.containers.container_groups.list()),
+    ListName.NETWORK_INTERFACES: lambda c: c.network.network_interfaces.list_all(),
+    ListName.PUBLIC_IP_ADDRESSES: lambda c: c.network.public_ip_addresses.list_all(),
+    ListName.NETWORK_SECURITY_GROUPS: lambda c: c.network.network_security_groups.list_all(),
+    ListName.ROUTE_TABLES: lambda c: c.network.route_tables.list_all(),
+    ListName.VIRTUAL_NETWORKS: lambda c: c.network.virtual_networks.list_all(),
+    ListName.NAT_GATEWAYS: lambda c: c.network.nat_gateways.list_all(),
+    ListName.LOAD_BALANCERS: lambda c: c.network.load_balancers.list_all(),
+    ListName.FIREWALL_POLICIES: lambda c: c.network.firewall_policies.list_all(),
+    ListName.IP_GROUPS: lambda c: c.network.ip_groups.list(),
+    ListName.VIRTUAL_HUBS: lambda c: c.network.virtual_hubs.list(),
 }
+
+
+def _child_path(parent_id: str, child: str) -> str:
+    return f"GET {parent_id}/{child}"
+
+
+def with_rule_groups(clients: _Clients, policy: FirewallPolicy, failures: list[CollectionError]) -> FirewallPolicy:
+    """A firewall policy with its rule collection groups (a list under the policy); None when it failed."""
+    group = resource_group_of(policy.policy_id)
+    groups, error = read_all(
+        f"firewallPolicies/{policy.name}/ruleCollectionGroups",
+        _child_path(policy.policy_id, "ruleCollectionGroups"),
+        lambda: map(
+            net.rule_collection_group,
+            clients.network.firewall_policy_rule_collection_groups.list(group, policy.name),
+        ),
+    )
+    if error is not None:
+        failures.append(error)
+        return replace(policy, groups=None)
+    return replace(policy, groups=tuple(groups))
+
+
+def with_hub_routing(clients: _Clients, hub: VirtualHub, failures: list[CollectionError]) -> VirtualHub:
+    """A Virtual WAN hub with its spoke connections, routing intent and route tables (three lists under it)."""
+    group, operations = resource_group_of(hub.hub_id), clients.network
+
+    def child(name: str, pages: Callable[[], Iterable[Any]]) -> tuple[list[Any], bool]:
+        items, error = read_all(f"virtualHubs/{hub.name}/{name}", _child_path(hub.hub_id, name), pages)
+        if error is not None:
+            failures.append(error)
+        return items, error is None
+
+    connections, connections_read = child(
+        "hubVirtualNetworkConnections",
+        lambda: map(net.hub_connection, operations.hub_virtual_network_connections.list(group, hub.name)),
+    )
+    intents, intent_read = child(
+        "routingIntent", lambda: map(net.internet_next_hop, operations.routing_intent.list(group, hub.name))
+    )
+    tables, tables_read = child(
+        "hubRouteTables", lambda: map(net.hub_route_table, operations.hub_route_tables.list(group, hub.name))
+    )
+    return replace(
+        hub,
+        connections=tuple(connections) if connections_read else None,
+        internet_next_hop=next((hop for hop in intents if hop), None),
+        routing_intent_read=intent_read,
+        route_tables=tuple(tables) if tables_read else None,
+    )
 
 
 class ArmCollector(Collector):
@@ -205,12 +308,8 @@ class ArmCollector(Collector):
         }
 
     def _clients(self, subscription_id: str) -> _Clients:
-        options = self.client_options()
-        return _Clients(
-            ComputeManagementClient(self._credential, subscription_id, **options),
-            NetworkManagementClient(self._credential, subscription_id, **options),
-            WebSiteManagementClient(self._credential, subscription_id, **options),
-        )
+        # each client its own policy objects: a pipeline links the ones it is given
+        return _Clients(lambda kind: kind(self._credential, subscription_id, **self.client_options()))
 
     def visible_subscriptions(self, scope: Sequence[str] = ()) -> tuple[list[Subscription], TenantInventory]:
         """The subscriptions to read (all visible, or those of `scope`) and an inventory of what cannot be:
@@ -250,7 +349,7 @@ class ArmCollector(Collector):
     def collect_subscriptions(
         self, subscriptions: Sequence[Subscription], max_workers: int | None = None
     ) -> list[SubscriptionInventory]:
-        found: dict[str, dict[str, list[Any]]] = {s.subscription_id: {} for s in subscriptions}
+        found: dict[str, dict[ListName, list[Any]]] = {s.subscription_id: {} for s in subscriptions}
         errors: dict[str, list[CollectionError]] = {s.subscription_id: [] for s in subscriptions}
         remaining = {s.subscription_id: len(KINDS) for s in subscriptions}
         # A subscription's clients are built by its first task, on the pool: building them all before the
@@ -273,10 +372,9 @@ class ArmCollector(Collector):
                 lambda: (kind.convert(item, subscription_id) for item in PAGES[kind.operation](client)),
             )
             failures = [error] if error is not None else []
-            if kind.operation == "sites":
-                items = [self.with_routing(client.web, site, failures) for site in items]
+            lists = self.with_children(client, kind.operation, items, failures)
             with lock:
-                found[subscription_id][kind.operation] = items
+                found[subscription_id].update(lists)
                 errors[subscription_id] += failures
                 remaining[subscription_id] -= 1
                 done = remaining[subscription_id] == 0
@@ -350,26 +448,66 @@ class ArmCollector(Collector):
     def collect_subscription(self, subscription: Subscription) -> SubscriptionInventory:
         return self.collect_subscriptions([subscription])[0]
 
-    def web_client(self, subscription_id: str) -> WebSiteManagementClient:
-        return WebSiteManagementClient(self._credential, subscription_id, **self.client_options())
+    def clients(self, subscription_id: str) -> _Clients:
+        return self._clients(subscription_id)
+
+    @classmethod
+    def with_children(
+        cls, clients: _Clients, operation: ListName, items: list[Any], failures: list[CollectionError]
+    ) -> dict[ListName, list[Any]]:
+        """A list's items with what lists under them say, and the lists read under them (slots under sites);
+        both sources read these through ARM."""
+        if operation is ListName.SITES:
+            sites = [cls.with_routing(clients.web, site, failures) for site in items]
+            return {
+                ListName.SITES: sites,
+                ListName.SLOTS: [s for site in sites for s in cls.slots(clients, site, failures)],
+            }
+        if operation is ListName.FIREWALL_POLICIES:
+            return {operation: [with_rule_groups(clients, policy, failures) for policy in items]}
+        if operation is ListName.VIRTUAL_HUBS:
+            return {operation: [with_hub_routing(clients, hub, failures) for hub in items]}
+        return {operation: items}
+
+    @classmethod
+    def slots(cls, clients: _Clients, site: Resource, failures: list[CollectionError]) -> list[Resource]:
+        """A site's deployment slots, findings of their own, each with its own routing."""
+        convert = AUDITED_KINDS[ListName.SLOTS].convert
+        slots, error = read_all(
+            f"{ListName.SITES}/{site.name}/{ListName.SLOTS}",
+            f"GET {site.resource_id}/slots",
+            lambda: (
+                convert(item, site.subscription_id)
+                for item in clients.web.web_apps.list_slots(site.resource_group, site.name)
+            ),
+        )
+        if error is not None:
+            failures.append(error)
+        return [cls.with_routing(clients.web, slot, failures) for slot in slots]
 
     @staticmethod
     def with_routing(web: WebSiteManagementClient, site: Resource, failures: list[CollectionError]) -> Resource:
-        """Older sites say whether they route all traffic only in `config/web` (`vnetRouteAllEnabled`)."""
+        """Older sites (and slots) say whether they route all traffic only in `config/web` (`vnetRouteAllEnabled`)."""
         app = site.app
         if app is None or not needs_site_config(site):
             return site
-        group, name = site.resource_group, site.name
-        path = f"/subscriptions/{site.subscription_id}/resourceGroups/{group}/providers/Microsoft.Web/sites/{name}"
+        group = site.resource_group
+        name, _, slot = site.name.partition("/")
+        operation = f"sites/{name}" + (f"/slots/{slot}" if slot else "") + "/config/web"
         configs, error = read_all(
-            f"sites/{name}/config/web", f"GET {path}/config/web", lambda: [web.web_apps.get_configuration(group, name)]
+            operation,
+            f"GET {site.resource_id}/config/web",
+            lambda: [
+                web.web_apps.get_configuration_slot(group, name, slot)
+                if slot
+                else web.web_apps.get_configuration(group, name)
+            ],
         )
         if error is not None:
             failures.append(error)
             return site
-        return replace(
-            site, app=AppNetworking(app.subnet_id, routes_app_traffic(configs[0].properties), app.environment_id)
-        )
+        routed, note = routing_decision(routing_flags(configs[0].properties), "its config/web says")
+        return replace(site, app=replace(app, routes_app_traffic=routed, routing_note=note))
 
     @staticmethod
     def _unreadable(subscription_ids: Iterable[str]) -> Iterator[SubscriptionInventory]:

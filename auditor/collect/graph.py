@@ -23,9 +23,9 @@ from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 from auditor.collect.arm import ArmCollector, read_all
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
-from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, inventory, needs_site_config
+from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, inventory
 from auditor.collect.throttle import RateLimiter, ScanStats
-from auditor.model import CollectionError, Resource, Subscription, TenantInventory
+from auditor.model import CollectionError, ListName, Subscription, TenantInventory
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ OPERATION = "resourceGraph"
 REQUEST = "POST /providers/Microsoft.ResourceGraph/resources"
 
 KIND_BY_GRAPH_TYPE: dict[str, ListKind] = {kind.resource_type.lower(): kind for kind in KINDS}
+# Lists whose items have lists of their own, which Graph rows do not carry: read through ARM.
+CHILD_LISTS = (ListName.SITES, ListName.FIREWALL_POLICIES, ListName.VIRTUAL_HUBS)
 
 # `id` is projected so that Graph can page the result in a stable order.
 RESOURCES_QUERY = (
@@ -94,7 +96,7 @@ class GraphCollector(Collector):
         chosen, unreadable = self._arm.visible_subscriptions(scope)
         ordered = sorted(chosen, key=lambda s: s.subscription_id)
         batches = [ordered[i : i + self._batch_size] for i in range(0, len(ordered), self._batch_size)]
-        found: dict[str, dict[str, list[Any]]] = {s.subscription_id: defaultdict(list) for s in chosen}
+        found: dict[str, dict[ListName, list[Any]]] = {s.subscription_id: defaultdict(list) for s in chosen}
         errors: dict[str, list[CollectionError]] = {s.subscription_id: [] for s in chosen}
         lock = threading.Lock()
 
@@ -111,15 +113,15 @@ class GraphCollector(Collector):
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="port25-graph") as pool:
             for future in [pool.submit(read, batch) for batch in batches]:
                 future.result()
-            self._add_site_routing(pool, found, errors)
+            self._add_children(pool, found, errors)
         inventories = [inventory(s, found[s.subscription_id], errors[s.subscription_id]) for s in chosen]
         return self._arm.tenant(inventories, unreadable)
 
     def _read_batch(
         self, batch: Sequence[Subscription]
-    ) -> tuple[dict[str, dict[str, list[Any]]], dict[str, list[CollectionError]]]:
+    ) -> tuple[dict[str, dict[ListName, list[Any]]], dict[str, list[CollectionError]]]:
         ids = [s.subscription_id for s in batch]
-        found: dict[str, dict[str, list[Any]]] = {i: defaultdict(list) for i in ids}
+        found: dict[str, dict[ListName, list[Any]]] = {i: defaultdict(list) for i in ids}
         errors: dict[str, list[CollectionError]] = {i: [] for i in ids}
         known, error = read_all(
             OPERATION,
@@ -160,7 +162,7 @@ class GraphCollector(Collector):
             seen.add(skip_token)
 
     @staticmethod
-    def _converted(rows: Iterator[Mapping[str, Any]]) -> Iterator[tuple[str, str, Any]]:
+    def _converted(rows: Iterator[Mapping[str, Any]]) -> Iterator[tuple[str, ListName, Any]]:
         for row in rows:
             kind = KIND_BY_GRAPH_TYPE.get(str(row.get("type") or "").lower())
             if kind is None:
@@ -168,35 +170,41 @@ class GraphCollector(Collector):
             subscription_id = str(row.get("subscriptionId") or "").lower()
             yield subscription_id, kind.operation, kind.convert(row, subscription_id)
 
-    def _add_site_routing(
-        self, pool: ThreadPoolExecutor, found: dict[str, dict[str, list[Any]]], errors: dict[str, list[CollectionError]]
+    def _add_children(
+        self,
+        pool: ThreadPoolExecutor,
+        found: dict[str, dict[ListName, list[Any]]],
+        errors: dict[str, list[CollectionError]],
     ) -> None:
-        """Ask `config/web` of the integrated apps whose Graph row does not say how they route (older sites)."""
-
-        waiting = {
-            subscription_id: [
-                (index, site) for index, site in enumerate(lists.get("sites", [])) if needs_site_config(site)
-            ]
+        """Read through ARM what Graph rows do not carry, as ARM mode does: sites' slots and, where the row does not
+        say how an app routes, `config/web`; firewall policies' rule collection groups; Virtual WAN hubs'
+        connections, routing intent and route tables."""
+        work = [
+            (subscription_id, operation, index, item)
             for subscription_id, lists in found.items()
-        }
-        # One client a subscription, as ARM mode has, not one a site.
-        clients = {
-            subscription_id: self._arm.web_client(subscription_id)
-            for subscription_id, sites in waiting.items()
-            if sites
-        }
+            for operation in CHILD_LISTS
+            for index, item in enumerate(lists.get(operation, []))
+        ]
+        # One set of clients a subscription, as ARM mode has, not one an item.
+        clients = {subscription_id: self._arm.clients(subscription_id) for subscription_id in {w[0] for w in work}}
 
-        def routed(site: Resource) -> tuple[Resource, list[CollectionError]]:
+        def completed(
+            subscription_id: str, operation: ListName, item: Any
+        ) -> tuple[dict[ListName, list[Any]], list[CollectionError]]:
             failures: list[CollectionError] = []
-            return ArmCollector.with_routing(clients[site.subscription_id], site, failures), failures
+            return ArmCollector.with_children(clients[subscription_id], operation, [item], failures), failures
 
         pending = [
-            (subscription_id, index, pool.submit(routed, site))
-            for subscription_id, sites in waiting.items()
-            for index, site in sites
+            (subscription_id, operation, index, pool.submit(completed, subscription_id, operation, item))
+            for subscription_id, operation, index, item in work
         ]
-        for subscription_id, index, future in pending:
-            found[subscription_id]["sites"][index], failures = future.result()
+        for subscription_id, operation, index, future in pending:
+            lists, failures = future.result()
+            for name, items in lists.items():
+                if name == operation:
+                    found[subscription_id][operation][index] = items[0]
+                else:
+                    found[subscription_id][name] += items
             errors[subscription_id] += failures
 
 

@@ -7,6 +7,7 @@ model or a Graph row), so one converter per list serves both.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,9 +15,11 @@ from typing import Any
 
 from auditor.collect import network as net
 from auditor.model import (
+    AUDITED_TYPES,
     AppNetworking,
     AppServiceEnvironment,
     CollectionError,
+    ListName,
     NetworkInventory,
     Resource,
     ResourceCategory,
@@ -42,7 +45,7 @@ def region_name(location: str) -> str:
 class ListKind:
     """One list of a subscription: its operation name, ARM resource type, and conversion of an item."""
 
-    operation: str
+    operation: ListName
     resource_type: str
     convert: Callable[[Any, str], Any]
 
@@ -56,6 +59,7 @@ def _resource(raw: Any, subscription_id: str, category: ResourceCategory, resour
     """An audited resource. The type is the list's own (Resource Graph lower-cases types; ARM does not)."""
     resource_id = net.field(raw, "id")
     properties = net.properties_of(raw)
+    scale_set = properties.get("virtualMachineScaleSet")
     return Resource(
         resource_id=resource_id,
         name=net.field(raw, "name"),
@@ -69,7 +73,30 @@ def _resource(raw: Any, subscription_id: str, category: ResourceCategory, resour
         nic_ids=net.vm_interface_ids(properties) if category is ResourceCategory.VIRTUAL_MACHINE else (),
         nics=net.scale_set_interfaces(resource_id, properties) if category is ResourceCategory.SCALE_SET else (),
         firewall=net.firewall_networking(properties) if category is ResourceCategory.FIREWALL else None,
+        # only VMs of flexible-orchestration sets are in the VM list, and they name their set
+        scale_set_id=(scale_set.get("id") if isinstance(scale_set, Mapping) else None) or None
+        if category is ResourceCategory.VIRTUAL_MACHINE
+        else None,
+        flexible=category is ResourceCategory.SCALE_SET
+        and str(properties.get("orchestrationMode") or "").lower() == "flexible",
+        created=_timestamp(properties.get("timeCreated")) if category is ResourceCategory.VIRTUAL_MACHINE else None,
     )
+
+
+def _timestamp(value: Any) -> dt.datetime | None:
+    """An ARM timestamp (SDK models give datetimes, Resource Graph rows and older API versions give text)."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    # ARM writes seven fractional digits; Python's parser takes at most six
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _environment(raw: Any) -> AppServiceEnvironment:
@@ -82,33 +109,56 @@ def _environment(raw: Any) -> AppServiceEnvironment:
     )
 
 
-def routes_app_traffic(site_properties: Any) -> bool | None:
-    """Whether the app's own outbound traffic is routed into its integration VNet; None when the site does not say.
+def routing_flags(site_properties: Any) -> dict[str, bool]:
+    """The routing flags a site (or slot, or its `config/web`) payload sets, by name.
 
     Current API versions: `outboundVnetRouting.applicationTraffic` / `.allTraffic`.
-    Older ones: `vnetRouteAllEnabled` on the site or on its `siteConfig`.
+    Older ones: `vnetRouteAllEnabled` on the site or on its `siteConfig` (and in `config/web`).
     """
     if not isinstance(site_properties, Mapping):
-        return None
+        return {}
     routing = site_properties.get("outboundVnetRouting")
-    legacy = [
-        site_properties.get("vnetRouteAllEnabled"),
-        (site_properties.get("siteConfig") or {}).get("vnetRouteAllEnabled"),
-    ]
-    flags = [routing.get("applicationTraffic"), routing.get("allTraffic")] if isinstance(routing, Mapping) else []
-    if any(flag is True for flag in flags + legacy):
-        return True
-    if any(flag is False for flag in flags + legacy):
-        return False
-    return None
+    routing = routing if isinstance(routing, Mapping) else {}
+    config = site_properties.get("siteConfig")
+    config = config if isinstance(config, Mapping) else {}
+    named = {
+        "outboundVnetRouting.applicationTraffic": routing.get("applicationTraffic"),
+        "outboundVnetRouting.allTraffic": routing.get("allTraffic"),
+        "vnetRouteAllEnabled": site_properties.get("vnetRouteAllEnabled"),
+        "siteConfig.vnetRouteAllEnabled": config.get("vnetRouteAllEnabled"),
+    }
+    return {name: value for name, value in named.items() if isinstance(value, bool)}
+
+
+def routing_decision(flags: Mapping[str, bool], where: str) -> tuple[bool | None, str]:
+    """Whether the app's outbound traffic is routed into its VNet, and which flag said so. Where flags disagree,
+    the reading with more exposure (routed: the port-25 path exists) is taken, and the note says so."""
+    on = [name for name, value in flags.items() if value]
+    off = [name for name, value in flags.items() if not value]
+    if on and off:
+        return True, (
+            f"{where} {', '.join(on)} true but {', '.join(off)} false: taken as routed, the reading with more exposure"
+        )
+    if on:
+        return True, f"{where} {on[0]} true"
+    if off:
+        return False, f"{where} {', '.join(off)} false"
+    return None, ""
+
+
+def routes_app_traffic(site_properties: Any) -> bool | None:
+    """Whether the app's own outbound traffic is routed into its integration VNet; None when the site does not say."""
+    return routing_decision(routing_flags(site_properties), "")[0]
 
 
 def _app_networking(properties: Mapping[str, Any]) -> AppNetworking:
     profile = properties.get("hostingEnvironmentProfile")
+    routed, note = routing_decision(routing_flags(properties), "its payload says")
     return AppNetworking(
         subnet_id=properties.get("virtualNetworkSubnetId") or None,
-        routes_app_traffic=routes_app_traffic(properties),
+        routes_app_traffic=routed,
         environment_id=(profile.get("id") if isinstance(profile, Mapping) else None) or None,
+        routing_note=note,
     )
 
 
@@ -118,56 +168,68 @@ def needs_site_config(site: Resource) -> bool:
     return app is not None and bool(app.subnet_id) and app.routes_app_traffic is None
 
 
-def _audited(category: ResourceCategory, resource_type: str) -> ListKind:
-    operation = resource_type.split("/")[1]
+def _audited(category: ResourceCategory, resource_type: str, operation: ListName) -> ListKind:
     return ListKind(operation, resource_type, lambda raw, sub: _resource(raw, sub, category, resource_type))
 
 
-def _network(resource_type: str, convert: Callable[[Any], Any]) -> ListKind:
-    return ListKind(resource_type.split("/")[1], resource_type, lambda raw, sub: convert(raw))
+def _network(operation: ListName, resource_type: str, convert: Callable[[Any], Any]) -> ListKind:
+    return ListKind(operation, resource_type, lambda raw, sub: convert(raw))
 
 
-KINDS: tuple[ListKind, ...] = (
-    _audited(ResourceCategory.VIRTUAL_MACHINE, "Microsoft.Compute/virtualMachines"),
-    _audited(ResourceCategory.SCALE_SET, "Microsoft.Compute/virtualMachineScaleSets"),
-    _audited(ResourceCategory.APP_SERVICE, "Microsoft.Web/sites"),
-    _network("Microsoft.Web/hostingEnvironments", _environment),
-    _audited(ResourceCategory.FIREWALL, "Microsoft.Network/azureFirewalls"),
-    _network("Microsoft.Network/networkInterfaces", net.network_interface),
-    _network("Microsoft.Network/publicIPAddresses", net.public_ip),
-    _network("Microsoft.Network/networkSecurityGroups", net.security_group),
-    _network("Microsoft.Network/routeTables", net.route_table),
-    _network("Microsoft.Network/virtualNetworks", lambda raw: tuple(net.subnets(raw))),
-    _network("Microsoft.Network/natGateways", net.nat_gateway),
-    _network("Microsoft.Network/loadBalancers", net.load_balancer),
+# Every audited type converts alike (`auditor.model.AUDITED_TYPES`); the others are what the network path needs.
+AUDITED_KINDS: dict[ListName, ListKind] = {
+    t.list_name: _audited(t.category, t.resource_type, t.list_name) for t in AUDITED_TYPES
+}
+SUPPORTING_KINDS: tuple[ListKind, ...] = (
+    _network(ListName.HOSTING_ENVIRONMENTS, "Microsoft.Web/hostingEnvironments", _environment),
+    _network(ListName.NETWORK_INTERFACES, "Microsoft.Network/networkInterfaces", net.network_interface),
+    _network(ListName.PUBLIC_IP_ADDRESSES, "Microsoft.Network/publicIPAddresses", net.public_ip),
+    _network(ListName.NETWORK_SECURITY_GROUPS, "Microsoft.Network/networkSecurityGroups", net.security_group),
+    _network(ListName.ROUTE_TABLES, "Microsoft.Network/routeTables", net.route_table),
+    _network(ListName.VIRTUAL_NETWORKS, "Microsoft.Network/virtualNetworks", net.virtual_network),
+    _network(ListName.NAT_GATEWAYS, "Microsoft.Network/natGateways", net.nat_gateway),
+    _network(ListName.LOAD_BALANCERS, "Microsoft.Network/loadBalancers", net.load_balancer),
+    _network(ListName.FIREWALL_POLICIES, "Microsoft.Network/firewallPolicies", net.firewall_policy),
+    _network(ListName.IP_GROUPS, "Microsoft.Network/ipGroups", net.ip_group),
+    _network(ListName.VIRTUAL_HUBS, "Microsoft.Network/virtualHubs", net.virtual_hub),
 )
-
-RESOURCE_LISTS = ("virtualMachines", "virtualMachineScaleSets", "sites", "azureFirewalls")
-LIST_ORDER = {kind.operation: index for index, kind in enumerate(KINDS)}
+# The lists read once per subscription; lists under an item (slots under sites) are read with their parent.
+KINDS: tuple[ListKind, ...] = (
+    *(AUDITED_KINDS[t.list_name] for t in AUDITED_TYPES if t.parent_list is None),
+    *SUPPORTING_KINDS,
+)
+RESOURCE_LISTS: tuple[ListName, ...] = tuple(t.list_name for t in AUDITED_TYPES)
+LIST_ORDER: dict[str, int] = {kind.operation: index for index, kind in enumerate(KINDS)}
 
 
 def inventory(
-    subscription: Subscription, found: Mapping[str, Sequence[Any]], errors: Sequence[CollectionError]
+    subscription: Subscription, found: Mapping[ListName, Sequence[Any]], errors: Sequence[CollectionError]
 ) -> SubscriptionInventory:
     """A subscription's inventory from its converted lists (by operation); errors in list order.
 
     Resources are ordered by list, then id, so reports come out in the same order whichever source read them.
     """
 
-    def items(operation: str) -> Sequence[Any]:
+    def items(operation: ListName) -> Sequence[Any]:
         return found.get(operation, ())
 
     network = NetworkInventory(
-        interfaces=tuple(items("networkInterfaces")),
-        public_ips=tuple(items("publicIPAddresses")),
-        security_groups=tuple(items("networkSecurityGroups")),
-        route_tables=tuple(items("routeTables")),
-        subnets=tuple(s for subnets in items("virtualNetworks") for s in subnets),
-        nat_gateways=tuple(items("natGateways")),
-        load_balancers=tuple(items("loadBalancers")),
+        interfaces=tuple(items(ListName.NETWORK_INTERFACES)),
+        public_ips=tuple(items(ListName.PUBLIC_IP_ADDRESSES)),
+        security_groups=tuple(items(ListName.NETWORK_SECURITY_GROUPS)),
+        route_tables=tuple(items(ListName.ROUTE_TABLES)),
+        subnets=tuple(s for _, subnets in items(ListName.VIRTUAL_NETWORKS) for s in subnets),
+        nat_gateways=tuple(items(ListName.NAT_GATEWAYS)),
+        load_balancers=tuple(items(ListName.LOAD_BALANCERS)),
+        virtual_networks=tuple(network for network, _ in items(ListName.VIRTUAL_NETWORKS)),
+        firewall_policies=tuple(items(ListName.FIREWALL_POLICIES)),
+        ip_groups=tuple(items(ListName.IP_GROUPS)),
+        virtual_hubs=tuple(items(ListName.VIRTUAL_HUBS)),
     )
     resources = tuple(
         r for operation in RESOURCE_LISTS for r in sorted(items(operation), key=lambda r: r.resource_id.lower())
     )
     ordered = sorted(errors, key=lambda e: LIST_ORDER.get(e.operation.split("/")[0], -1))
-    return SubscriptionInventory(subscription, resources, tuple(items("hostingEnvironments")), tuple(ordered), network)
+    return SubscriptionInventory(
+        subscription, resources, tuple(items(ListName.HOSTING_ENVIRONMENTS)), tuple(ordered), network
+    )

@@ -11,16 +11,26 @@ from typing import Any
 
 from auditor.model import (
     FirewallNetworking,
+    FirewallPolicy,
+    HubConnection,
+    HubRoute,
+    HubRouteTable,
     IpConfiguration,
+    IpGroup,
     LoadBalancer,
     NatGateway,
     NetworkInterface,
+    NetworkRule,
+    NetworkRuleCollection,
     NetworkSecurityGroup,
     PublicIpAddress,
     Route,
     RouteTable,
+    RuleCollectionGroup,
     SecurityRule,
     Subnet,
+    VirtualHub,
+    VirtualNetwork,
 )
 
 
@@ -121,10 +131,127 @@ def firewall_networking(properties: Any) -> FirewallNetworking:
     hub = _map(settings.get("hubIPAddresses"))
     private_ips = [c.get("privateIPAddress") for c in configurations] + [hub.get("privateIPAddress")]
     hub_public = _list(_map(hub.get("publicIPs")).get("addresses"))
+    subnets = [s for s in (_id(c.get("subnet")) for c in configurations) if s]
     return FirewallNetworking(
         private_ips=tuple(str(ip) for ip in private_ips if ip),
         has_public_ip=any(_id(c.get("publicIPAddress")) for c in configurations) or bool(hub_public),
+        subnet_id=subnets[0] if subnets else None,
+        hub_id=_id(settings.get("virtualHub")),
+        policy_id=_id(settings.get("firewallPolicy")),
+        classic_collections=tuple(
+            _rule_collection(_map(c).get("name"), properties_of(c))
+            for c in _list(settings.get("networkRuleCollections"))
+        ),
+        forced_tunnelling=bool(_map(settings.get("managementIpConfiguration"))),
     )
+
+
+def _network_rule(raw: Any) -> NetworkRule:
+    rule = _map(raw)
+    return NetworkRule(
+        name=str(rule.get("name") or ""),
+        # classic rules say `protocols`, policy rules `ipProtocols`
+        protocols=_strings(rule.get("ipProtocols"), rule.get("protocols")),
+        source_addresses=_strings(rule.get("sourceAddresses")),
+        source_ip_groups=_strings(rule.get("sourceIpGroups")),
+        destination_addresses=_strings(rule.get("destinationAddresses")),
+        destination_ip_groups=_strings(rule.get("destinationIpGroups")),
+        destination_fqdns=_strings(rule.get("destinationFqdns")),
+        destination_ports=_strings(rule.get("destinationPorts")),
+    )
+
+
+def _priority(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _rule_collection(name: Any, settings: Mapping[str, Any]) -> NetworkRuleCollection:
+    return NetworkRuleCollection(
+        name=str(name or ""),
+        priority=_priority(settings.get("priority")),
+        action=str(_map(settings.get("action")).get("type") or ""),
+        rules=tuple(_network_rule(r) for r in _list(settings.get("rules"))),
+    )
+
+
+def rule_collection_group(raw: Any) -> RuleCollectionGroup:
+    """A policy's rule collection group, keeping its filter collections' network rules (NAT collections are
+    inbound DNAT; application rules carry HTTP/S and MSSQL only)."""
+    properties = properties_of(raw)
+    collections = []
+    for collection in _list(properties.get("ruleCollections")):
+        settings = _map(collection)
+        if str(settings.get("ruleCollectionType") or "") != "FirewallPolicyFilterRuleCollection":
+            continue
+        network = [r for r in _list(settings.get("rules")) if str(_map(r).get("ruleType") or "") == "NetworkRule"]
+        if network:
+            collections.append(_rule_collection(settings.get("name"), {**settings, "rules": network}))
+    return RuleCollectionGroup(
+        group_id=field(raw, "id"),
+        name=field(raw, "name"),
+        priority=_priority(properties.get("priority")),
+        collections=tuple(collections),
+    )
+
+
+def firewall_policy(raw: Any) -> FirewallPolicy:
+    """A firewall policy; its rule collection groups are a list of their own, read after it."""
+    return FirewallPolicy(
+        policy_id=field(raw, "id"),
+        name=field(raw, "name"),
+        base_policy_id=_id(properties_of(raw).get("basePolicy")),
+    )
+
+
+def ip_group(raw: Any) -> IpGroup:
+    return IpGroup(field(raw, "id"), field(raw, "name"), _strings(properties_of(raw).get("ipAddresses")))
+
+
+def virtual_hub(raw: Any) -> VirtualHub:
+    """A Virtual WAN hub; its connections, routing intent and route tables are lists of their own, read after it."""
+    return VirtualHub(
+        hub_id=field(raw, "id"),
+        name=field(raw, "name"),
+        firewall_id=_id(properties_of(raw).get("azureFirewall")),
+    )
+
+
+def hub_connection(raw: Any) -> HubConnection:
+    properties = properties_of(raw)
+    routing = _map(properties.get("routingConfiguration"))
+    return HubConnection(
+        connection_id=field(raw, "id"),
+        name=field(raw, "name"),
+        remote_vnet_id=_id(properties.get("remoteVirtualNetwork")),
+        internet_security=properties.get("enableInternetSecurity") is True,
+        route_table_id=_id(routing.get("associatedRouteTable")),
+    )
+
+
+def internet_next_hop(raw: Any) -> str | None:
+    """A routing intent's next hop for internet traffic (its `InternetTraffic` policy), if it has one."""
+    for policy in _list(properties_of(raw).get("routingPolicies")):
+        settings = _map(policy)
+        if "internet" in {str(d).lower() for d in _list(settings.get("destinations"))}:
+            return str(settings.get("nextHop") or "") or None
+    return None
+
+
+def hub_route_table(raw: Any) -> HubRouteTable:
+    routes = []
+    for route in _list(properties_of(raw).get("routes")):
+        settings = _map(route)
+        routes.append(
+            HubRoute(
+                name=str(settings.get("name") or ""),
+                destinations=_strings(settings.get("destinations")),
+                next_hop=str(settings.get("nextHop") or ""),
+            )
+        )
+    return HubRouteTable(field(raw, "id"), field(raw, "name"), tuple(routes))
 
 
 def _security_rule(raw: Any, *, default: bool) -> SecurityRule:
@@ -186,6 +313,25 @@ def subnets(raw: Any) -> list[Subnet]:
             )
         )
     return found
+
+
+def virtual_network(raw: Any) -> tuple[VirtualNetwork, list[Subnet]]:
+    """A VNet with the VNets it is peered with (Connected peerings only), and its subnets."""
+    properties = properties_of(raw)
+    peered = []
+    for peering in _list(properties.get("virtualNetworkPeerings")):
+        settings = properties_of(peering)
+        state = str(settings.get("peeringState") or "Connected")
+        remote = _id(settings.get("remoteVirtualNetwork"))
+        if remote and state.lower() == "connected":
+            peered.append(remote)
+    network = VirtualNetwork(
+        vnet_id=field(raw, "id"),
+        name=field(raw, "name"),
+        address_prefixes=_strings(_map(properties.get("addressSpace")).get("addressPrefixes")),
+        peered_vnet_ids=tuple(peered),
+    )
+    return network, subnets(raw)
 
 
 def load_balancer(raw: Any) -> LoadBalancer:

@@ -3,7 +3,8 @@
 Replaced, everywhere (request URIs and bodies, response bodies): every GUID (subscription, tenant and object
 ids), every resource group and resource name found in a resource id, subscription display names, e-mail
 addresses, and public IPv4 addresses. The same original always becomes the same replacement, so ids still link
-NICs to VMs and routes to firewalls. Tags are emptied (port25-audit does not read them).
+NICs to VMs and routes to firewalls. Tags and container specs (images, registries, environment variables) are
+emptied: port25-audit does not read them.
 
 Kept: quota ids, offers, states, locations, types, private addresses and every address prefix, because the
 verdicts depend on them (a subnet's prefix holds its NICs' addresses; a route's next hop is a firewall's
@@ -62,6 +63,12 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+# Fields port25-audit never reads that hold the tenant's own text, or its secrets: emptied, like tags. Container
+# specs name images and registries and carry environment variables.
+EMPTIED = frozenset(
+    {"tags", "containers", "initContainers", "imageRegistryCredentials", "environmentVariables", "secrets",
+     "registries", "volumes"}
+)  # fmt: skip
 # Fields that name something the tenant chose, besides resource ids: sub-object and machine names, user names.
 NAME_FIELDS = frozenset({"name", "computerName", "computerNamePrefix", "adminUsername"})
 # Objects whose `name` is Azure's word, not the tenant's (a SKU, a marketplace plan).
@@ -138,12 +145,28 @@ class Scrubber:
             return self._replacements.get("name", token, lambda n: f"name-{n:04d}")
         return token
 
+    def _joined(self, part: str) -> str:
+        """A host-name label App Service makes of two names, `{site}-{slot}` (a slot's host name)."""
+        lowered = part.lower()
+        for name in self._names:
+            rest = lowered[len(name) + 1 :]
+            if lowered.startswith(name + "-") and rest in self._names:
+                return f"{self._known(part[: len(name)])}-{self._known(part[len(name) + 1 :])}"
+        return part
+
+    def _label(self, part: str) -> str:
+        replaced = self._known(part)
+        return self._joined(part) if replaced == part else replaced
+
     def _name(self, match: re.Match[str]) -> str:
-        """A whole token that is a known name; else the known names between its dots (a host name)."""
+        """A whole token that is a known name; else the known names between its dots (a host name). A URL's
+        scheme is never a name, even where a resource shares it (a firewall rule named `https`)."""
         token = match.group(0)
-        replaced = self._known(token)
+        if match.string.startswith("://", match.end()):
+            return token
+        replaced = self._label(token)
         if replaced == token and "." in token:
-            return ".".join(self._known(part) for part in token.split("."))
+            return ".".join(self._label(part) for part in token.split("."))
         return replaced
 
     def text(self, value: str) -> str:
@@ -155,8 +178,8 @@ class Scrubber:
         return value
 
     def value(self, value: Any, key: str = "") -> Any:
-        if key == "tags" and isinstance(value, dict):
-            return {}
+        if key in EMPTIED and isinstance(value, dict | list):
+            return type(value)()
         if key == "displayName" and isinstance(value, str):
             return self._replacements.get("display", value, lambda n: f"Subscription {n:04d}")
         if isinstance(value, str):

@@ -18,7 +18,9 @@ from auditor.model import Baseline, CollectionError, PreviousFinding, ScanResult
 from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
 from auditor.report.tables import drift_table, findings_table, subscriptions_table
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Baselines this version reads: 1 lacks the via, via_policy and relay_587 columns, which a baseline does not use.
+READABLE_SCHEMA_VERSIONS = (1, 2)
 
 
 class BaselineError(InputFileError):
@@ -111,10 +113,10 @@ def read_baseline(path: Path) -> Baseline:
     if not isinstance(document, dict) or document.get("tool", {}).get("name") != "port25-audit":
         raise BaselineError(f"{path}: not a port25-audit scan.json")
     version = document.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_SCHEMA_VERSIONS or isinstance(version, bool):
         raise BaselineError(
             f"{path}: scan.json schema_version {version!r} is not one this port25-audit reads (it reads "
-            f"{SCHEMA_VERSION}); scan again with this version to make a new baseline"
+            f"{' and '.join(map(str, READABLE_SCHEMA_VERSIONS))}); scan again with this version to make a new baseline"
         )
     try:
         findings = tuple(
@@ -130,6 +132,6 @@ def read_baseline(path: Path) -> Baseline:
         started = str(document["scan"]["started"])
     except (KeyError, TypeError, ValueError) as err:
         raise BaselineError(
-            f"{path}: a finding or the scan metadata does not follow schema_version 1 ({err!r})"
+            f"{path}: a finding or the scan metadata does not follow schema_version {version} ({err!r})"
         ) from err
     return Baseline(str(path), started, findings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.classify.rules import ARTICLE_URL, RULES
-from auditor.model import Offer, Ruleset
+from auditor.model import Offer, ResourceCategory, Ruleset
 from auditor.offers import OFFER_DESCRIPTIONS, QUOTA_IDS
 
 
@@ -26,13 +26,14 @@ def rules_markdown() -> str:
         lines += [
             f"### {title}",
             "",
-            "| rule | platform_policy | what it says | citation | article sentence |",
-            "|---|---|---|---|---|",
+            "| rule | resources | platform_policy | what it says | citation | article sentence |",
+            "|---|---|---|---|---|---|",
         ]
         for rule in RULES[ruleset]:
+            covered = ", ".join(c.value for c in ResourceCategory if c in rule.categories)
             lines.append(
-                f"| `{rule.id}` | `{rule.policy.value}` | {_cell(rule.summary)} | {_cell(rule.citation)} | "
-                f"{_cell(rule.quote)} |"
+                f"| `{rule.id}` | {covered} | `{rule.policy.value}` | {_cell(rule.summary)} | "
+                f"{_cell(rule.citation)} | {_cell(rule.quote)} |"
             )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

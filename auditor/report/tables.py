@@ -24,6 +24,10 @@ FINDING_COLUMNS = [
     "rule",
     "reason",
     "remediation",
+    # appended in schema_version 2, never reordered
+    "via",
+    "via_policy",
+    "relay_587",
 ]
 
 SUBSCRIPTION_COLUMNS = [
@@ -62,6 +66,9 @@ def findings_table(result: ScanResult) -> pd.DataFrame:
         "rule": [f.rule for f in findings],
         "reason": [f.reason for f in findings],
         "remediation": [f.remediation for f in findings],
+        "via": [f.via for f in findings],
+        "via_policy": [f.via_policy for f in findings],
+        "relay_587": [f.relay_587.value if f.relay_587 else "" for f in findings],
     }
     return pd.DataFrame(columns, columns=FINDING_COLUMNS, dtype=object)
 

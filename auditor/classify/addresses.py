@@ -1,0 +1,136 @@
+"""Address and port matching shared by NSG rules and Azure Firewall rules.
+
+Every question is about one connection: TCP to a port (25, or the relay's 587) at an arbitrary public internet
+address. A destination that covers only part of public space (a service tag, an FQDN, some prefixes) does not
+decide it; a source that only partly covers the sender cannot be known to match.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from enum import Enum
+from functools import lru_cache
+
+SMTP_PORT = 25
+RELAY_PORT = 587  # authenticated submission: what the remediation recommends, which Azure does not restrict
+
+IPv4Network = ipaddress.IPv4Network
+PRIVATE_SPACE = tuple(
+    ipaddress.IPv4Network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "224.0.0.0/3",
+    )
+)
+ANY_WORDS = frozenset({"*", "any"})
+
+
+def _public_blocks() -> tuple[IPv4Network, ...]:
+    blocks = [ipaddress.IPv4Network("0.0.0.0/0")]
+    for private in PRIVATE_SPACE:
+        split: list[IPv4Network] = []
+        for block in blocks:
+            split.extend(
+                block.address_exclude(private)
+                if private.subnet_of(block)
+                else ([] if block.subnet_of(private) else [block])
+            )
+        blocks = split
+    return tuple(sorted(blocks))
+
+
+PUBLIC_SPACE = _public_blocks()
+
+
+class Match(Enum):
+    NO = 0
+    PARTIAL = 1  # some public addresses only: does not decide for an arbitrary one
+    UNCERTAIN = 2  # may or may not match: cannot be known from what Azure Resource Manager says
+    YES = 3
+
+
+@lru_cache(maxsize=65536)
+def _parsed(text: str) -> tuple[IPv4Network, ...] | None:
+    """An address, prefix or range (`10.0.0.1-10.0.0.9`, as firewall rules allow) as IPv4 networks; None if it is
+    not one (a service tag, an FQDN); () for IPv6."""
+    first, dash, last = text.strip().partition("-")
+    try:
+        if dash:
+            low, high = ipaddress.ip_address(first.strip()), ipaddress.ip_address(last.strip())
+            if not isinstance(low, ipaddress.IPv4Address) or not isinstance(high, ipaddress.IPv4Address):
+                return ()
+            return tuple(ipaddress.summarize_address_range(low, high))
+        network = ipaddress.ip_network(first, strict=False)
+    except (ValueError, TypeError):
+        return None
+    return (network,) if isinstance(network, IPv4Network) else ()
+
+
+def networks(prefixes: Iterable[str]) -> list[IPv4Network] | None:
+    """IPv4 networks of the prefixes; None if any is not an address prefix (a service tag)."""
+    found: list[IPv4Network] = []
+    for prefix in prefixes:
+        parsed = _parsed(prefix)
+        if parsed is None:
+            return None
+        found.extend(parsed)
+    return found
+
+
+def is_prefix(text: str) -> bool:
+    return _parsed(text) is not None
+
+
+@lru_cache(maxsize=16384)
+def _covers_public_space(prefixes: tuple[str, ...]) -> Match:
+    parsed = networks(prefixes) or []
+    collapsed = list(ipaddress.collapse_addresses(parsed))
+    if all(any(block.subnet_of(n) for n in collapsed) for block in PUBLIC_SPACE):
+        return Match.YES
+    if any(block.overlaps(n) for block in PUBLIC_SPACE for n in collapsed):
+        return Match.PARTIAL
+    return Match.NO
+
+
+def public_coverage(prefixes: Sequence[str]) -> Match:
+    """Do these address prefixes (tags and FQDNs left out) contain an arbitrary public internet address?"""
+    usable = tuple(p for p in prefixes if is_prefix(p))
+    return _covers_public_space(usable) if usable else Match.NO
+
+
+@lru_cache(maxsize=65536)
+def _contains(prefixes: tuple[str, ...], source: tuple[str, ...]) -> Match:
+    ranges = networks(prefixes)
+    ours = networks(source)
+    if ranges is None or not ours:
+        return Match.NO if ranges is None else Match.UNCERTAIN
+    if all(any(o.subnet_of(n) for n in ranges) for o in ours):
+        return Match.YES
+    return Match.UNCERTAIN if any(o.overlaps(n) for o in ours for n in ranges) else Match.NO
+
+
+def contains(prefixes: Sequence[str], source: Sequence[str]) -> Match:
+    """Do the prefixes contain the sender (its private address, or its whole subnet)? Partly: uncertain."""
+    return _contains(tuple(prefixes), tuple(source))
+
+
+def port_matches(ranges: Sequence[str], port: int = SMTP_PORT) -> bool:
+    for entry in ranges:
+        for part in entry.split(","):
+            part = part.strip()
+            if part.lower() in ANY_WORDS:
+                return True
+            low, _, high = part.partition("-")
+            try:
+                if int(low) <= port <= int(high or low):
+                    return True
+            except ValueError:
+                continue
+    return False

@@ -1,0 +1,192 @@
+"""Does an Azure Firewall let TCP 25 (or 587) from a sender out to the internet? Its network rules decide.
+
+Processing as Azure documents it (Azure Firewall, "Rule processing logic"; "Azure Firewall Policy rule sets"):
+Azure Firewall denies all traffic until a rule allows it, and rules are terminating. Network rules are processed
+before application rules, and application rules carry only HTTP/S and MSSQL, so for SMTP only network rules can
+match; DNAT rules translate inbound traffic. With a Firewall Policy, the collections inherited from the parent
+policy (`basePolicy`, itself after its own parent) come first, then rule collection groups by priority, then their
+collections by priority (100 first). Classic rules: `networkRuleCollections` by priority.
+
+A rule whose destination covers only part of the internet (an FQDN, a service tag, some prefixes) does not decide
+for an arbitrary address; a rule whose source only partly covers the sender, or that names an IP group that could
+not be read, may or may not apply: where it would change the answer, the answer is unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from auditor.classify.addresses import ANY_WORDS, Match, contains, is_prefix, port_matches, public_coverage
+from auditor.model import FirewallNetworking, FirewallPolicy, IpGroup, NetworkRule, NetworkRuleCollection
+
+PROTOCOLS_WITH_TCP = frozenset({"tcp", "any"})
+
+
+@dataclass(frozen=True)
+class FirewallDecision:
+    """allowed None: cannot be known (`missing` names what could not be read, `reason` why)."""
+
+    allowed: bool | None
+    reason: str
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A network rule collection where the firewall processes it: whose it is, in order."""
+
+    where: str
+    collection: NetworkRuleCollection
+
+
+def _lower(values: Sequence[str]) -> set[str]:
+    return {v.strip().lower() for v in values}
+
+
+class FirewallRules:
+    """Decides firewall rule sets over the tenant's policies and IP groups (by lower-case id)."""
+
+    def __init__(
+        self,
+        policies: Mapping[str, FirewallPolicy],
+        ip_groups: Mapping[str, IpGroup],
+        missing: Callable[[str, str, str], str],
+    ) -> None:
+        self._policies = policies
+        self._ip_groups = ip_groups
+        self._missing = missing  # (what, id, list) -> why it was not collected
+
+    def decide(
+        self, firewall: FirewallNetworking, name: str, source: Sequence[str] | None, port: int
+    ) -> FirewallDecision:
+        """Whether the firewall lets TCP `port` from `source` (None: from any sender it may serve) to the internet."""
+        placed = self._collections(firewall, name)
+        if isinstance(placed, FirewallDecision):
+            return placed
+        notes: list[str] = []
+        pending: list[tuple[_Placed, NetworkRule, tuple[str, ...]]] = []
+        for item in placed:
+            allow = item.collection.action.strip().lower() == "allow"
+            for rule in item.collection.rules:
+                match, unread = self._rule_match(rule, source, port, allow=allow)
+                label = (
+                    f"{item.where}, collection {item.collection.name} (priority {item.collection.priority}, "
+                    f"{item.collection.action or 'no action'}), rule {rule.name}"
+                )
+                if match is Match.PARTIAL:
+                    notes.append(f"{label} covers only some internet destinations: not counted for the internet")
+                elif match is Match.UNCERTAIN:
+                    pending.append((item, rule, unread))
+                elif match is Match.YES:
+                    verb = "allows" if allow else "denies"
+                    return self._decided(allow, f"{label} {verb} TCP {port} to the internet", pending, notes)
+        said = f"Azure Firewall {name} denies TCP {port} to the internet by default: no network rule allows it"
+        return self._decided(False, said, pending, notes)
+
+    def _decided(
+        self,
+        allowed: bool,
+        decision: str,
+        pending: list[tuple[_Placed, NetworkRule, tuple[str, ...]]],
+        notes: list[str],
+    ) -> FirewallDecision:
+        said = "; ".join([decision, *notes])
+        doubtful = [(p, r, u) for p, r, u in pending if (p.collection.action.strip().lower() == "allow") != allowed]
+        if not doubtful:
+            return FirewallDecision(allowed, said)
+        missing = tuple(dict.fromkeys(u for _, _, unread in doubtful for u in unread))
+        names = ", ".join(f"{p.collection.name}/{r.name}" for p, r, _ in doubtful)
+        why = (
+            "; ".join(self._missing("IP group", group, "ipGroups") for group in missing)
+            if missing
+            else "its source only partly covers the sender"
+        )
+        return FirewallDecision(None, f"rule(s) {names} may apply before it ({why}); {said}", missing)
+
+    def _collections(self, firewall: FirewallNetworking, name: str) -> list[_Placed] | FirewallDecision:
+        if firewall.policy_id is None:
+            return [
+                _Placed(f"Azure Firewall {name} classic rules", c)
+                for c in sorted(firewall.classic_collections, key=lambda c: c.priority)
+            ]
+        chain: list[FirewallPolicy] = []
+        policy_id: str | None = firewall.policy_id
+        while policy_id is not None:
+            policy = self._policies.get(policy_id.lower())
+            if policy is None:
+                what = "Firewall policy" if not chain else f"Parent policy of {chain[-1].name}"
+                why = self._missing(what, policy_id, "firewallPolicies")
+                return FirewallDecision(None, f"Azure Firewall {name}: {why}", (policy_id,))
+            if policy.groups is None:
+                return FirewallDecision(
+                    None,
+                    f"Azure Firewall {name}: the rule collection groups of policy {policy.name} could not be read",
+                    (f"{policy.policy_id}/ruleCollectionGroups",),
+                )
+            if any(p.policy_id.lower() == policy.policy_id.lower() for p in chain):
+                return FirewallDecision(
+                    None, f"Azure Firewall {name}: policy {policy.name} is its own ancestor (basePolicy loop)"
+                )
+            chain.append(policy)
+            policy_id = policy.base_policy_id
+        return list(self._in_order(reversed(chain)))
+
+    @staticmethod
+    def _in_order(chain: Iterator[FirewallPolicy]) -> Iterator[_Placed]:
+        for policy in chain:  # the parent first: inherited collections take precedence
+            for group in sorted(policy.groups or (), key=lambda g: g.priority):
+                for collection in sorted(group.collections, key=lambda c: c.priority):
+                    yield _Placed(f"Firewall policy {policy.name}, group {group.name}", collection)
+
+    def _addresses(self, direct: Sequence[str], groups: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
+        """Addresses of a rule side with its IP groups' addresses; and the IP groups that could not be read."""
+        found = list(direct)
+        unread = []
+        for group_id in groups:
+            group = self._ip_groups.get(group_id.lower())
+            if group is None:
+                unread.append(group_id)
+            else:
+                found += group.addresses
+        return found, tuple(unread)
+
+    def _rule_match(
+        self, rule: NetworkRule, source: Sequence[str] | None, port: int, *, allow: bool
+    ) -> tuple[Match, tuple[str, ...]]:
+        if not _lower(rule.protocols) & PROTOCOLS_WITH_TCP or not port_matches(rule.destination_ports, port):
+            return Match.NO, ()
+        destinations, unread_destinations = self._addresses(rule.destination_addresses, rule.destination_ip_groups)
+        coverage = Match.YES if _lower(destinations) & ANY_WORDS else public_coverage(destinations)
+        if coverage is Match.YES:
+            destination = Match.YES
+        elif unread_destinations:
+            destination = Match.UNCERTAIN  # the IP group that could not be read may hold the rest
+        elif coverage is Match.PARTIAL or rule.destination_fqdns or any(not is_prefix(d) for d in destinations):
+            destination = Match.PARTIAL  # FQDNs and service tags name part of the internet
+        else:
+            destination = Match.NO
+        if destination is Match.NO:
+            return Match.NO, ()
+        sources, unread_sources = self._addresses(rule.source_addresses, rule.source_ip_groups)
+        origin = self._source_match(sources, unread_sources, source, allow=allow)
+        if origin is Match.NO:
+            return Match.NO, ()
+        return min(destination, origin, key=lambda m: m.value), unread_destinations + unread_sources
+
+    @staticmethod
+    def _source_match(
+        sources: list[str], unread: tuple[str, ...], sender: Sequence[str] | None, *, allow: bool
+    ) -> Match:
+        if _lower(sources) & ANY_WORDS or contains(sources, ["0.0.0.0/0"]) is Match.YES:
+            return Match.YES
+        if sender is None:
+            # any sender the firewall serves: an allow for some sources lets some out; a deny for some does not
+            # keep the others in
+            if allow and (sources or unread):
+                return Match.YES
+            return Match.UNCERTAIN if unread else Match.NO
+        match = contains(sources, sender) if sources else Match.NO
+        if match is not Match.YES and unread:
+            return Match.UNCERTAIN
+        return match

@@ -138,9 +138,10 @@ def scan(
     config: AuditConfig | None = None,
     failing: tuple[tuple[str, str], ...] = (),
     children: list[tuple[str, str, list[Any], int]] | None = None,
+    extra: list[tuple[str, Any]] | None = None,
 ) -> dict[str, Finding]:
     """Record the subscriptions, replay them through the SDK, classify; findings by resource name."""
-    return {f.resource.name: f for f in scan_all(subscriptions, config, failing, children)}
+    return {f.resource.name: f for f in scan_all(subscriptions, config, failing, children, extra)}
 
 
 def scan_all(
@@ -148,10 +149,13 @@ def scan_all(
     config: AuditConfig | None = None,
     failing: tuple[tuple[str, str], ...] = (),
     children: list[tuple[str, str, list[Any], int]] | None = None,
+    extra: list[tuple[str, Any]] | None = None,
 ) -> tuple[Finding, ...]:
     """Every finding of the recorded subscriptions, replayed through the SDK and classified.
 
     `children`: lists under a resource (parent id, list name, items, HTTP status), e.g. rule collection groups.
+    `extra`: more answers, (path, body): a list's items (a path of one of the only subscription's lists, by its
+    key in `arm.LISTS`, or a full path), or a single resource's body.
     """
     recording = arm.Recording()
     recording.record(
@@ -178,6 +182,13 @@ def scan_all(
             )
     for parent, child, items, status in children or ():
         recording.record_children(parent, child, items, status)
+    for path, body in extra or ():
+        if path in arm.LISTS:
+            (key,) = subscriptions
+            provider, api = arm.LISTS[path]
+            recording.record(arm.provider_path(arm.sub_id(key), provider), api, arm.page(body))
+        else:
+            recording.record(path, "web", arm.page(body) if isinstance(body, list) else body)
     transport = ReplayTransport(parse_recording(recording.document(), "test"))
     inventory = ArmCollector(ReplayCredential(), transport).collect()
     findings, _ = classify(inventory, config or AuditConfig(), Ruleset.CURRENT)

@@ -526,3 +526,33 @@ def test_relay_587_is_checked_through_the_same_path() -> None:
         "open",
         "denied_by_network",
     )
+
+
+def test_a_slot_is_a_finding_of_its_own_with_its_own_config_web() -> None:
+    """Deployment slots: the slot's own VNet integration and routing decide; a slot whose payload does not say
+    how it routes is read from the slot's own config/web (not the site's)."""
+    sub = arm.sub_id("slots")
+    lists = spoke("slots", app=True)
+    subnet_id = arm.subnet(sub, GROUP, "vnet", "snet")
+    quiet = arm.slot(sub, GROUP, VM, "staging", vnet_subnet=subnet_id)  # no routing flag in its payload
+    site_id = arm.rid(sub, GROUP, "Microsoft.Web/sites", VM)
+    config = {"id": f"{site_id}/slots/staging/config/web", "properties": {"vnetRouteAllEnabled": True}}
+    findings = scan(
+        {"slots": (EA, {**lists, "sites": None})},
+        children=[],
+        extra=[
+            ("sites", [arm.site(sub, GROUP, VM, vnet_subnet=subnet_id, routing={"applicationTraffic": False})]),
+            (f"{site_id}/slots", [quiet]),
+            (f"{site_id}/slots/staging/config/web", config),
+        ],
+    )
+    slot = findings[f"{VM}/staging"]
+    assert (slot.resource.resource_type, slot.platform_policy.value, slot.verdict.value) == (
+        "Microsoft.Web/sites/slots",
+        "not_blocked",
+        "open",
+    )
+    assert "its config/web says vnetRouteAllEnabled true" in slot.reason
+    site = findings[VM]
+    assert (site.platform_policy.value, site.rule) == ("not_supported", "CUR-APP-NOPATH")
+    assert "its payload says outboundVnetRouting.applicationTraffic" in site.reason

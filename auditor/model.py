@@ -211,7 +211,8 @@ class AppNetworking:
     subnet_id: str | None
     routes_app_traffic: bool | None
     environment_id: str | None
-    routing_note: str = ""  # which flag (of the payload or of config/web) decided routes_app_traffic
+    routing_note: str = ""  # which flags (of the payload, of config/web) decided routes_app_traffic
+    routing_flags: tuple[tuple[str, bool], ...] = ()  # every routing flag read, named with where it was read
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,7 +83,8 @@ EXPECTED_CURRENT = {
     "vmss-flex-web": ("CUR-EA-MCAE", "not_blocked", "none", "denied_by_network"),
     "vm-dual-homed": ("CUR-EA-MCAE", "not_blocked", "public_ip", "open"),  # its second NIC's public IP
     "app-portal/staging": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),  # flags disagree: routed
-    "app-portal/canary": ("CUR-APP-NOPATH", "not_supported", "default_outbound", "not_supported"),
+    # its payload says not routed, its config/web routes all: taken as routed (more exposure), the reason says so
+    "app-portal/canary": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),
     "ca-notifier": ("CUR-PAAS", "not_supported", "unknown", "not_supported"),  # every other PaaS
     "ci-mailer-job": ("CUR-PAAS", "not_supported", "unknown", "not_supported"),
 }
@@ -170,6 +171,8 @@ def test_findings_columns_are_exact_and_verdicts_follow_the_article(
     assert paths == EXPECTED_PATHS
     # the flexible set without a VM profile only groups VMs: its VM is the finding, naming no second row
     assert "vmss-flex-batch" not in by_name
+    assert "its config/web's vnetRouteAllEnabled true but its payload's" in by_name["app-portal/canary"]["reason"]
+    assert "its config/web's vnetRouteAllEnabled false" in by_name["app-static-site"]["reason"]
     assert {row["verdict"] for row in by_name.values()} == {
         "open",
         "blocked",

@@ -85,8 +85,14 @@ def test_graph_mode_on_the_bundled_tenant_sends_a_few_queries_and_only_reads(tmp
     assert sorted(set(gets) - billing) == sorted(
         [
             "/subscriptions",
-            f"/subscriptions/{sub_id('prod')}/resourceGroups/rg-legacy/providers/Microsoft.Web/sites/app-legacy-notify"
-            "/config/web",
+            *(
+                f"/subscriptions/{sub_id('prod')}/resourceGroups/rg-{path}/config/web"
+                for path in (
+                    "legacy/providers/Microsoft.Web/sites/app-legacy-notify",  # its payload does not say
+                    "portal/providers/Microsoft.Web/sites/app-static-site",  # its payload says not routed
+                    "portal/providers/Microsoft.Web/sites/app-portal/slots/canary",
+                )
+            ),
             *(f"{site}/slots" for site in sites),
             *(f"{policy}/ruleCollectionGroups" for policy in policies),
             *(f"{hub}/{child}" for child in ("hubVirtualNetworkConnections", "routingIntent", "hubRouteTables")),

@@ -544,6 +544,7 @@ def test_a_slot_is_a_finding_of_its_own_with_its_own_config_web() -> None:
             ("sites", [arm.site(sub, GROUP, VM, vnet_subnet=subnet_id, routing={"applicationTraffic": False})]),
             (f"{site_id}/slots", [quiet]),
             (f"{site_id}/slots/staging/config/web", config),
+            (f"{site_id}/config/web", {"id": f"{site_id}/config/web", "properties": {"vnetRouteAllEnabled": False}}),
         ],
     )
     slot = findings[f"{VM}/staging"]
@@ -552,7 +553,28 @@ def test_a_slot_is_a_finding_of_its_own_with_its_own_config_web() -> None:
         "not_blocked",
         "open",
     )
-    assert "its config/web says vnetRouteAllEnabled true" in slot.reason
+    assert "(its config/web's vnetRouteAllEnabled true)" in slot.reason
     site = findings[VM]
     assert (site.platform_policy.value, site.rule) == ("not_supported", "CUR-APP-NOPATH")
-    assert "its payload says outboundVnetRouting.applicationTraffic" in site.reason
+    assert "its payload's outboundVnetRouting.applicationTraffic" in site.reason
+    assert "its config/web's vnetRouteAllEnabled false" in site.reason
+
+
+def test_where_the_payload_and_config_web_disagree_the_reading_with_more_exposure_stands_and_is_said() -> None:
+    sub = arm.sub_id("disagree")
+    subnet_id = arm.subnet(sub, GROUP, "vnet", "snet")
+    site_id = arm.rid(sub, GROUP, "Microsoft.Web/sites", VM)
+    findings = scan(
+        {"disagree": (EA, {**spoke("disagree", app=True), "sites": None})},
+        extra=[
+            ("sites", [arm.site(sub, GROUP, VM, vnet_subnet=subnet_id, routing={"allTraffic": False})]),
+            (f"{site_id}/slots", []),
+            (f"{site_id}/config/web", {"id": f"{site_id}/config/web", "properties": {"vnetRouteAllEnabled": True}}),
+        ],
+    )
+    app = findings[VM]
+    assert (app.platform_policy.value, app.verdict.value) == ("not_blocked", "open")
+    assert (
+        "its config/web's vnetRouteAllEnabled true but its payload's outboundVnetRouting.applicationTraffic, its "
+        "payload's outboundVnetRouting.allTraffic false: taken as routed, the reading with more exposure"
+    ) in app.reason

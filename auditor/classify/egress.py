@@ -33,6 +33,7 @@ from auditor.model import (
     HubConnection,
     IpConfiguration,
     IpGroup,
+    ListName,
     NetworkInterface,
     NetworkSecurityGroup,
     Resource,
@@ -367,7 +368,7 @@ class EgressEvaluator:
             found.append(
                 interface
                 if interface is not None
-                else _undetermined(self._index.missing("NIC", nic_id, "networkInterfaces") + ".")
+                else _undetermined(self._index.missing("NIC", nic_id, ListName.NETWORK_INTERFACES) + ".")
             )
         return found
 
@@ -390,7 +391,7 @@ class EgressEvaluator:
     ) -> NetworkPath:
         subnet = self._index.subnets.get(subnet_id.lower())
         if subnet is None:
-            return _undetermined(self._index.missing("Subnet", subnet_id, "virtualNetworks") + ".")
+            return _undetermined(self._index.missing("Subnet", subnet_id, ListName.VIRTUAL_NETWORKS) + ".")
         source = (
             (configuration.private_ip,)
             if configuration and configuration.private_ip
@@ -402,7 +403,9 @@ class EgressEvaluator:
                 continue
             nsg = self._index.security_groups.get(nsg_id.lower())
             if nsg is None:
-                return _undetermined(self._index.missing(f"The {level}'s NSG", nsg_id, "networkSecurityGroups") + ".")
+                return _undetermined(
+                    self._index.missing(f"The {level}'s NSG", nsg_id, ListName.NETWORK_SECURITY_GROUPS) + "."
+                )
             decision = self._nsg(nsg, source, port)
             steps.append(f"{decision.describe(nsg)} (on the {level})" + "".join(f"; {n}" for n in decision.notes))
             if decision.allowed is None:
@@ -429,7 +432,9 @@ class EgressEvaluator:
             table = self._index.route_tables.get(subnet.route_table_id.lower())
             if table is None:
                 return _undetermined(
-                    _sentence([*steps, self._index.missing("Route table", subnet.route_table_id, "routeTables")])
+                    _sentence(
+                        [*steps, self._index.missing("Route table", subnet.route_table_id, ListName.ROUTE_TABLES)]
+                    )
                 )
             route = internet_route(table.routes)
             table_name = table.name
@@ -569,7 +574,7 @@ class EgressEvaluator:
                         [
                             *steps,
                             f"{said}; {how} {next_hop}",
-                            self._index.missing("Azure Firewall", next_hop, "azureFirewalls"),
+                            self._index.missing("Azure Firewall", next_hop, ListName.AZURE_FIREWALLS),
                         ]
                     )
                 )
@@ -629,7 +634,9 @@ class EgressEvaluator:
             table = self._index.route_tables.get(subnet.route_table_id.lower())
             route = internet_route(table.routes) if table else None
             if table is None:
-                return self._index.missing("The firewall subnet's route table", subnet.route_table_id, "routeTables")
+                return self._index.missing(
+                    "The firewall subnet's route table", subnet.route_table_id, ListName.ROUTE_TABLES
+                )
             if route is not None and route.next_hop_type.lower() != "internet":
                 return (
                     f"Azure Firewall {firewall.name}'s own route {route.name} sends {route.address_prefix} to "
@@ -672,7 +679,9 @@ class EgressEvaluator:
             return Egress.LOAD_BALANCER, f"Outbound through load balancer {balancers[0]} (outbound rule or SNAT)"
         unknown_pools = [p for p in pools if p not in self._index.backend_pools]
         if unknown_pools:
-            return Egress.UNKNOWN, self._index.missing("Load balancer backend pool", unknown_pools[0], "loadBalancers")
+            return Egress.UNKNOWN, self._index.missing(
+                "Load balancer backend pool", unknown_pools[0], ListName.LOAD_BALANCERS
+            )
         if flexible_member:
             return Egress.NONE, (
                 "No outbound path: Azure gives no default outbound access to flexible-orchestration scale sets or "

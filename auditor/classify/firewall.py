@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from auditor.classify.addresses import ANY_WORDS, Match, contains, is_prefix, port_matches, public_coverage
-from auditor.model import FirewallNetworking, FirewallPolicy, IpGroup, NetworkRule, NetworkRuleCollection
+from auditor.model import FirewallNetworking, FirewallPolicy, IpGroup, ListName, NetworkRule, NetworkRuleCollection
 
 PROTOCOLS_WITH_TCP = frozenset({"tcp", "any"})
 
@@ -98,7 +98,7 @@ class FirewallRules:
         missing = tuple(dict.fromkeys(u for _, _, unread in doubtful for u in unread))
         names = ", ".join(f"{p.collection.name}/{r.name}" for p, r, _ in doubtful)
         why = (
-            "; ".join(self._missing("IP group", group, "ipGroups") for group in missing)
+            "; ".join(self._missing("IP group", group, ListName.IP_GROUPS) for group in missing)
             if missing
             else "its source only partly covers the sender"
         )
@@ -116,7 +116,7 @@ class FirewallRules:
             policy = self._policies.get(policy_id.lower())
             if policy is None:
                 what = "Firewall policy" if not chain else f"Parent policy of {chain[-1].name}"
-                why = self._missing(what, policy_id, "firewallPolicies")
+                why = self._missing(what, policy_id, ListName.FIREWALL_POLICIES)
                 return FirewallDecision(None, f"Azure Firewall {name}: {why}", (policy_id,))
             if policy.groups is None:
                 return FirewallDecision(

@@ -487,7 +487,8 @@ class ArmCollector(Collector):
 
     @staticmethod
     def with_routing(web: WebSiteManagementClient, site: Resource, failures: list[CollectionError]) -> Resource:
-        """Older sites (and slots) say whether they route all traffic only in `config/web` (`vnetRouteAllEnabled`)."""
+        """An integrated site (or slot) whose payload does not say it routes into the VNet, with what `config/web`
+        says (`vnetRouteAllEnabled`; older sites say it only there) weighed with its payload's flags."""
         app = site.app
         if app is None or not needs_site_config(site):
             return site
@@ -506,8 +507,14 @@ class ArmCollector(Collector):
         if error is not None:
             failures.append(error)
             return site
-        routed, note = routing_decision(routing_flags(configs[0].properties), "its config/web says")
-        return replace(site, app=replace(app, routes_app_traffic=routed, routing_note=note))
+        flags = dict(app.routing_flags)
+        flags.update(
+            (f"its config/web's {name}", value) for name, value in routing_flags(configs[0].properties).items()
+        )
+        routed, note = routing_decision(flags)
+        return replace(
+            site, app=replace(app, routes_app_traffic=routed, routing_note=note, routing_flags=tuple(flags.items()))
+        )
 
     @staticmethod
     def _unreadable(subscription_ids: Iterable[str]) -> Iterator[SubscriptionInventory]:

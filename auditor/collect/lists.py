@@ -130,42 +130,46 @@ def routing_flags(site_properties: Any) -> dict[str, bool]:
     return {name: value for name, value in named.items() if isinstance(value, bool)}
 
 
-def routing_decision(flags: Mapping[str, bool], where: str) -> tuple[bool | None, str]:
-    """Whether the app's outbound traffic is routed into its VNet, and which flag said so. Where flags disagree,
-    the reading with more exposure (routed: the port-25 path exists) is taken, and the note says so."""
+def routing_decision(flags: Mapping[str, bool]) -> tuple[bool | None, str]:
+    """Whether the app's outbound traffic is routed into its VNet, and which flags said so (named with where they
+    were read). Where flags disagree, the reading with more exposure (routed: the port-25 path exists) is taken,
+    and the note names both sides."""
     on = [name for name, value in flags.items() if value]
     off = [name for name, value in flags.items() if not value]
     if on and off:
         return True, (
-            f"{where} {', '.join(on)} true but {', '.join(off)} false: taken as routed, the reading with more exposure"
+            f"{', '.join(on)} true but {', '.join(off)} false: taken as routed, the reading with more exposure"
         )
     if on:
-        return True, f"{where} {on[0]} true"
+        return True, f"{on[0]} true"
     if off:
-        return False, f"{where} {', '.join(off)} false"
+        return False, f"{', '.join(off)} false"
     return None, ""
 
 
 def routes_app_traffic(site_properties: Any) -> bool | None:
     """Whether the app's own outbound traffic is routed into its integration VNet; None when the site does not say."""
-    return routing_decision(routing_flags(site_properties), "")[0]
+    return routing_decision(routing_flags(site_properties))[0]
 
 
 def _app_networking(properties: Mapping[str, Any]) -> AppNetworking:
     profile = properties.get("hostingEnvironmentProfile")
-    routed, note = routing_decision(routing_flags(properties), "its payload says")
+    flags = {f"its payload's {name}": value for name, value in routing_flags(properties).items()}
+    routed, note = routing_decision(flags)
     return AppNetworking(
         subnet_id=properties.get("virtualNetworkSubnetId") or None,
         routes_app_traffic=routed,
         environment_id=(profile.get("id") if isinstance(profile, Mapping) else None) or None,
         routing_note=note,
+        routing_flags=tuple(flags.items()),
     )
 
 
 def needs_site_config(site: Resource) -> bool:
-    """An integrated app whose site payload does not say how it routes: older sites say so only in `config/web`."""
+    """An integrated app (or slot) whose payload does not say it routes into the VNet: `config/web` may say so
+    (older sites say it only there), and where the two disagree the reading with more exposure stands."""
     app = site.app
-    return app is not None and bool(app.subnet_id) and app.routes_app_traffic is None
+    return app is not None and bool(app.subnet_id) and app.routes_app_traffic is not True
 
 
 def _audited(category: ResourceCategory, resource_type: str, operation: ListName) -> ListKind:

@@ -310,6 +310,7 @@ class EgressEvaluator:
     def __init__(self, index: NetworkIndex) -> None:
         self._index = index
         self._nsg_decisions: dict[tuple[str, tuple[str, ...], int], NsgDecision] = {}
+        self._source_dependent: dict[str, bool] = {}
         self._firewall_decisions: dict[tuple[str, tuple[str, ...] | None, int], FirewallDecision] = {}
 
     def paths(self, resource: Resource, app_subnet_id: str | None = None, port: int = SMTP_PORT) -> list[NetworkPath]:
@@ -373,7 +374,17 @@ class EgressEvaluator:
         return found
 
     def _nsg(self, nsg: NetworkSecurityGroup, source: Sequence[str], port: int) -> NsgDecision:
-        key = (nsg.nsg_id.lower(), tuple(source), port)
+        """The NSG's decision, evaluated once per NSG and port when none of its outbound rules looks at the source
+        (the common case: `*`, `VirtualNetwork`), else once per source."""
+        nsg_id = nsg.nsg_id.lower()
+        by_source = self._source_dependent.get(nsg_id)
+        if by_source is None:
+            by_source = self._source_dependent[nsg_id] = any(
+                rule.source_asgs or not ({p.strip().lower() for p in rule.source_prefixes} & ANY_SOURCE_WORDS)
+                for rule in nsg.rules
+                if rule.direction.lower() == "outbound"
+            )
+        key = (nsg_id, tuple(source) if by_source else (), port)
         decision = self._nsg_decisions.get(key)
         if decision is None:
             decision = self._nsg_decisions[key] = evaluate_nsg(nsg, source, port)

@@ -24,7 +24,7 @@ from auditor.report.interface import Format
 from auditor.report.json import BaselineError, read_baseline
 from auditor.report.progress import progress_bar
 from auditor.report.rules_doc import rules_markdown
-from auditor.report.terminal import print_summary
+from auditor.report.terminal import PrintableStream, print_summary, raw_stream
 from auditor.report.write import write_atomically, write_reports
 from auditor.status import ExitStatus
 
@@ -268,6 +268,8 @@ def build_parser(env: Environment) -> _Parser:
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> ExitStatus:
     env = env or Environment()
+    # Everything printed passes the printable filter: names, error texts and paths come from Azure and users.
+    env = replace(env, stdout=PrintableStream.wrapping(env.stdout), stderr=PrintableStream.wrapping(env.stderr))
     try:
         args = build_parser(env).parse_args(list(sys.argv[1:] if argv is None else argv))
     except _Exit as done:
@@ -361,7 +363,7 @@ def _record(args: Any, env: Environment) -> ExitStatus:
         env.stderr.write(f"port25-audit: {err}\n")
         return ExitStatus.NO_INPUT
     collector = replace(recipe, transport_factory=lambda: recorder).collector(1)
-    with progress_bar(collector.stats, env.stderr, enabled=not args.quiet):
+    with progress_bar(collector.stats, raw_stream(env.stderr), enabled=not args.quiet):
         inventory = collector.collect(args.subscription)
     document = recorder.document()
     if args.scrub:
@@ -411,7 +413,7 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         return ExitStatus.NO_INPUT
 
     started = env.now()
-    with progress_bar(collector.stats, env.stderr, enabled=not args.quiet):
+    with progress_bar(collector.stats, raw_stream(env.stderr), enabled=not args.quiet):
         inventory = collector.collect(args.subscription)
     if inventory.billing_note and not args.quiet:
         env.stderr.write(f"port25-audit: {inventory.billing_note}\n")

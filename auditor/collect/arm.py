@@ -16,6 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError, HttpResponseError
@@ -42,7 +43,7 @@ from auditor.collect.lists import (
     routing_decision,
     routing_flags,
 )
-from auditor.collect.policy import ReadPolicy
+from auditor.collect.policy import DEFAULT_HOST, ReadPolicy
 from auditor.collect.recipe import CollectorRecipe, built
 from auditor.collect.replay import RecordingMiss
 from auditor.collect.signin import sign_in_failure
@@ -296,6 +297,8 @@ class ArmCollector(Collector):
             self._options["transport"] = transport
         if base_url is not None:
             self._options["base_url"] = base_url
+        # requests go to the cloud's own Resource Manager (Resource Graph is on the same host): nowhere else
+        self._hosts = frozenset({(urlsplit(base_url).hostname or "") if base_url else DEFAULT_HOST})
         if credential_scopes is not None:
             self._options["credential_scopes"] = list(credential_scopes)
 
@@ -303,7 +306,7 @@ class ArmCollector(Collector):
         """Per client: its own policy objects (a pipeline links them), sharing the limiter, stats and transport."""
         return {
             **self._options,
-            "custom_hook_policy": ReadPolicy(self._limiter, self.stats),
+            "custom_hook_policy": ReadPolicy(self._limiter, self.stats, self._hosts),
             "retry_policy": RetryPolicy(retry_total=RETRY_TOTAL),
         }
 

@@ -1,4 +1,5 @@
-"""The policy every client's pipeline runs for each attempt: wait for a rate-limit token, count, check the page.
+"""The policy every client's pipeline runs for each attempt: refuse a foreign host, wait for a rate-limit token,
+count, check the page.
 
 It sits in the generated clients' one slot for a custom policy (`custom_hook_policy`), after the retry policy,
 so it sees every attempt. A list page the SDK would read as empty without complaint (no `value` list) or a
@@ -44,6 +45,28 @@ class MalformedPage(ValueError):
     """A 200 list page that cannot be read as one: no `value` list, or a page already read (a nextLink loop)."""
 
 
+class ForeignLink(ValueError):
+    """A request (a page's `nextLink`) to a host other than the cloud's own Resource Manager: never sent, so the
+    bearer token never leaves for it."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        host = parts.hostname or parts.netloc or "(none)"
+        super().__init__(
+            f"a nextLink pointed to another host ({parts.scheme}://{host}); it was not followed, and the rest of "
+            "this list was not read"
+        )
+        self.host = host
+
+
+DEFAULT_HOST = "management.azure.com"
+
+
+def _own_endpoint(url: str, hosts: frozenset[str]) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme.lower() == "https" and not parts.username and (parts.hostname or "").lower() in hosts
+
+
 def _has_value_list(body: bytes) -> bool:
     if _STARTS_WITH_VALUE_LIST.match(body[:64]):
         return True
@@ -57,15 +80,20 @@ def _has_value_list(body: bytes) -> bool:
 class ReadPolicy(HTTPPolicy):
     """Waits for a token before each attempt, counts what it sees, and refuses list pages that are not."""
 
-    def __init__(self, limiter: RateLimiter, stats: ScanStats) -> None:
+    def __init__(
+        self, limiter: RateLimiter, stats: ScanStats, hosts: frozenset[str] = frozenset({DEFAULT_HOST})
+    ) -> None:
         super().__init__()
         self._limiter = limiter
         self._stats = stats
+        self._hosts = frozenset(h.lower() for h in hosts)  # the cloud's Resource Manager (and Resource Graph)
         self._pages_read: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         self._lock = threading.Lock()
 
     def send(self, request: PipelineRequest) -> PipelineResponse:
         url = request.http_request.url
+        if not _own_endpoint(url, self._hosts):
+            raise ForeignLink(url)
         wait = self._limiter.take(url)
         transport = request.context.transport
         if wait > 0 and transport is not None:

@@ -1,25 +1,84 @@
-"""The short summary `port25-audit scan` prints at the end (rich; plain text when not a terminal)."""
+"""What reaches the terminal: the short summary `port25-audit scan` prints at the end (rich; plain text when not a
+terminal), and the filter every printed line goes through.
+
+Text from Azure and from paths is printed as text: never as rich markup (`[link=…]`, `[/bold]`), and never with a
+control character (an escape sequence could clear the screen, plant a hyperlink or forge a line), which is shown
+escaped instead (`\x1b`), so nothing is lost.
+"""
 
 from __future__ import annotations
 
+import io
+import re
 from collections import Counter
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from auditor.model import ScanResult, Verdict
 
 TOP_SUBSCRIPTIONS = 5
 
+# C0 controls but line feed and tab, DEL, C1 controls, Unicode's direction overrides and isolates (they reorder
+# what a reader sees), line and paragraph separators, and lone surrogates (no terminal encoding can write them).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """The text with every control character (but line feed and tab) shown as an escape, e.g. `\x1b`."""
+    return _UNPRINTABLE.sub(_escaped, text)
+
+
+class PrintableStream(io.TextIOBase):
+    """A text stream that writes only printable text to the stream it wraps (`raw`, for rich's own output)."""
+
+    def __init__(self, raw: IO[str]) -> None:
+        super().__init__()
+        self.raw = raw
+
+    @classmethod
+    def wrapping(cls, raw: IO[str]) -> IO[str]:
+        return cast(IO[str], raw if isinstance(raw, cls) else cls(raw))
+
+    def write(self, text: str) -> int:
+        self.raw.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def isatty(self) -> bool:
+        return self.raw.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+
+def raw_stream(stream: IO[str]) -> IO[str]:
+    """The stream under a PrintableStream (rich writes its own escape sequences for colour and layout)."""
+    return stream.raw if isinstance(stream, PrintableStream) else stream
+
+
+def _text(value: object) -> Text:
+    return Text(printable(str(value)))
+
 
 def print_summary(result: ScanResult, written: list[Path], stream: IO[str]) -> None:
-    console = Console(file=stream, width=110, soft_wrap=False, highlight=False)
+    console = Console(file=raw_stream(stream), width=110, soft_wrap=False, highlight=False, markup=False, emoji=False)
     counts = Counter(f.verdict for f in result.findings)
     verdicts = Table(
-        title=f"{len(result.findings)} resources in {len(result.subscriptions)} subscriptions "
-        f"({result.metadata.ruleset.value} rules)",
+        title=_text(
+            f"{len(result.findings)} resources in {len(result.subscriptions)} subscriptions "
+            f"({result.metadata.ruleset.value} rules)"
+        ),
         title_justify="left",
     )
     for verdict in Verdict:
@@ -35,12 +94,14 @@ def print_summary(result: ScanResult, written: list[Path], stream: IO[str]) -> N
         top.add_column("id")
         top.add_column("open", justify="right")
         for subscription_id, number in exposed.most_common(TOP_SUBSCRIPTIONS):
-            top.add_row(names.get(subscription_id, ""), subscription_id, str(number))
+            top.add_row(_text(names.get(subscription_id, "")), _text(subscription_id), _text(number))
         console.print(top)
     if result.drift is not None:
         kinds = Counter(c.kind.value for c in result.drift.changes)
         said = ", ".join(f"{kind} {number}" for kind, number in sorted(kinds.items())) or "no changes"
         console.print(
-            f"Since the baseline {result.drift.baseline}: {said}; new exposure: {len(result.drift.new_exposure)}."
+            _text(
+                f"Since the baseline {result.drift.baseline}: {said}; new exposure: {len(result.drift.new_exposure)}."
+            )
         )
-    console.print("Reports: " + ", ".join(str(p) for p in written), soft_wrap=True)
+    console.print(_text("Reports: " + ", ".join(str(p) for p in written)), soft_wrap=True)

@@ -19,7 +19,7 @@ from auditor.classify.engine import classify
 from auditor.collect.interface import CLOUD_ALIASES, DEFAULT_MAX_WORKERS, Auth, Cloud, Collector, Source
 from auditor.collect.recipe import DEFAULT_PROCESSES
 from auditor.config import GUID, ConfigError, load_config
-from auditor.model import AuditConfig, Ruleset, ScanMetadata, ScanResult, Verdict
+from auditor.model import AuditConfig, ErrorCode, Ruleset, ScanMetadata, ScanResult, Verdict
 from auditor.report.interface import Format
 from auditor.report.json import BaselineError, read_baseline
 from auditor.report.progress import progress_bar
@@ -451,9 +451,14 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
 def _exit_status(result: ScanResult, fail_on: set[Verdict], env: Environment, auth: Auth = Auth.DEFAULT) -> ExitStatus:
     """1 when the gate trips (it wins over 2: the reports still mark what could not be read), else 2 or 0."""
     unreadable = [s for s in result.subscriptions if s.errors]
+    # the subscription list could not be read at all (not: some of its items could not be understood)
+    list_failed = [e for e in result.metadata.tenant_errors if e.code != ErrorCode.MALFORMED_ITEM]
     for error in result.metadata.tenant_errors:
         message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
-        if error.code == "SignInFailed":
+        if error.code == ErrorCode.MALFORMED_ITEM:
+            env.stderr.write(f"port25-audit: the subscription list: {message}\n")
+            continue
+        if error.code == ErrorCode.SIGN_IN_FAILED:
             from auditor.collect.signin import ADVICE, TRIED
 
             said = error.message.rstrip(".")
@@ -467,7 +472,7 @@ def _exit_status(result: ScanResult, fail_on: set[Verdict], env: Environment, au
             f"port25-audit: the subscription list could not be read, so no subscription was audited: {message} "
             "(sign in with az login, or give the identity Reader on the subscriptions)\n"
         )
-    if not result.complete and result.metadata.tenant_errors and not unreadable:
+    if not result.complete and list_failed and not unreadable:
         env.stderr.write(
             "port25-audit: the audit is INCOMPLETE: nothing was audited; the reports are written, empty, and say "
             "why (scan.json, scan.errors).\n"

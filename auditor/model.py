@@ -163,6 +163,13 @@ class Ruleset(StrEnum):
     EDITION_2020 = "2020"
 
 
+class ErrorCode(StrEnum):
+    """The codes port25-audit gives a collection error itself (Azure's own codes pass through as they are)."""
+
+    SIGN_IN_FAILED = "SignInFailed"
+    MALFORMED_ITEM = "MalformedItem"  # items of a list that could not be understood; the others were read
+
+
 @dataclass(frozen=True, slots=True)
 class CollectionError:
     """A list (or the subscription list itself) that could not be read."""

@@ -137,7 +137,11 @@ def _recording(name: str, fault: Fault) -> dict[str, Any]:
         odd = vm(FAULTY, "rg", "vm-faulty")
         odd["properties"] = {"provisioningState": "Teleporting", "priority": "Quantum", "networkProfile": {}}
         odd.pop("tags", None)
-        nic = {"id": f"/subscriptions/{FAULTY}/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/n"}
+        # id and type make an ARM resource (issue 13: without them an item is an error); all else is optional
+        nic = {
+            "id": f"/subscriptions/{FAULTY}/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/n",
+            "type": "Microsoft.Network/networkInterfaces",
+        }
         rec.record_subscription(FAULTY, vms=[odd], nics=[nic])
     elif fault.answers and not fault.subscription_list:
         rec.record_subscription(FAULTY, vms=None)

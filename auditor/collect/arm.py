@@ -10,6 +10,7 @@ import logging
 import multiprocessing
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -37,11 +38,14 @@ from auditor.collect.lists import (
     KINDS,
     RESOURCE_LISTS,
     ListKind,
+    MalformedItem,
     inventory,
+    malformed,
     needs_site_config,
     resource_group_of,
     routing_decision,
     routing_flags,
+    understood,
 )
 from auditor.collect.policy import DEFAULT_HOST, ReadPolicy
 from auditor.collect.recipe import CollectorRecipe, built
@@ -51,6 +55,7 @@ from auditor.collect.throttle import RateLimiter, ScanStats
 from auditor.collect.transport import WriteRefused
 from auditor.model import (
     CollectionError,
+    ErrorCode,
     FirewallPolicy,
     ListName,
     Resource,
@@ -65,14 +70,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Every failure a single list can meet: an HTTP error, a transport fault, a body that is not JSON
-# (ValueError), a refused write, or a request the recording does not hold.
-READ_FAILURES = (AzureError, ValueError, WriteRefused, RecordingMiss)
+# (ValueError), or nested too deeply to decode (RecursionError), a refused write, or a request the recording does
+# not hold.
+READ_FAILURES = (AzureError, ValueError, WriteRefused, RecordingMiss, RecursionError)
 
 
 def collection_error(operation: str, request: str, err: BaseException) -> CollectionError:
     failure = sign_in_failure(err)
     if failure is not None:
-        return CollectionError(operation, request, failure, None, "SignInFailed")
+        return CollectionError(operation, request, failure, None, ErrorCode.SIGN_IN_FAILED)
     if isinstance(err, HttpResponseError):
         status = err.status_code
         code = getattr(err.error, "code", None) or ""
@@ -110,6 +116,23 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def logged(error: CollectionError) -> CollectionError:
+    log.warning("could not read %s", error.describe())
+    return error
+
+
+def _once_each(subscriptions: Sequence[Subscription]) -> list[Subscription]:
+    """The subscription list without repeats (a subscription listed twice would be read twice, and its second
+    reading would see every page as one already read)."""
+    for subscription_id, times in Counter(s.subscription_id for s in subscriptions).items():
+        if times > 1:
+            log.warning(
+                "subscription %s is listed %d times by the subscription list; audited once", subscription_id, times
+            )
+    first = {s.subscription_id: s for s in reversed(subscriptions)}  # the first listing wins
+    return [first[subscription_id] for subscription_id in dict.fromkeys(s.subscription_id for s in subscriptions)]
+
+
 def read_all(
     operation: str, request: str, pages: Callable[[], Iterable[T]], *, logged: bool = True
 ) -> tuple[list[T], CollectionError | None]:
@@ -132,6 +155,9 @@ def _text(value: Any) -> str:
 
 
 def _subscription(sdk: Any) -> Subscription:
+    subscription_id = getattr(sdk, "subscription_id", None)
+    if not isinstance(subscription_id, str) or not subscription_id.strip():
+        raise MalformedItem(f"not a subscription: {type(sdk).__name__} without a text subscriptionId")
     policies = sdk.subscription_policies
     return Subscription(
         subscription_id=_text(sdk.subscription_id).lower(),
@@ -319,16 +345,22 @@ class ArmCollector(Collector):
         scope entries the identity does not see, or, when the list itself fails, every entry of the scope."""
         client = SubscriptionClient(self._credential, **self.client_options())
         # The CLI says a failed subscription list itself, in one line, even with --quiet.
-        subscriptions, error = read_all(
-            "subscriptions", "GET /subscriptions", lambda: map(_subscription, client.subscriptions.list()), logged=False
+        problems: list[str] = []
+        listed, error = read_all(
+            "subscriptions",
+            "GET /subscriptions",
+            lambda: understood(client.subscriptions.list(), _subscription, problems),
+            logged=False,
         )
         if error is not None:
             return [], TenantInventory(subscriptions=tuple(self._unreadable(scope)), errors=(error,))
+        subscriptions = _once_each(listed)
+        notes = (malformed("subscriptions", "GET /subscriptions", problems),) if problems else ()
         wanted = {s.lower() for s in scope}
         chosen = [s for s in subscriptions if not wanted or s.subscription_id in wanted]
         missing = sorted(wanted - {s.subscription_id for s in subscriptions})
         self.stats.add(subscriptions_total=len(chosen))
-        return chosen, TenantInventory(subscriptions=tuple(self._unreadable(missing)))
+        return chosen, TenantInventory(subscriptions=tuple(self._unreadable(missing)), errors=notes)
 
     def collect(self, scope: Sequence[str] = ()) -> TenantInventory:
         with fewer_garbage_collections():
@@ -369,12 +401,18 @@ class ArmCollector(Collector):
 
         def task(subscription_id: str, kind: ListKind) -> None:
             client = clients_of(subscription_id)
+            request = f"GET /subscriptions/{subscription_id}/{kind.path}"
+            problems: list[str] = []
             items, error = read_all(
                 kind.operation,
-                f"GET /subscriptions/{subscription_id}/{kind.path}",
-                lambda: (kind.convert(item, subscription_id) for item in PAGES[kind.operation](client)),
+                request,
+                lambda: understood(
+                    PAGES[kind.operation](client), lambda item: kind.convert(item, subscription_id), problems
+                ),
             )
             failures = [error] if error is not None else []
+            if problems:
+                failures.append(logged(malformed(kind.operation, request, problems)))
             lists = self.with_children(client, kind.operation, items, failures)
             with lock:
                 found[subscription_id].update(lists)

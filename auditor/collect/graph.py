@@ -21,9 +21,9 @@ from azure.core.pipeline.transport import HttpTransport
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
-from auditor.collect.arm import ArmCollector, read_all
+from auditor.collect.arm import ArmCollector, logged, read_all
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
-from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, inventory
+from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, MalformedItem, inventory, malformed
 from auditor.collect.throttle import RateLimiter, ScanStats
 from auditor.model import CollectionError, ListName, Subscription, TenantInventory
 
@@ -131,19 +131,24 @@ class GraphCollector(Collector):
         if error is None:
             for subscription_id in set(ids) - set(known):
                 errors[subscription_id].append(_not_in_graph(subscription_id))
+        problems: dict[tuple[str, str], list[str]] = defaultdict(list)
         converted, resources_error = read_all(
-            OPERATION, f"{REQUEST} (Resources)", lambda: self._converted(self._rows(RESOURCES_QUERY, ids))
+            OPERATION, f"{REQUEST} (Resources)", lambda: self._converted(self._rows(RESOURCES_QUERY, ids), problems)
         )
         for subscription_id, operation, item in converted:
             if subscription_id in found:
                 found[subscription_id][operation].append(item)
+        for (owner, list_name), said in problems.items():
+            # a row whose subscription is not known stands for every subscription of the batch
+            for subscription_id in [owner] if owner in errors else ids:
+                errors[subscription_id].append(logged(malformed(list_name, f"{REQUEST} (Resources)", said)))
         for failure in (error, resources_error):
             if failure is not None:
                 for subscription_id in ids:
                     errors[subscription_id].append(failure)
         return found, errors
 
-    def _rows(self, query: str, subscription_ids: Sequence[str]) -> Iterator[Mapping[str, Any]]:
+    def _rows(self, query: str, subscription_ids: Sequence[str]) -> Iterator[Any]:
         """Every row of a query over these subscriptions, page by page ($skipToken)."""
         skip_token: str | None = None
         seen: set[str] = set()
@@ -151,7 +156,7 @@ class GraphCollector(Collector):
             response = self._graph.resources(query_request(query, subscription_ids, skip_token))
             if not isinstance(response.data, list):
                 raise GraphPagingError("Resource Graph answered without a list of rows")
-            yield from (row for row in response.data if isinstance(row, Mapping))
+            yield from response.data
             skip_token = response.skip_token or None
             if skip_token is None:
                 if str(response.result_truncated).lower() == "true":
@@ -162,13 +167,22 @@ class GraphCollector(Collector):
             seen.add(skip_token)
 
     @staticmethod
-    def _converted(rows: Iterator[Mapping[str, Any]]) -> Iterator[tuple[str, ListName, Any]]:
-        for row in rows:
-            kind = KIND_BY_GRAPH_TYPE.get(str(row.get("type") or "").lower())
+    def _converted(
+        rows: Iterator[Any], problems: dict[tuple[str, str], list[str]]
+    ) -> Iterator[tuple[str, ListName, Any]]:
+        """Each row as (subscription, list, model item); a row that cannot be understood is left out and said in
+        `problems`, under its subscription and list where they can be told."""
+        for number, row in enumerate(rows, start=1):
+            subscription_id = str(row.get("subscriptionId") or "").lower() if isinstance(row, Mapping) else ""
+            kind = KIND_BY_GRAPH_TYPE.get(str(row.get("type") or "").lower()) if isinstance(row, Mapping) else None
             if kind is None:
+                what = f"type {row.get('type')!r:.60}" if isinstance(row, Mapping) else type(row).__name__
+                problems[(subscription_id, OPERATION)].append(f"row {number}: not a resource asked for ({what})")
                 continue
-            subscription_id = str(row.get("subscriptionId") or "").lower()
-            yield subscription_id, kind.operation, kind.convert(row, subscription_id)
+            try:
+                yield subscription_id, kind.operation, kind.convert(row, subscription_id)
+            except (MalformedItem, RecursionError, UnicodeError) as err:
+                problems[(subscription_id, kind.operation)].append(f"row {number}: {err}")
 
     def _add_children(
         self,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor.collect import network as net
 from auditor.model import (
@@ -19,6 +19,7 @@ from auditor.model import (
     AppNetworking,
     AppServiceEnvironment,
     CollectionError,
+    ErrorCode,
     ListName,
     NetworkInventory,
     Resource,
@@ -41,13 +42,56 @@ def region_name(location: str) -> str:
     return location.lower().replace(" ", "")
 
 
+class MalformedItem(ValueError):
+    """A list item that cannot be understood: not an object, or without a text id or type."""
+
+
+T = TypeVar("T")
+
+
+def checked(raw: Any) -> Any:
+    """The item, if it is an ARM resource at all: an object with a text `id` and `type`."""
+    if not isinstance(raw, Mapping):
+        raise MalformedItem(f"not an object but {type(raw).__name__}")
+    for name in ("id", "type"):
+        value = raw.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise MalformedItem(f"no text '{name}'" + (f" (id {raw.get('id')!r:.80})" if name == "type" else ""))
+    return raw
+
+
+def understood(items: Iterable[Any], convert: Callable[[Any], T], problems: list[str]) -> Iterator[T]:
+    """Each item converted; one that cannot be understood is left out and said in `problems`, so one bad item
+    costs only itself."""
+    for number, item in enumerate(items, start=1):
+        try:
+            yield convert(item)
+        except (MalformedItem, RecursionError, UnicodeError) as err:
+            problems.append(f"item {number}: {err}")
+
+
+def malformed(operation: str, request: str, problems: Sequence[str]) -> CollectionError:
+    shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+    return CollectionError(
+        operation,
+        request,
+        f"{len(problems)} item(s) could not be understood and were left out ({shown})",
+        None,
+        ErrorCode.MALFORMED_ITEM,
+    )
+
+
 @dataclass(frozen=True)
 class ListKind:
     """One list of a subscription: its operation name, ARM resource type, and conversion of an item."""
 
     operation: ListName
     resource_type: str
-    convert: Callable[[Any, str], Any]
+    conversion: Callable[[Any, str], Any]
+
+    def convert(self, raw: Any, subscription_id: str) -> Any:
+        """The item as our model type; MalformedItem when it is not an ARM resource."""
+        return self.conversion(checked(raw), subscription_id)
 
     @property
     def path(self) -> str:

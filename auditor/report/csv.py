@@ -9,6 +9,7 @@ import pandas as pd
 from auditor.model import ScanResult
 from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
 from auditor.report.tables import drift_table, findings_table, subscriptions_table
+from auditor.report.text import utf8
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,11 +35,11 @@ def neutralise_column(column: pd.Series) -> pd.Series:
 
 def csv_chunks(table: pd.DataFrame) -> Iterator[bytes]:
     if table.empty:
-        yield table.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+        yield utf8(table.to_csv(index=False, lineterminator="\r\n"))
         return
     for start in range(0, len(table), CHUNK_ROWS):
         part = table.iloc[start : start + CHUNK_ROWS].apply(neutralise_column)
-        yield part.to_csv(index=False, header=start == 0, lineterminator="\r\n").encode("utf-8")
+        yield utf8(part.to_csv(index=False, header=start == 0, lineterminator="\r\n"))
 
 
 class CsvFormatter(Formatter):

@@ -19,6 +19,7 @@ from auditor.report.tables import (
     verdicts_by_offer,
     verdicts_by_subscription,
 )
+from auditor.report.text import utf8
 
 TABLE_ROW_LIMIT = 5_000
 DRIFT_ROW_LIMIT = 5_000
@@ -64,4 +65,4 @@ class HtmlFormatter(Formatter):
             rules=RULES[meta.ruleset],
             article_url=ARTICLE_URL,
         )
-        return {"report.html": [page.encode("utf-8")]}
+        return {"report.html": [utf8(page)]}

@@ -17,6 +17,7 @@ from auditor.files import InputFileError, read_json
 from auditor.model import Baseline, CollectionError, PreviousFinding, ScanResult, Verdict
 from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
 from auditor.report.tables import drift_table, findings_table, subscriptions_table
+from auditor.report.text import utf8
 
 SCHEMA_VERSION = 2
 # Baselines this version reads: 1 lacks the via, via_policy and relay_587 columns, which a baseline does not use.
@@ -99,12 +100,16 @@ class JsonFormatter(Formatter):
         text = json.dumps(scan_document(result, FINDINGS_SLOT), indent=2, ensure_ascii=False)
         # our key, with quotes that no text from Azure can bring unescaped
         before, after = text.split(f'"findings": "{FINDINGS_SLOT}"', 1)
-        yield (before + '"findings": [').encode("utf-8")
+        yield utf8(before + '"findings": [')
         table = findings_table(result)
         for start in range(0, len(table), CHUNK_ROWS):
-            rows = table.iloc[start : start + CHUNK_ROWS].to_json(orient="records", force_ascii=False)[1:-1]
-            yield (("," if start else "") + rows).encode("utf-8")
-        yield ("]" + after + "\n").encode("utf-8")
+            part = table.iloc[start : start + CHUNK_ROWS]
+            try:
+                rows = part.to_json(orient="records", force_ascii=False)[1:-1]
+            except UnicodeEncodeError:  # pandas' writer refuses lone surrogates; Python's keeps them, escaped
+                rows = json.dumps(part.to_dict(orient="records"), ensure_ascii=False)[1:-1]
+            yield utf8(("," if start else "") + rows)
+        yield utf8("]" + after + "\n")
 
 
 def read_baseline(path: Path) -> Baseline:

@@ -9,7 +9,6 @@ escaped instead (`\x1b`), so nothing is lost.
 from __future__ import annotations
 
 import io
-import re
 from collections import Counter
 from pathlib import Path
 from typing import IO, cast
@@ -19,22 +18,9 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.model import ScanResult, Verdict
+from auditor.report.text import printable
 
 TOP_SUBSCRIPTIONS = 5
-
-# C0 controls but line feed and tab, DEL, C1 controls, Unicode's direction overrides and isolates (they reorder
-# what a reader sees), line and paragraph separators, and lone surrogates (no terminal encoding can write them).
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
-def _escaped(match: re.Match[str]) -> str:
-    code = ord(match.group(0))
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def printable(text: str) -> str:
-    """The text with every control character (but line feed and tab) shown as an escape, e.g. `\x1b`."""
-    return _UNPRINTABLE.sub(_escaped, text)
 
 
 class PrintableStream(io.TextIOBase):

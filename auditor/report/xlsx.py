@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -26,6 +27,7 @@ from auditor.report.tables import (
     verdict_counts,
     verdicts_by_subscription,
 )
+from auditor.report.text import xml_safe
 
 EXCEL_MAX_ROWS = 1_048_576
 MAX_WIDTH = 60
@@ -66,10 +68,13 @@ def _rules(result: ScanResult) -> pd.DataFrame:
 def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if not isinstance(value, str):
+        return value
+    value = xml_safe(value)  # a control character would make openpyxl refuse the whole workbook
+    if value.startswith(FORMULA_STARTS) or value in ERROR_CODES:
         cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # text, never a formula
-        cell.quotePrefix = True
+        cell.data_type = "s"  # text, never a formula or an error value such as #N/A
+        cell.quotePrefix = value.startswith(FORMULA_STARTS)
         return cell
     return value
 
@@ -90,7 +95,7 @@ def _write_sheet(book: Workbook, name: str, table: pd.DataFrame) -> None:
     sheet.freeze_panes = "A2"
     last_column = get_column_letter(max(1, len(table.columns)))
     sheet.auto_filter.ref = f"A1:{last_column}{len(table) + 1}"
-    sheet.append([str(c) for c in table.columns])
+    sheet.append([xml_safe(str(c)) for c in table.columns])
     rows: Iterable[tuple[Any, ...]] = table.itertuples(index=False, name=None)
     for row in rows:
         sheet.append([_cell(sheet, value) for value in row])

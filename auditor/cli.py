@@ -19,7 +19,7 @@ from auditor.classify.engine import classify
 from auditor.collect.interface import CLOUD_ALIASES, DEFAULT_MAX_WORKERS, Auth, Cloud, Collector, Source
 from auditor.collect.recipe import DEFAULT_PROCESSES
 from auditor.config import GUID, ConfigError, load_config
-from auditor.model import AuditConfig, ErrorCode, Ruleset, ScanMetadata, ScanResult, Verdict
+from auditor.model import AuditConfig, ErrorCode, Ruleset, ScanMetadata, ScanResult, TenantInventory, Verdict
 from auditor.report.interface import Format
 from auditor.report.json import BaselineError, read_baseline
 from auditor.report.progress import progress_bar
@@ -85,7 +85,7 @@ def _choices(kind: type[E], what: str) -> Callable[[str], list[E]]:
 
 
 def _subscription_id(value: str) -> str:
-    if not GUID.match(value.strip()):
+    if not GUID.fullmatch(value.strip()):
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a subscription id (a GUID such as 00000000-0000-0000-0000-000000000000)"
         )
@@ -417,6 +417,7 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         inventory = collector.collect(args.subscription)
     if inventory.billing_note and not args.quiet:
         env.stderr.write(f"port25-audit: {inventory.billing_note}\n")
+    _say_unused_config(config, inventory, args.subscription, args.config, env)
     ruleset = Ruleset(args.ruleset)
     findings, summaries = classify(inventory, config, ruleset)
     result = ScanResult(
@@ -446,6 +447,24 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
                 "without saying so; --source arm (the default) names every list it could not read.\n"
             )
     return _exit_status(result, set(args.fail_on), env, Auth(args.auth))
+
+
+def _say_unused_config(
+    config: AuditConfig, inventory: TenantInventory, scope: Sequence[str], path: Path | None, env: Environment
+) -> None:
+    """A config entry for a subscription the audit did not see is most likely a typo in an id (an exemption that
+    would silently not apply): say so, once per entry. Entries outside a --subscription scope are not used by
+    design."""
+    if inventory.errors and not inventory.subscriptions:
+        return  # nothing was listed: the failure is said already
+    seen = {item.subscription.subscription_id for item in inventory.subscriptions}
+    wanted = {s.lower() for s in scope}
+    for subscription_id in sorted(config.subscriptions):
+        if subscription_id not in seen and (not wanted or subscription_id in wanted):
+            env.stderr.write(
+                f'port25-audit: {path}: [subscriptions."{subscription_id}"] names a subscription that is not in '
+                "the tenant's subscription list; its facts were not used (a typo in the id?)\n"
+            )
 
 
 def _exit_status(result: ScanResult, fail_on: set[Verdict], env: Environment, auth: Auth = Auth.DEFAULT) -> ExitStatus:

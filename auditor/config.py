@@ -8,10 +8,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from auditor.files import InputFileError, read_text
+from auditor.files import CONFIG_LIMIT, InputFileError, read_text
 from auditor.model import AuditConfig, Offer, SubscriptionFacts
 
-GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+# fullmatch only: `$` would also match before a trailing newline
+GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 KNOWN_KEYS = ("offer", "created", "exemption_granted")
 
 
@@ -20,7 +21,7 @@ class ConfigError(InputFileError):
 
 
 def load_config(path: Path) -> AuditConfig:
-    text = read_text(path, ConfigError)
+    text = read_text(path, ConfigError, CONFIG_LIMIT)
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -38,7 +39,7 @@ def parse_config(document: dict[str, Any], where: str) -> AuditConfig:
     facts: dict[str, SubscriptionFacts] = {}
     for subscription_id, table in tables.items():
         place = f'{where}: [subscriptions."{subscription_id}"]'
-        if not GUID.match(subscription_id):
+        if not GUID.fullmatch(subscription_id):
             raise ConfigError(f"{place}: not a subscription id (a GUID such as 00000000-0000-0000-0000-000000000000)")
         if not isinstance(table, dict):
             raise ConfigError(f"{place}: must be a table with {', '.join(KNOWN_KEYS)}")

@@ -272,3 +272,150 @@ def test_xlsx_keeps_every_name_as_text(tmp_path: Path, name: str) -> None:
     shown = name.encode("unicode_escape").decode("ascii") if any(ord(c) < 32 for c in name) else name
     assert (cells["resource_name"].value, cells["resource_name"].data_type) == (shown, "s")
     assert (cells["subscription_name"].value, cells["subscription_name"].data_type) == (shown, "s")
+
+
+def test_a_retry_after_of_decades_is_not_waited(tmp_path: Path) -> None:
+    """Issue 13.10: Retry-After 999999999 would be three sleeps of about 31 years; the wait is capped and the list
+    is an error saying so."""
+    recording = tenant(("a", "A"))
+    sub = arm.sub_id("a")
+    _replace_list(
+        recording,
+        f"/{sub}/providers/Microsoft.Compute/virtualMachines",
+        {"error": {"code": "TooManyRequests", "message": "throttled"}},
+        status=429,
+    )
+    for entry in recording.entries:
+        if "virtualMachines" in entry["RequestUri"]:
+            entry["ResponseHeaders"]["Retry-After"] = "999999999"
+    status, stdout, stderr, out = scan(tmp_path, recording)
+    assert status is ExitStatus.INCOMPLETE, stderr
+    (subscription,) = rows(out / "subscriptions.csv")
+    assert subscription["collection"].startswith("virtualMachines:") and "WaitTooLong" in subscription["collection"]
+    assert (
+        "Azure asked to wait 999999999 s" in subscription["collection"]
+        and "at most 120 s" in subscription["collection"]
+    )
+    clean(stdout, stderr)
+
+
+def test_an_nsg_access_value_azure_does_not_document_is_unknown(tmp_path: Path) -> None:
+    """Issue 13.15: "Block" is neither Allow nor Deny: the README promises `unknown`, not a guess."""
+    recording = tenant(("a", "A"))
+    sub = arm.sub_id("a")
+    nsg_id = arm.nsg_id(sub, "rg", "nsg")
+    rule = arm.security_rule(nsg_id, "odd", 100, "Outbound", "Deny")
+    rule["properties"]["access"] = "Block"
+    _replace_list(
+        recording,
+        f"/{sub}/providers/Microsoft.Network/networkSecurityGroups",
+        arm.page([arm.nsg(sub, "rg", "nsg", [rule])]),
+    )
+    _replace_list(
+        recording,
+        f"/{sub}/providers/Microsoft.Network/virtualNetworks",
+        arm.page(
+            [arm.vnet(sub, "rg", "vnet", "10.0.0.0/16", [{"name": "snet", "prefix": "10.0.0.0/24", "nsg": nsg_id}])]
+        ),
+    )
+    status, stdout, stderr, out = scan(tmp_path, recording)
+    assert status is ExitStatus.SUCCESS, stderr
+    clean(stdout, stderr)
+    (finding,) = rows(out / "findings.csv")
+    assert finding["verdict"] == "unknown"
+    assert "has an access value Azure does not document" in finding["reason"]
+
+
+@pytest.mark.parametrize("option", ["--replay", "--config", "--baseline"])
+def test_a_fifo_or_a_device_is_refused_not_waited_on(tmp_path: Path, option: str) -> None:
+    """Issue 13.8: a FIFO hung forever and /dev/zero grew to gigabytes: only regular files are read (exit 66)."""
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    plain = _write(tmp_path)
+    for source in (fifo, Path("/dev/zero")):
+        argv = ["scan", "--replay", str(plain), "--out", str(tmp_path / "r")]
+        argv[argv.index("--replay") + 1 if option == "--replay" else len(argv) :] = (
+            [str(source), "--out", str(tmp_path / "r")] if option == "--replay" else [option, str(source)]
+        )
+        status, _, stderr = run_cli(*argv)
+        assert status is ExitStatus.NO_INPUT, (source, stderr)
+        assert "not a regular file" in stderr and stderr.count("\n") == 1
+
+
+def test_a_file_larger_than_its_kind_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "huge.toml"
+    config.write_text("# padding\n" * 200_000, encoding="utf-8")  # 2 MB of comments
+    status, _, stderr = run_cli("scan", "--replay", str(_write(tmp_path)), "--config", str(config))
+    assert status is ExitStatus.NO_INPUT and "larger than the 1 MiB" in stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "said"),
+    [
+        ('{"schema_version": 2, "tool": "port25-audit", "findings": []}', ExitStatus.DATA_ERROR, "not a port25-audit"),
+        ('{"schema_version": 2, "tool": null, "findings": []}', ExitStatus.DATA_ERROR, "not a port25-audit"),
+        ("[" * 100_000 + "]" * 100_000, ExitStatus.DATA_ERROR, "nested too deeply"),
+        (
+            '{"schema_version": 2, "tool": {"name": "port25-audit"}, "scan": {"started": "x"}, "findings": [1]}',
+            ExitStatus.DATA_ERROR,
+            "does not follow schema_version 2",
+        ),
+    ],
+    ids=["tool-a-string", "tool-null", "deep", "finding-not-an-object"],
+)
+def test_bad_baselines_exit_65_not_70(tmp_path: Path, content: str, status: ExitStatus, said: str) -> None:
+    """Issue 13.13: a baseline that cannot be used is a data error with one line, never an internal error."""
+    baseline = tmp_path / "old.json"
+    baseline.write_text(content, encoding="utf-8")
+    got, _, stderr = run_cli(
+        "scan", "--replay", str(_write(tmp_path)), "--out", str(tmp_path / "r"), "--baseline", str(baseline)
+    )
+    assert got is status and said in stderr and stderr.count("\n") == 1, stderr
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        '[{"RequestUri": "https://management.azure.com/subscriptions", "RequestMethod": "GET", '
+        '"StatusCode": Infinity}]',
+        "[" * 100_000 + "]" * 100_000,
+    ],
+    ids=["status-infinity", "deep"],
+)
+def test_bad_recordings_exit_65_or_66_not_70(tmp_path: Path, entries: str) -> None:
+    recording = tmp_path / "bad.json"
+    recording.write_text('{"Entries": ' + entries + "}", encoding="utf-8")
+    status, _, stderr = run_cli("scan", "--replay", str(recording), "--out", str(tmp_path / "r"))
+    assert status in (ExitStatus.DATA_ERROR, ExitStatus.NO_INPUT) and stderr.count("\n") == 1, stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr
+
+
+def test_a_next_link_that_is_a_number_is_an_error_for_its_list(tmp_path: Path) -> None:
+    recording = tenant(("a", "A"))
+    sub = arm.sub_id("a")
+    page = arm.page([arm.vm(sub, "rg", "vm-1")])
+    page["nextLink"] = 12345
+    _replace_list(recording, f"/{sub}/providers/Microsoft.Compute/virtualMachines", page)
+    status, stdout, stderr, out = scan(tmp_path, recording)
+    assert status is ExitStatus.INCOMPLETE, stderr
+    clean(stdout, stderr)
+    (subscription,) = rows(out / "subscriptions.csv")
+    assert subscription["collection"].startswith("virtualMachines:")
+
+
+def test_config_ids_with_a_trailing_newline_or_not_in_the_tenant_are_said(tmp_path: Path) -> None:
+    """Issue 13.14: a key with a trailing newline passed the id check and was silently ignored; an entry for a
+    subscription not in the tenant (a typo in an exemption's id) went unnoticed."""
+    config = tmp_path / "audit.toml"
+    config.write_text(f'[subscriptions."{arm.sub_id("a")}\\n"]\noffer = "enterprise_devtest"\n', encoding="utf-8")
+    status, _, stderr = run_cli("scan", "--replay", str(_write(tmp_path)), "--config", str(config))
+    assert status is ExitStatus.USAGE and "not a subscription id" in stderr
+    typo = "00000000-0000-0000-0000-00000000beef"
+    config.write_text(f'[subscriptions."{typo}"]\nexemption_granted = 2025-02-01\n', encoding="utf-8")
+    status, _, stderr = run_cli(
+        "scan", "--replay", str(_write(tmp_path)), "--config", str(config), "--out", str(tmp_path / "r")
+    )
+    assert status is ExitStatus.SUCCESS
+    assert f'[subscriptions."{typo}"] names a subscription that is not in the tenant' in stderr

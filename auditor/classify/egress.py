@@ -150,7 +150,15 @@ def evaluate_nsg(nsg: NetworkSecurityGroup, source: Sequence[str], port: int = S
         pending += [r for r in tied if matches[r.name] is Match.UNCERTAIN]
         if not certain:
             continue
-        accesses = {r.access.lower() for r in certain}
+        accesses = {r.access.strip().lower() for r in certain}
+        if not accesses <= {"allow", "deny"}:
+            odd = [r for r in certain if r.access.strip().lower() not in ("allow", "deny")]
+            return NsgDecision(
+                None,
+                None,
+                (f"rule {_label(odd[0])} has an access value Azure does not document (Allow or Deny)", *notes),
+                port,
+            )
         if len(accesses) > 1:
             return NsgDecision(
                 None,

@@ -67,7 +67,16 @@ class FirewallRules:
         notes: list[str] = []
         pending: list[tuple[_Placed, NetworkRule, tuple[str, ...]]] = []
         for item in placed:
-            allow = item.collection.action.strip().lower() == "allow"
+            action = item.collection.action.strip().lower()
+            if action not in ("allow", "deny") and any(
+                self._rule_match(rule, source, port, allow=True)[0] is not Match.NO for rule in item.collection.rules
+            ):
+                return FirewallDecision(
+                    None,
+                    f"{item.where}, collection {item.collection.name} (priority {item.collection.priority}) has an "
+                    f"action Azure does not document ({item.collection.action!r}, not Allow or Deny)",
+                )
+            allow = action == "allow"
             for rule in item.collection.rules:
                 match, unread = self._rule_match(rule, source, port, allow=allow)
                 label = (

@@ -21,7 +21,6 @@ from urllib.parse import urlsplit
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError, HttpResponseError
-from azure.core.pipeline.policies import RetryPolicy
 from azure.core.pipeline.transport import HttpTransport
 from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.compute import ComputeManagementClient
@@ -47,7 +46,7 @@ from auditor.collect.lists import (
     routing_flags,
     understood,
 )
-from auditor.collect.policy import DEFAULT_HOST, ReadPolicy
+from auditor.collect.policy import DEFAULT_HOST, CappedRetryPolicy, ReadPolicy
 from auditor.collect.recipe import CollectorRecipe, built
 from auditor.collect.replay import RecordingMiss
 from auditor.collect.signin import sign_in_failure
@@ -70,9 +69,20 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Every failure a single list can meet: an HTTP error, a transport fault, a body that is not JSON
-# (ValueError), or nested too deeply to decode (RecursionError), a refused write, or a request the recording does
-# not hold.
-READ_FAILURES = (AzureError, ValueError, WriteRefused, RecordingMiss, RecursionError)
+# (ValueError), or nested too deeply to decode (RecursionError), a refused write, a request the recording does
+# not hold, or an answer shaped so that the SDK cannot page through it.
+READ_FAILURES = (
+    AzureError,
+    ValueError,
+    WriteRefused,
+    RecordingMiss,
+    RecursionError,
+    # a malformed answer the SDK's own pager or deserialiser trips on (a nextLink that is a number)
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+)
 
 
 def collection_error(operation: str, request: str, err: BaseException) -> CollectionError:
@@ -333,7 +343,7 @@ class ArmCollector(Collector):
         return {
             **self._options,
             "custom_hook_policy": ReadPolicy(self._limiter, self.stats, self._hosts),
-            "retry_policy": RetryPolicy(retry_total=RETRY_TOTAL),
+            "retry_policy": CappedRetryPolicy(retry_total=RETRY_TOTAL),
         }
 
     def _clients(self, subscription_id: str) -> _Clients:

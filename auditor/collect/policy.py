@@ -13,10 +13,12 @@ import logging
 import re
 import threading
 import time
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from azure.core.exceptions import AzureError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
-from azure.core.pipeline.policies import HTTPPolicy
+from azure.core.pipeline.policies import HTTPPolicy, RetryPolicy
 
 from auditor.collect.throttle import RateLimiter, ScanStats
 
@@ -75,6 +77,28 @@ def _has_value_list(body: bytes) -> bool:
     except ValueError:
         return True  # not JSON at all: the SDK's own decoder raises for that, with its own message
     return isinstance(document, dict) and isinstance(document.get("value"), list)
+
+
+# The longest Retry-After port25-audit waits: a throttled list waits for Azure this long at most per attempt;
+# past it the list is an error (Azure has asked for 999999999 seconds).
+MAX_RETRY_AFTER_SECONDS = 120.0
+
+
+class WaitTooLong(AzureError):
+    """Azure asked to wait longer than port25-audit waits before the next attempt."""
+
+
+class CappedRetryPolicy(RetryPolicy):
+    """azure-core's retry policy, honouring Retry-After up to MAX_RETRY_AFTER_SECONDS; a longer one ends the list."""
+
+    def sleep(self, settings: dict[str, Any], transport: Any, response: Any = None) -> None:
+        retry_after = self.get_retry_after(response) if response is not None else None
+        if retry_after is not None and retry_after > MAX_RETRY_AFTER_SECONDS:
+            raise WaitTooLong(
+                f"Azure asked to wait {retry_after:.0f} s before trying again (Retry-After); port25-audit waits at "
+                f"most {MAX_RETRY_AFTER_SECONDS:.0f} s, so this list was not read"
+            )
+        super().sleep(settings, transport, response)
 
 
 class ReadPolicy(HTTPPolicy):

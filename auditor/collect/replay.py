@@ -116,7 +116,7 @@ def parse_recording(document: Any, where: str) -> dict[RequestKey, list[Recorded
             answers[key].append(
                 RecordedResponse(int(entry["StatusCode"]), headers, _body_bytes(entry.get("ResponseBody")))
             )
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
             raise RecordingError(f"{where}: entry {number} is not a recorded request/response ({err!r})") from err
     return dict(answers)
 

@@ -115,7 +115,8 @@ class JsonFormatter(Formatter):
 def read_baseline(path: Path) -> Baseline:
     """The findings of an earlier scan.json, checked for a schema_version this version reads."""
     document = read_json(path, BaselineError)
-    if not isinstance(document, dict) or document.get("tool", {}).get("name") != "port25-audit":
+    tool = document.get("tool") if isinstance(document, dict) else None
+    if not isinstance(tool, dict) or tool.get("name") != "port25-audit":
         raise BaselineError(f"{path}: not a port25-audit scan.json")
     version = document.get("schema_version")
     if version not in READABLE_SCHEMA_VERSIONS or isinstance(version, bool):
@@ -135,7 +136,7 @@ def read_baseline(path: Path) -> Baseline:
             for f in document["findings"]
         )
         started = str(document["scan"]["started"])
-    except (KeyError, TypeError, ValueError) as err:
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise BaselineError(
             f"{path}: a finding or the scan metadata does not follow schema_version {version} ({err!r})"
         ) from err

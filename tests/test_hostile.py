@@ -419,3 +419,76 @@ def test_config_ids_with_a_trailing_newline_or_not_in_the_tenant_are_said(tmp_pa
     )
     assert status is ExitStatus.SUCCESS
     assert f'[subscriptions."{typo}"] names a subscription that is not in the tenant' in stderr
+
+
+SECRETS = {
+    "sig": "SIGSECRET",
+    "code": "CODESECRET",
+    "token": "TOKENSECRET",
+    "client_secret": "CLIENTSECRET",
+    "password": "PASSWORDSECRET",
+    "api-key": "APIKEYSECRET",
+    "subscription-key": "SUBKEYSECRET",
+}
+
+
+@pytest.mark.parametrize("scrubbed", [False, True], ids=["record", "record-scrub"])
+def test_recordings_keep_only_allowed_query_values_and_headers(tmp_path: Path, scrubbed: bool) -> None:
+    """Issue 13.6: query values and response headers off the allow-list never reach a recording, and the replay
+    of the recording still follows its (redacted) nextLinks."""
+    recording = tenant(("a", "A"))
+    sub = arm.sub_id("a")
+    query = "&".join(f"{name}={value}" for name, value in SECRETS.items())
+    link = f"{arm.ARM}{arm.provider_path(sub, 'Microsoft.Compute/virtualMachines')}?api-version=2026-04-01&{query}"
+    _replace_list(
+        recording, f"/{sub}/providers/Microsoft.Compute/virtualMachines", arm.page([arm.vm(sub, "rg", "vm-a")], link)
+    )
+    recording.record(
+        arm.provider_path(sub, "Microsoft.Compute/virtualMachines"),
+        "compute",
+        arm.page([arm.vm(sub, "rg", "vm-2")]),
+        query=query,
+    )
+    for entry in recording.entries:
+        entry["ResponseHeaders"].update(
+            {
+                "Location": "https://x.example/?sig=LOCATIONSECRET",
+                "X-Api-Key": "HEADERSECRET",
+                "Ocp-Apim-Subscription-Key": "OCPSECRET",
+            }
+        )
+    source = tmp_path / "source.json"
+    source.write_text(json.dumps(recording.document()), encoding="utf-8")
+    recorded = tmp_path / "recorded.json"
+    status, _, stderr = run_cli(
+        "record", "--replay", str(source), "--out", str(recorded), *(["--scrub"] if scrubbed else [])
+    )
+    assert status is ExitStatus.SUCCESS, stderr
+    text = recorded.read_text(encoding="utf-8")
+    for secret in [*SECRETS.values(), "LOCATIONSECRET", "HEADERSECRET", "OCPSECRET"]:
+        assert secret not in text, secret
+    assert "sig=REDACTED" in text and "api-version=2026-04-01" in text  # allowed values stay
+    replayed, stdout, stderr = run_cli("scan", "--replay", str(recorded), "--out", str(tmp_path / "r"))
+    assert replayed is ExitStatus.SUCCESS, stderr
+    clean(stdout, stderr)
+    assert len(rows(tmp_path / "r" / "findings.csv")) == 2  # both pages, through the redacted nextLink
+
+
+@pytest.mark.parametrize("group", ["FabrikamFinance(Payroll)", "rg-zürich-müller", "Grupo_Niño.Pruebas"])
+def test_scrub_replaces_resource_group_names_azure_allows(tmp_path: Path, group: str) -> None:
+    """Issue 13.7: resource group names may hold parentheses, periods and non-ASCII letters."""
+    recording = tenant(("a", "A"))
+    sub = arm.sub_id("a")
+    _replace_list(
+        recording, f"/{sub}/providers/Microsoft.Compute/virtualMachines", arm.page([arm.vm(sub, group, "vm-a")])
+    )
+    source = tmp_path / "source.json"
+    source.write_text(json.dumps(recording.document(), ensure_ascii=False), encoding="utf-8")
+    scrubbed = tmp_path / "scrubbed.json"
+    status, _, stderr = run_cli("record", "--replay", str(source), "--scrub", "--out", str(scrubbed))
+    assert status is ExitStatus.SUCCESS, stderr
+    text = json.loads(scrubbed.read_text(encoding="utf-8"))
+    flat = json.dumps(text, ensure_ascii=False)
+    assert group not in flat and group.lower() not in flat.lower()
+    for part in group.replace("(", " ").replace(")", " ").replace("_", " ").replace(".", " ").split():
+        assert part not in flat, part

@@ -29,18 +29,36 @@ _STARTS_WITH_VALUE_LIST = re.compile(rb'^\s*\{\s*"value"\s*:\s*\[')
 
 log = logging.getLogger(__name__)
 
-# Query parameters that can carry a secret (a SAS signature, a function key, a token); never logged.
-SECRET_PARAMETERS = frozenset({"sig", "signature", "code", "token", "access_token", "client_secret", "key"})
+# Query parameters whose values may be written (by --verbose, into a recording): paging, API versions and the
+# billing lists' flags. Any other value (a SAS signature, a function key, a code, a password) is never written:
+# an allow-list, so a secret under a name no one thought of is not written either.
+SAFE_QUERY_NAMES = frozenset(
+    {
+        "api-version", "$skiptoken", "$top", "$skip", "$filter", "$expand", "$select", "$orderby",
+        "includeall", "includeallwithoutbillingprofiles", "includedeleted", "includependingagreement",
+        "includeresellee", "includetenantsubscriptions", "includefailed",
+    }
+)  # fmt: skip
+REDACTED = "REDACTED"
+
+
+def redacted_url(url: str, placeholder: str = REDACTED) -> str:
+    """The URL with the value of every query parameter not on the allow-list replaced."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [
+        (name, value if name.lower() in SAFE_QUERY_NAMES else placeholder)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return parts._replace(query=urlencode(query, safe="$/:,*")).geturl()
 
 
 def request_line(method: str, url: str) -> str:
-    """`METHOD /path?query` with any secret-bearing query parameter replaced by ***: what --verbose logs."""
-    parts = urlsplit(url)
-    query = [
-        (name, "***" if name.lower() in SECRET_PARAMETERS else value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return f"{method} {parts.path}" + (f"?{urlencode(query, safe='$/:,*')}" if query else "")
+    """`METHOD /path?query` with the value of every query parameter not on the allow-list shown as ***: what
+    --verbose logs."""
+    parts = urlsplit(redacted_url(url, "***"))
+    return f"{method} {parts.path}" + (f"?{parts.query}" if parts.query else "")
 
 
 class MalformedPage(ValueError):

@@ -1,7 +1,8 @@
 """Record a scan as an Azure SDK test-proxy recording (DESIGN §4), so a user can send a reproducible tenant.
 
-`RecordingTransport` wraps the transport a scan uses and keeps each request and its answer. Authorization and
-cookies are never kept. `--scrub` (auditor.collect.scrub) then replaces what identifies the tenant.
+`RecordingTransport` wraps the transport a scan uses and keeps each request and its answer. Only allowed headers
+and query values are kept (never Authorization, cookies, keys or signatures). `--scrub` (auditor.collect.scrub)
+then replaces what identifies the tenant.
 """
 
 from __future__ import annotations
@@ -12,21 +13,46 @@ from typing import Any
 
 from azure.core.pipeline.transport import HttpTransport
 
-# Headers never written to a recording: credentials, cookies, and what identifies the caller's machine.
-DROPPED_HEADERS = frozenset(
-    {
-        "authorization",
-        "cookie",
-        "set-cookie",
-        "x-ms-client-request-id",
-        "proxy-authorization",
-        "x-ms-authorization-auxiliary",
+from auditor.collect.policy import redacted_url
+
+# Headers a recording keeps (an allow-list: what the replay needs, and nothing that could be a credential or a key
+# under a name no one thought of): the body's type, throttling (Retry-After, the rate-limit and quota counters)
+# and Azure's request id for support.
+KEPT_HEADERS = frozenset({"content-type", "retry-after", "x-ms-request-id"})
+KEPT_HEADER_PREFIXES = ("x-ms-ratelimit-", "x-ms-user-quota-")
+# Fields of a body that hold a link to follow: their secret-bearing query values are redacted as in RequestUri,
+# so a replay still follows them to the recorded request.
+LINK_FIELDS = frozenset({"nextLink", "@odata.nextLink"})
+
+
+def kept_headers(headers: Any) -> dict[str, str]:
+    return {
+        str(k): str(v)
+        for k, v in dict(headers or {}).items()
+        if str(k).lower() in KEPT_HEADERS or str(k).lower().startswith(KEPT_HEADER_PREFIXES)
     }
-)
 
 
-def _kept(headers: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in dict(headers).items() if str(k).lower() not in DROPPED_HEADERS}
+def _links_redacted(body: Any) -> Any:
+    if isinstance(body, dict):
+        return {
+            k: redacted_url(v) if k in LINK_FIELDS and isinstance(v, str) else _links_redacted(v)
+            for k, v in body.items()
+        }
+    if isinstance(body, list):
+        return [_links_redacted(v) for v in body]
+    return body
+
+
+def safe_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as a recording may hold it: allowed headers only, secret-bearing query values redacted."""
+    return {
+        **entry,
+        "RequestUri": redacted_url(str(entry.get("RequestUri") or "")),
+        "RequestHeaders": {},
+        "ResponseHeaders": kept_headers(entry.get("ResponseHeaders")),
+        "ResponseBody": _links_redacted(entry.get("ResponseBody")),
+    }
 
 
 def _decoded(data: Any) -> Any:
@@ -56,16 +82,19 @@ class RecordingTransport(HttpTransport):
         request_body = getattr(request, "content", None)
         if request_body is None:
             request_body = getattr(request, "body", None)
-        entry = {
-            "RequestUri": request.url,
-            "RequestMethod": request.method,
-            "RequestHeaders": _kept(request.headers),
-            # A request body stays text, as the test-proxy stores it; the replay matches on its JSON.
-            "RequestBody": request_body.decode("utf-8") if isinstance(request_body, bytes) else request_body,
-            "StatusCode": response.status_code,
-            "ResponseHeaders": _kept(response.headers),
-            "ResponseBody": _decoded(body),
-        }
+        entry = safe_entry(
+            {
+                "RequestUri": request.url,
+                "RequestMethod": request.method,
+                # A request body stays text, as the test-proxy stores it; the replay matches on its JSON.
+                "RequestBody": request_body.decode("utf-8", "replace")
+                if isinstance(request_body, bytes)
+                else request_body,
+                "StatusCode": response.status_code,
+                "ResponseHeaders": response.headers,
+                "ResponseBody": _decoded(body),
+            }
+        )
         with self._lock:
             self.entries.append(entry)
         return response

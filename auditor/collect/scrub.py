@@ -19,12 +19,17 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from auditor.collect.record import safe_entry
+
 _GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.]|/\d)")
 _RESOURCE_GROUP = re.compile(r"/resourceGroups/([^/?#\"'\s]+)", re.IGNORECASE)
 _PROVIDER_NAMES = re.compile(r"/providers/[^/]+/(.+)$", re.IGNORECASE)
-_TOKEN = re.compile(r"[A-Za-z0-9_.-]+")
+# A name as Azure allows it (resource groups: Unicode letters and digits, `_ . - ( )`): one token, so a name such as
+# `FabrikamFinance(Payroll)` or `rg-zürich-müller` is replaced whole.
+_TOKEN = re.compile(r"[\w.-]+(?:\([\w.-]*\)[\w.-]*)*")
+_BRACKETED = re.compile(r"([()])")
 # Words payloads use as values that the evaluation reads (NSG prefixes and protocols, route hop types, kinds):
 # a resource that happens to carry one as its name keeps it, so the word keeps its meaning everywhere else.
 RESERVED = frozenset(
@@ -165,8 +170,16 @@ class Scrubber:
         if match.string.startswith("://", match.end()):
             return token
         replaced = self._label(token)
+        if replaced == token and "(" in token:  # a name followed by parentheses that are not part of it
+            return "".join(self._name_part(part) for part in _BRACKETED.split(token))
         if replaced == token and "." in token:
             return ".".join(self._label(part) for part in token.split("."))
+        return replaced
+
+    def _name_part(self, part: str) -> str:
+        replaced = self._label(part)
+        if replaced == part and "." in part:
+            return ".".join(self._label(piece) for piece in part.split("."))
         return replaced
 
     def text(self, value: str) -> str:
@@ -198,20 +211,14 @@ def scrub(document: dict[str, Any]) -> dict[str, Any]:
     scrubbed = []
     for entry in entries:
         body = entry.get("RequestBody")
+        safe = safe_entry(entry)  # a recording made before the allow-list may hold more
         scrubbed.append(
             {
-                **entry,
-                "RequestUri": scrubber.text(str(entry.get("RequestUri") or "")),
-                "RequestHeaders": {},
+                **safe,
+                "RequestUri": scrubber.text(safe["RequestUri"]),
                 "RequestBody": scrubber.text(body) if isinstance(body, str) else scrubber.value(body),
-                "ResponseHeaders": {
-                    k: v
-                    for k, v in (entry.get("ResponseHeaders") or {}).items()
-                    if not k.lower().startswith("x-ms-")
-                    or k.lower().startswith("x-ms-ratelimit")
-                    or k.lower().startswith("x-ms-user-quota")
-                },
-                "ResponseBody": scrubber.value(entry.get("ResponseBody")),
+                "ResponseHeaders": {k: v for k, v in safe["ResponseHeaders"].items() if k.lower() != "x-ms-request-id"},
+                "ResponseBody": scrubber.value(safe["ResponseBody"]),
             }
         )
     return {"Entries": scrubbed, "Variables": {}}

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -19,13 +20,13 @@ from auditor.classify.engine import classify
 from auditor.collect.interface import CLOUD_ALIASES, DEFAULT_MAX_WORKERS, Auth, Cloud, Collector, Source
 from auditor.collect.recipe import DEFAULT_PROCESSES
 from auditor.config import GUID, ConfigError, load_config
-from auditor.model import AuditConfig, ErrorCode, Ruleset, ScanMetadata, ScanResult, TenantInventory, Verdict
+from auditor.model import AuditConfig, Baseline, ErrorCode, Ruleset, ScanMetadata, ScanResult, TenantInventory, Verdict
 from auditor.report.interface import Format
 from auditor.report.json import BaselineError, read_baseline
 from auditor.report.progress import progress_bar
 from auditor.report.rules_doc import rules_markdown
 from auditor.report.terminal import PrintableStream, print_summary, raw_stream
-from auditor.report.write import write_atomically, write_reports
+from auditor.report.write import ReportsLocked, reports_lock, write_atomically, write_reports
 from auditor.status import ExitStatus
 
 log = logging.getLogger("auditor")
@@ -412,6 +413,22 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         env.stderr.write(f"port25-audit: {err}\n")
         return ExitStatus.NO_INPUT
 
+    with ExitStack() as held:
+        try:
+            held.enter_context(reports_lock(args.out))
+        except ReportsLocked as err:
+            env.stderr.write(f"port25-audit: {err.strerror}\n")
+            return ExitStatus.CANT_CREATE
+        except OSError as err:
+            env.stderr.write(f"port25-audit: cannot write the reports to {args.out}: {err.strerror or err}\n")
+            return ExitStatus.CANT_CREATE
+        return _audit(args, env, config, baseline, collector, source)
+
+
+def _audit(
+    args: Any, env: Environment, config: AuditConfig, baseline: Baseline | None, collector: Collector, source: str
+) -> ExitStatus:
+    """Read, classify, write and say: with `--out` held for this scan."""
     started = env.now()
     with progress_bar(collector.stats, raw_stream(env.stderr), enabled=not args.quiet):
         inventory = collector.collect(args.subscription)

@@ -492,3 +492,74 @@ def test_scrub_replaces_resource_group_names_azure_allows(tmp_path: Path, group:
     assert group not in flat and group.lower() not in flat.lower()
     for part in group.replace("(", " ").replace(")", " ").replace("_", " ").replace(".", " ").split():
         assert part not in flat, part
+
+
+def test_one_scan_one_set_of_reports(tmp_path: Path) -> None:
+    """Issue 13.9: the files in --out are of one scan: an earlier scan's report.html and findings.xlsx go when a
+    --format csv scan replaces the set, and what a killed scan left (a staging folder, a temporary file) is
+    removed."""
+    plain = _write(tmp_path)
+    out = tmp_path / "reports"
+    status, _, stderr = run_cli("scan", "--replay", str(plain), "--out", str(out), "--format", "csv,html,json,xlsx")
+    assert status is ExitStatus.SUCCESS, stderr
+    (out / ".port25-audit-staging-killed").mkdir()
+    (out / ".port25-audit-staging-killed" / "findings.csv").write_text("half", encoding="utf-8")
+    (out / ".findings.csv.abc123.tmp").write_text("half", encoding="utf-8")
+    (out / "notes.txt").write_text("the team's own file", encoding="utf-8")
+    status, _, stderr = run_cli("scan", "--replay", str(plain), "--out", str(out), "--format", "csv")
+    assert status is ExitStatus.SUCCESS, stderr
+    assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "notes.txt", "subscriptions.csv"]
+
+
+def test_a_second_scan_into_the_same_folder_is_refused(tmp_path: Path) -> None:
+    from auditor.report.write import reports_lock
+
+    out = tmp_path / "reports"
+    with reports_lock(out):
+        status, _, stderr = run_cli("scan", "--replay", str(_write(tmp_path)), "--out", str(out))
+    assert status is ExitStatus.CANT_CREATE
+    assert "another port25-audit scan is writing its reports to" in stderr and stderr.count("\n") == 1
+    assert not any(out.iterdir())
+
+
+def test_a_failed_write_leaves_the_previous_set_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk while writing: before, half the files were replaced before exit 73."""
+    import auditor.report.write as write
+
+    plain = _write(tmp_path)
+    out = tmp_path / "reports"
+    assert run_cli("scan", "--replay", str(plain), "--out", str(out))[0] is ExitStatus.SUCCESS
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    written = 0
+    real = write._write_file
+
+    def disk_full_on_the_third(target: Path, content: Any, mode: int) -> None:
+        nonlocal written
+        written += 1
+        if written == 3:
+            raise OSError(28, "No space left on device")
+        real(target, content, mode)
+
+    monkeypatch.setattr(write, "_write_file", disk_full_on_the_third)
+    status, _, stderr = run_cli("scan", "--replay", str(plain), "--out", str(out), "--config", str(_config(tmp_path)))
+    assert status is ExitStatus.CANT_CREATE and "No space left on device" in stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def _config(tmp_path: Path) -> Path:
+    """A config that changes the findings (so a second scan's files differ from the first's)."""
+    config = tmp_path / "audit.toml"
+    config.write_text(f'[subscriptions."{arm.sub_id("a")}"]\noffer = "pay_as_you_go"\n', encoding="utf-8")
+    return config
+
+
+def test_reports_follow_the_umask(tmp_path: Path) -> None:
+    """Issue 14.9 (with 13.9): report files get the modes any command-line tool's output gets."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        assert run_cli("scan", "--replay", str(_write(tmp_path)), "--out", str(tmp_path / "r"))[0] is ExitStatus.SUCCESS
+    finally:
+        os.umask(old)
+    assert {oct(p.stat().st_mode & 0o777) for p in (tmp_path / "r").iterdir()} == {"0o644"}

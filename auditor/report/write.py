@@ -1,36 +1,113 @@
-"""Write report files atomically: a crash never leaves a half-written report over the previous one."""
+"""Write the reports as one set: every file of one scan, or the previous set untouched.
+
+A scan writes its files into a staging folder inside `--out`, and only when all are written moves them over the
+previous ones (a rename each, in the same folder) and removes the reports the previous scan wrote and this one
+does not (an old drift.csv, findings.xlsx). A full disk or a crash while writing leaves the previous set whole;
+what a killed scan left behind (a staging folder, a temporary file) is removed by the next. A lock on `--out`
+keeps a second scan from writing there at the same time. Files get the modes the umask gives, as any command-line
+tool's output does.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from auditor.model import ScanResult
 from auditor.report.interface import Chunks, Format, formatter_for
 
+# Every file name a scan may write: a file of these a scan does not write is from an earlier scan.
+REPORT_NAMES = frozenset(
+    {"findings.csv", "subscriptions.csv", "drift.csv", "scan.json", "report.html", "findings.xlsx"}
+)
+STAGING_PREFIX = ".port25-audit-staging-"
+
+
+class ReportsLocked(OSError):
+    """Another port25-audit scan is writing to the same folder."""
+
+
+def _file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextmanager
+def reports_lock(directory: Path) -> Iterator[None]:
+    """Holds `--out` for this scan; a second scan that asks gets ReportsLocked at once. The lock goes with the
+    process, so a killed scan never leaves it held."""
+    directory.mkdir(parents=True, exist_ok=True)
+    # the folder itself is locked: no lock file is left among the reports
+    descriptor = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as err:
+            raise ReportsLocked(
+                err.errno, f"another port25-audit scan is writing its reports to {directory}; wait for it or use --out"
+            ) from err
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _remove_leftovers(directory: Path) -> None:
+    """What a scan that was killed while writing left: its staging folder, a temporary file."""
+    for path in directory.iterdir():
+        if path.name.startswith(STAGING_PREFIX) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file():
+            path.unlink(missing_ok=True)
+
+
+def _write_file(target: Path, content: Chunks, mode: int) -> None:
+    with open(target, "wb") as stream:
+        for chunk in content:
+            stream.write(chunk)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.chmod(target, mode)
+
 
 def write_reports(directory: Path, result: ScanResult, formats: Iterable[Format]) -> list[Path]:
-    """Each format rendered in memory, then its files written atomically; one format's bytes held at a time."""
-    written: list[Path] = []
-    for fmt in formats:
-        written += write_atomically(directory, formatter_for(fmt).format(result))
-    return written
+    """Every format's files written in a staging folder, one format's bytes held at a time; then swapped in as one
+    set, and the reports of an earlier scan that this one does not write removed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(directory)
+    mode = _file_mode()
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=directory))
+    try:
+        names: list[str] = []
+        for fmt in formats:
+            for name, content in formatter_for(fmt).format(result).items():
+                _write_file(staging / name, content, mode)
+                names.append(name)
+        for name in names:
+            os.replace(staging / name, directory / name)
+        for stale in sorted(REPORT_NAMES - set(names)):
+            (directory / stale).unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [directory / name for name in names]
 
 
 def write_atomically(directory: Path, files: Mapping[str, Chunks]) -> list[Path]:
+    """Files written each to a temporary file and renamed over the target (a recording)."""
     directory.mkdir(parents=True, exist_ok=True)
+    mode = _file_mode()
     written = []
     for name, content in files.items():
         target = directory / name
         handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        os.close(handle)
         try:
-            with os.fdopen(handle, "wb") as stream:
-                for chunk in content:
-                    stream.write(chunk)
-                stream.flush()
-                os.fsync(stream.fileno())
+            _write_file(Path(temporary), content, mode)
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -180,8 +180,9 @@ def build_parser(env: Environment) -> _Parser:
         "  port25-audit scan --subscription 00000000-0000-0000-0000-000000000000 --ruleset 2020\n"
         "  port25-audit scan --out reports/ --baseline previous/scan.json --fail-on open\n\n"
         "exit codes: 0 complete; 1 a --fail-on verdict or new exposure since --baseline; 2 something could not be\n"
-        "read (marked in the reports); 64 bad arguments or config; 65 a baseline of another schema_version;\n"
-        "66 an input file cannot be read; 70 a bug; 73 the reports cannot be written",
+        "read (marked in the reports); 64 bad arguments or config; 65 an input file whose contents cannot be\n"
+        "used (a baseline of another schema_version); 66 an input file cannot be read; 70 a bug; 73 the reports\n"
+        "cannot be written (or another scan is writing into --out)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_reading_options(scan)

@@ -8,7 +8,7 @@ class ExitStatus(IntEnum):
     FINDINGS = 1  # a --fail-on verdict, or new exposure against --baseline
     INCOMPLETE = 2  # some subscription or list could not be read; it is in the reports, marked
     USAGE = 64  # bad arguments or audit config
-    DATA_ERROR = 65  # an input file whose contents cannot be used (a baseline of another schema_version)
+    DATA_ERROR = 65  # an input file whose contents cannot be used (not a scan.json or recording, another schema)
     NO_INPUT = 66  # an input file (recording, config) cannot be read
     SOFTWARE = 70  # a bug in port25-audit
-    CANT_CREATE = 73  # the reports cannot be written
+    CANT_CREATE = 73  # the reports cannot be written (or another scan is writing into --out)

@@ -267,3 +267,31 @@ def test_a_resource_graph_error_leaves_every_list_of_its_subscription_unread() -
 def test_source_must_be_arm_or_graph(tmp_path: Path) -> None:
     status, _, err = _scan(tmp_path, CONTOSO, "reports", "--source", "rest")
     assert status is ExitStatus.USAGE and "--source" in err
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "a string",
+        None,
+        {"type": "microsoft.compute/virtualmachines", "subscriptionId": "SUB"},
+        {"id": "x", "type": "odd/type"},
+    ],
+    ids=["string", "null", "no-id", "a-type-not-asked-for"],
+)
+def test_graph_rows_that_are_not_resources_are_errors_not_dropped(tmp_path: Path, row: Any) -> None:
+    """Issue 13.11: Graph mode dropped such rows silently and said the audit was complete."""
+    rec = _tenant("one", "two", batch_size=2)
+    target = sub_id("one")
+    for entry in rec.entries:
+        query = json.loads(entry["RequestBody"])["query"] if entry["RequestMethod"] == "POST" else ""
+        if query.startswith("Resources") and entry["StatusCode"] == 200:
+            bad = json.loads(json.dumps(row).replace("SUB", target))
+            entry["ResponseBody"]["data"].append(bad)
+    recording = tmp_path / "graph.json"
+    recording.write_text(json.dumps(rec.document()), encoding="utf-8")
+    status, out, err = _scan(tmp_path, recording, "graph", "--source", "graph")
+    assert status is ExitStatus.INCOMPLETE, err
+    collections = {r["subscription_id"]: r["collection"] for r in _rows(out / "subscriptions.csv")}
+    assert "MalformedItem" in collections[target]
+    assert {r["resource_name"] for r in _rows(out / "findings.csv")} == {"vm-one", "vm-two"}  # nothing else lost

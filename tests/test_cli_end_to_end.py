@@ -315,7 +315,9 @@ def test_reports_that_cannot_be_written(tmp_path: Path) -> None:
 def test_rules_command_prints_the_table() -> None:
     status, stdout, _ = run_cli("rules")
     assert status is ExitStatus.SUCCESS
-    assert "`CUR-EA-MCAE`" in stdout and "`2020-BIZSPARK`" in stdout and "seed 003" in stdout
+    assert "`CUR-EA-MCAE`" in stdout and "`2020-BIZSPARK`" in stdout
+    assert "2020 edition (Polish, article of 2018-11-20, localised 2020-11-24)" in stdout
+    assert "seed" not in stdout.lower()  # the team's word for its copies, never the product's
 
 
 def test_version_and_help() -> None:

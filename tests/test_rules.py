@@ -59,7 +59,7 @@ def test_every_rule_has_a_case() -> None:
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.id)
 def test_rule_quotes_its_seed_verbatim(rule: Any, seeds: Path) -> None:
-    article = (seeds / rule.seed).read_text(encoding="utf-8")
+    article = (seeds / rule.edition.file).read_text(encoding="utf-8")
     assert rule.quote in article
     assert rule.section.startswith("(") or rule.section in article
     assert rule.remediation and rule.summary

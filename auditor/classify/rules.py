@@ -1,11 +1,10 @@
 """The rule table: what Azure does to outbound TCP 25, per Microsoft's article, one row per rule.
 
-Each rule carries the edition, seed file, section and the sentence of the article it follows, the platform policy
-it gives, the remediation the report prints, and a plain predicate over `Facts`. The first rule of the ruleset
-whose predicate holds decides. `port25-audit rules` and the README's rule section are generated from this table.
-
-Article: "Troubleshoot outbound SMTP connectivity issues in Azure"
-(https://learn.microsoft.com/troubleshoot/azure/virtual-network/troubleshoot-outbound-smtp-connectivity).
+Each rule carries the edition, section and sentence of the article it follows (in the edition's language, with an
+English rendering), the resource categories it speaks of, the platform policy it gives, the remediation the report
+prints, and a plain predicate over `Facts`. The first rule of the ruleset that speaks of the resource's category
+and whose predicate holds decides. `port25-audit rules` and the README's rule section are generated from this
+table.
 """
 
 from __future__ import annotations
@@ -15,13 +14,97 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from auditor.classify.editions import ARTICLE_TITLE, ARTICLE_URL, CURRENT, EDITION_2020_PL, EDITION_2020_RU, Edition
 from auditor.model import Offer, PlatformPolicy, ResourceCategory, Ruleset
 
-ARTICLE_URL = "https://learn.microsoft.com/troubleshoot/azure/virtual-network/troubleshoot-outbound-smtp-connectivity"
-
-SEED_CURRENT = "002_ffedd479c7c75c57.txt"  # cs-CZ, the current article
-SEED_2020_RU = "000_643e130fa403990c.txt"  # ru-RU, the 2018 article as published 2020-05
-SEED_2020_PL = "003_30d7b769d5f0e677.txt"  # pl-PL, the 2018 article as published 2020-11: where they differ, it stands
+# The sections and sentences the rules cite, in English (the originals are the evidence; these are renderings).
+SECTIONS_IN_ENGLISH = {
+    "Důležité": "Important",
+    "Enterprise a MCA-E": "Enterprise and MCA-E",
+    "(úvod)": "introduction",
+    "Všechny ostatní typy předplatných": "All other subscription types",
+    "Ograniczenia i ograniczenia": "Restrictions and limitations",
+    "Enterprise Agreement": "Enterprise Agreement",
+    "(wstęp)": "introduction",
+    "Płatność zgodnie z rzeczywistym użyciem": "Pay-As-You-Go",
+    "Dostawca usług w chmurze (CSP)": "Cloud Solution Provider (CSP)",
+    "Microsoft Partner Network (MPN), BizSpark Plus lub Dostęp sponsorowany Azure": (
+        "Microsoft Partner Network (MPN), BizSpark Plus or Azure Sponsorship"
+    ),
+    "MSDN, Azure — dostęp próbny, Azure w ramach programu licencjonowania Open, Education, Azure for Students, "
+    "usługa Visual Studio i bezpłatna wersja próbna": (
+        "MSDN, Azure Pass, Azure in Open, Education, Azure for Students, Visual Studio and Free Trial"
+    ),
+    "MSDN, Azure Pass, Azure с открытой лицензией, для образования, BizSpark и бесплатная пробная версия": (
+        "MSDN, Azure Pass, Azure in Open, Education, BizSpark and Free Trial"
+    ),
+    "Оплата по мере использования": "Pay-As-You-Go",
+}
+QUOTES_IN_ENGLISH = {
+    "Odesílání e-mailů na portu 25 není podporováno pro všechny ostatní prostředky Azure Typu platforma jako "
+    "služba (PaaS).": "Sending email on port 25 is not supported for all other Azure platform-as-a-service (PaaS) "
+    "resources.",
+    "Pro odchozí komunikaci ve službě Aplikace Azure Service a Azure Functions je možné použít port 25 "
+    "prostřednictvím funkce integrace virtuální sítě nebo při použití služby App Service Environment v3.": (
+        "For outbound communication in Azure App Service and Azure Functions, port 25 can be used through the "
+        "virtual network integration feature or when using App Service Environment v3."
+    ),
+    "U virtuálních počítačů a služby Azure Firewall nasazených ve standardních smlouva Enterprise nebo Smlouva "
+    "se zákazníkem Microsoftu pro předplatná MCA-E (Enterprise) nejsou odchozí připojení SMTP na portu TCP 25 "
+    "blokovaná.": "For VMs and Azure Firewall deployed in standard Enterprise Agreement or Microsoft Customer "
+    "Agreement for Enterprise (MCA-E) subscriptions, outbound SMTP connections on TCP port 25 are not blocked.",
+    "Po vyloučení předplatného z tohoto bloku a zastavení a restartování virtuálních počítačů budou všechny "
+    "virtuální počítače v tomto předplatném vyloučené.": "After the subscription is exempted from this block and "
+    "the VMs are stopped and restarted, all VMs in that subscription are exempt.",
+    "Odchozí e-mailové zprávy, které se odesílají přímo do externích domén (například outlook.com a gmail.com) "
+    "z virtuálního počítače, jsou dostupné jenom pro určité typy předplatných v Microsoft Azure.": (
+        "Outbound email messages sent directly to external domains (such as outlook.com and gmail.com) from a "
+        "virtual machine are available only to certain subscription types in Microsoft Azure."
+    ),
+    "Výjimka se vztahuje pouze na požadované předplatné a pouze na přenosy virtuálních počítačů směrované přímo "
+    "na internet.": "The exemption applies only to the requested subscription and only to VM traffic routed "
+    "directly to the internet.",
+    "U předplatných Enterprise pro vývoj/testování je ve výchozím nastavení blokovaný port 25.": (
+        "For Enterprise Dev/Test subscriptions, port 25 is blocked by default."
+    ),
+    "Platforma Azure blokuje odchozí připojení SMTP na portu TCP 25 pro nasazené virtuální počítače.": (
+        "The Azure platform blocks outbound SMTP connections on TCP port 25 for deployed VMs."
+    ),
+    "Routing ruchu 25 portów za pośrednictwem usług Azure PaaS Services": (
+        "Routing port 25 traffic through Azure PaaS services"
+    ),
+    "próby dostarczenia nie będą blokowane przez platformę Azure dla maszyn wirtualnych w ramach subskrypcji "
+    "Umowa Enterprise": "delivery attempts will not be blocked by the Azure platform for virtual machines in "
+    "Enterprise Agreement subscriptions",
+    "Ta zmiana w zachowaniu dotyczy tylko nowych subskrypcji i nowych wdrożeń od 15 listopada 2017.": (
+        "This change in behavior applies only to new subscriptions and new deployments since November 15, 2017."
+    ),
+    "Wyłączenie dotyczy tylko ruchu maszyn wirtualnych, który jest kierowany bezpośrednio do Internetu.": (
+        "The exemption applies only to VM traffic that is routed directly to the internet."
+    ),
+    "są dostępne tylko dla niektórych typów subskrypcji w Microsoft Azure": (
+        "are available only for certain subscription types in Microsoft Azure"
+    ),
+    "W przypadku subskrypcji z opcją płatność zgodnie z rzeczywistym użyciem, które zostały utworzone po "
+    "15 listopada 2017, będą obowiązywać ograniczenia techniczne, które blokują wiadomości e-mail wysyłane "
+    "bezpośrednio z maszyn wirtualnych w ramach tych subskrypcji.": "For Pay-As-You-Go subscriptions created "
+    "after November 15, 2017, technical restrictions apply that block email sent directly from VMs in those "
+    "subscriptions.",
+    'możesz utworzyć żądanie usunięcia ograniczenia w sekcji "łączność" w bloku "diagnozowanie i rozwiązywanie"': (
+        'you can create a request to remove the restriction in the "Connectivity" section of the "Diagnose and '
+        'solve" blade'
+    ),
+    "W przypadku Microsoft Partner Network (MPN), BizSpark Plus lub Dostęp sponsorowany Azure subskrypcje, które "
+    "zostały utworzone po 15 listopada 2017, zostaną nałożone ograniczenia techniczne": "Microsoft Partner "
+    "Network (MPN), BizSpark Plus or Azure Sponsorship subscriptions created after November 15, 2017 will have "
+    "technical restrictions applied",
+    "Nie zostaną udzielone żadne żądania usunięcia tego ograniczenia.": (
+        "No requests to remove this restriction will be granted."
+    ),
+    "Запросы на удаление этого ограничения не будут выполнены.": (
+        "Requests to remove this restriction will not be granted."
+    ),
+}
 
 CUTOFF_2017 = dt.date(2017, 11, 15)
 
@@ -50,9 +133,9 @@ class Facts:
 class Rule:
     id: str
     ruleset: Ruleset
-    seed: str
-    section: str
-    quote: str
+    edition: Edition
+    section: str  # in the edition's language ("(…)": the text before the first heading)
+    quote: str  # the sentence, verbatim, in the edition's language
     summary: str
     policy: PlatformPolicy
     remediation: str
@@ -60,9 +143,22 @@ class Rule:
     categories: frozenset[ResourceCategory]  # the resources the rule speaks of; it decides only for them
 
     @property
+    def section_english(self) -> str:
+        return SECTIONS_IN_ENGLISH.get(self.section, self.section)
+
+    @property
+    def quote_english(self) -> str:
+        return QUOTES_IN_ENGLISH[self.quote]
+
+    @property
     def citation(self) -> str:
-        edition = "current edition" if self.ruleset is Ruleset.CURRENT else "2020 edition"
-        return f"{edition}, seed {self.seed[:3]}, section \u201c{self.section}\u201d"
+        """Where a reader finds the sentence: the article, the edition (language, date), the section."""
+        section = self.section_english
+        original = "" if self.section.startswith("(") else f" (\u201c{self.section}\u201d)"
+        return (
+            f"Microsoft Learn, \u201c{ARTICLE_TITLE}\u201d, {self.edition.label}, section \u201c{section}\u201d"
+            f"{original}, {ARTICLE_URL}"
+        )
 
 
 VM_LIKE = frozenset({ResourceCategory.VIRTUAL_MACHINE, ResourceCategory.SCALE_SET})
@@ -115,7 +211,7 @@ CURRENT_RULES: tuple[Rule, ...] = (
     Rule(
         "CUR-PAAS",
         Ruleset.CURRENT,
-        SEED_CURRENT,
+        CURRENT,
         "Důležité",
         "Odesílání e-mailů na portu 25 není podporováno pro všechny ostatní prostředky Azure Typu platforma jako "
         "služba (PaaS).",
@@ -129,7 +225,7 @@ CURRENT_RULES: tuple[Rule, ...] = (
     Rule(
         "CUR-APP-NOPATH",
         Ruleset.CURRENT,
-        SEED_CURRENT,
+        CURRENT,
         "Důležité",
         "Pro odchozí komunikaci ve službě Aplikace Azure Service a Azure Functions je možné použít port 25 "
         "prostřednictvím funkce integrace virtuální sítě nebo při použití služby App Service Environment v3.",
@@ -143,7 +239,7 @@ CURRENT_RULES: tuple[Rule, ...] = (
     Rule(
         "CUR-APP-UNKNOWN",
         Ruleset.CURRENT,
-        SEED_CURRENT,
+        CURRENT,
         "Důležité",
         "Pro odchozí komunikaci ve službě Aplikace Azure Service a Azure Functions je možné použít port 25 "
         "prostřednictvím funkce integrace virtuální sítě nebo při použití služby App Service Environment v3.",
@@ -156,7 +252,7 @@ CURRENT_RULES: tuple[Rule, ...] = (
     Rule(
         "CUR-EA-MCAE",
         Ruleset.CURRENT,
-        SEED_CURRENT,
+        CURRENT,
         "Enterprise a MCA-E",
         "U virtuálních počítačů a služby Azure Firewall nasazených ve standardních smlouva Enterprise nebo Smlouva "
         "se zákazníkem Microsoftu pro předplatná MCA-E (Enterprise) nejsou odchozí připojení SMTP na portu TCP 25 "
@@ -170,7 +266,7 @@ CURRENT_RULES: tuple[Rule, ...] = (
     Rule(
         "CUR-EXEMPTED",
         Ruleset.CURRENT,
-        SEED_CURRENT,
+        CURRENT,
         "Enterprise a MCA-E",
         "Po vyloučení předplatného z tohoto bloku a zastavení a restartování virtuálních počítačů budou všechny "
         "virtuální počítače v tomto předplatném vyloučené.",
@@ -183,7 +279,7 @@ CURRENT_RULES: tuple[Rule, ...] = (
     Rule(
         "CUR-OFFER-UNKNOWN",
         Ruleset.CURRENT,
-        SEED_CURRENT,
+        CURRENT,
         "(úvod)",
         "Odchozí e-mailové zprávy, které se odesílají přímo do externích domén (například outlook.com a gmail.com) "
         "z virtuálního počítače, jsou dostupné jenom pro určité typy předplatných v Microsoft Azure.",
@@ -196,7 +292,7 @@ CURRENT_RULES: tuple[Rule, ...] = (
     Rule(
         "CUR-DEVTEST-NONVM",
         Ruleset.CURRENT,
-        SEED_CURRENT,
+        CURRENT,
         "Enterprise a MCA-E",
         "Výjimka se vztahuje pouze na požadované předplatné a pouze na přenosy virtuálních počítačů směrované přímo "
         "na internet.",
@@ -209,7 +305,7 @@ CURRENT_RULES: tuple[Rule, ...] = (
     Rule(
         "CUR-DEVTEST",
         Ruleset.CURRENT,
-        SEED_CURRENT,
+        CURRENT,
         "Enterprise a MCA-E",
         "U předplatných Enterprise pro vývoj/testování je ve výchozím nastavení blokovaný port 25.",
         "Enterprise Dev/Test: TCP 25 is blocked by default; the block can be removed.",
@@ -221,7 +317,7 @@ CURRENT_RULES: tuple[Rule, ...] = (
     Rule(
         "CUR-OTHER",
         Ruleset.CURRENT,
-        SEED_CURRENT,
+        CURRENT,
         "Všechny ostatní typy předplatných",
         "Platforma Azure blokuje odchozí připojení SMTP na portu TCP 25 pro nasazené virtuální počítače.",
         "Every subscription type other than EA, MCA-E and Enterprise Dev/Test: TCP 25 is blocked.",
@@ -260,7 +356,7 @@ RULES_2020: tuple[Rule, ...] = (
     Rule(
         "2020-PAAS",
         Ruleset.EDITION_2020,
-        SEED_2020_PL,
+        EDITION_2020_PL,
         "Ograniczenia i ograniczenia",
         "Routing ruchu 25 portów za pośrednictwem usług Azure PaaS Services",
         "Routing port 25 through Azure PaaS services such as Azure Firewall or App Service is not supported.",
@@ -272,7 +368,7 @@ RULES_2020: tuple[Rule, ...] = (
     Rule(
         "2020-EA",
         Ruleset.EDITION_2020,
-        SEED_2020_PL,
+        EDITION_2020_PL,
         "Enterprise Agreement",
         "próby dostarczenia nie będą blokowane przez platformę Azure dla maszyn wirtualnych w ramach subskrypcji "
         "Umowa Enterprise",
@@ -285,7 +381,7 @@ RULES_2020: tuple[Rule, ...] = (
     Rule(
         "2020-BEFORE-CUTOFF",
         Ruleset.EDITION_2020,
-        SEED_2020_PL,
+        EDITION_2020_PL,
         "(wstęp)",
         "Ta zmiana w zachowaniu dotyczy tylko nowych subskrypcji i nowych wdrożeń od 15 listopada 2017.",
         "Subscriptions created before 2017-11-15 keep unrestricted outbound TCP 25.",
@@ -297,7 +393,7 @@ RULES_2020: tuple[Rule, ...] = (
     Rule(
         "2020-EXEMPTED",
         Ruleset.EDITION_2020,
-        SEED_2020_PL,
+        EDITION_2020_PL,
         "Płatność zgodnie z rzeczywistym użyciem",
         "Wyłączenie dotyczy tylko ruchu maszyn wirtualnych, który jest kierowany bezpośrednio do Internetu.",
         "An exemption is recorded for the subscription: its VMs (and scale-set VMs) are exempt.",
@@ -309,7 +405,7 @@ RULES_2020: tuple[Rule, ...] = (
     Rule(
         "2020-OFFER-UNKNOWN",
         Ruleset.EDITION_2020,
-        SEED_2020_PL,
+        EDITION_2020_PL,
         "(wstęp)",
         "są dostępne tylko dla niektórych typów subskrypcji w Microsoft Azure",
         "The rule depends on the subscription type, which is not known.",
@@ -321,7 +417,7 @@ RULES_2020: tuple[Rule, ...] = (
     Rule(
         "2020-UNNAMED",
         Ruleset.EDITION_2020,
-        SEED_2020_PL,
+        EDITION_2020_PL,
         "(wstęp)",
         "są dostępne tylko dla niektórych typów subskrypcji w Microsoft Azure",
         "The 2020 edition names no rule for this subscription type (it predates MCA; internal, support-plan, "
@@ -334,7 +430,7 @@ RULES_2020: tuple[Rule, ...] = (
     Rule(
         "2020-DATE-UNKNOWN",
         Ruleset.EDITION_2020,
-        SEED_2020_PL,
+        EDITION_2020_PL,
         "(wstęp)",
         "Ta zmiana w zachowaniu dotyczy tylko nowych subskrypcji i nowych wdrożeń od 15 listopada 2017.",
         "The rule depends on whether the subscription was created before 2017-11-15, which Azure Resource Manager "
@@ -347,7 +443,7 @@ RULES_2020: tuple[Rule, ...] = (
     Rule(
         "2020-PAYG",
         Ruleset.EDITION_2020,
-        SEED_2020_PL,
+        EDITION_2020_PL,
         "Płatność zgodnie z rzeczywistym użyciem",
         "W przypadku subskrypcji z opcją płatność zgodnie z rzeczywistym użyciem, które zostały utworzone po "
         "15 listopada 2017, będą obowiązywać ograniczenia techniczne, które blokują wiadomości e-mail wysyłane "
@@ -361,7 +457,7 @@ RULES_2020: tuple[Rule, ...] = (
     Rule(
         "2020-CSP",
         Ruleset.EDITION_2020,
-        SEED_2020_PL,
+        EDITION_2020_PL,
         "Dostawca usług w chmurze (CSP)",
         'możesz utworzyć żądanie usunięcia ograniczenia w sekcji "łączność" w bloku "diagnozowanie i rozwiązywanie"',
         "Cloud Solution Provider created on or after 2017-11-15: blocked; the block can be removed on request.",
@@ -373,7 +469,7 @@ RULES_2020: tuple[Rule, ...] = (
     Rule(
         "2020-MPN-SPONSORSHIP",
         Ruleset.EDITION_2020,
-        SEED_2020_PL,
+        EDITION_2020_PL,
         "Microsoft Partner Network (MPN), BizSpark Plus lub Dostęp sponsorowany Azure",
         "W przypadku Microsoft Partner Network (MPN), BizSpark Plus lub Dostęp sponsorowany Azure subskrypcje, które "
         "zostały utworzone po 15 listopada 2017, zostaną nałożone ograniczenia techniczne",
@@ -387,7 +483,7 @@ RULES_2020: tuple[Rule, ...] = (
     Rule(
         "2020-NO-EXEMPTION",
         Ruleset.EDITION_2020,
-        SEED_2020_PL,
+        EDITION_2020_PL,
         "MSDN, Azure — dostęp próbny, Azure w ramach programu licencjonowania Open, Education, Azure for Students, "
         "usługa Visual Studio i bezpłatna wersja próbna",
         "Nie zostaną udzielone żadne żądania usunięcia tego ograniczenia.",
@@ -410,7 +506,7 @@ RULES_2020: tuple[Rule, ...] = (
     Rule(
         "2020-BIZSPARK",
         Ruleset.EDITION_2020,
-        SEED_2020_RU,
+        EDITION_2020_RU,
         "MSDN, Azure Pass, Azure с открытой лицензией, для образования, BizSpark и бесплатная пробная версия",
         "Запросы на удаление этого ограничения не будут выполнены.",
         "BizSpark created on or after 2017-11-15: blocked, and no exemption is granted (named only in the earlier "

@@ -80,6 +80,8 @@ def scan_document(result: ScanResult, findings: Any = None) -> dict[str, Any]:
                 "id": r.id,
                 "citation": r.citation,
                 "quote": r.quote,
+                "quote_english": r.quote_english,
+                "language": r.edition.language,
                 "summary": r.summary,
                 "platform_policy": r.policy.value,
                 "remediation": r.remediation,

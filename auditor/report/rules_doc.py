@@ -14,7 +14,8 @@ def _cell(text: str) -> str:
 def rules_markdown() -> str:
     lines = [
         f"Rules follow Microsoft's article [Troubleshoot outbound SMTP connectivity issues in Azure]({ARTICLE_URL}); "
-        "the first rule of the chosen edition that matches a resource decides.",
+        "the first rule of the chosen edition that speaks of a resource and matches it decides. Each cites the "
+        "sentence it follows in English and, as evidence, in the language of the edition read.",
         "",
     ]
     for ruleset in Ruleset:
@@ -26,14 +27,15 @@ def rules_markdown() -> str:
         lines += [
             f"### {title}",
             "",
-            "| rule | resources | platform_policy | what it says | citation | article sentence |",
-            "|---|---|---|---|---|---|",
+            "| rule | resources | platform_policy | what it says | citation | the article says | in the original |",
+            "|---|---|---|---|---|---|---|",
         ]
         for rule in RULES[ruleset]:
             covered = ", ".join(c.value for c in ResourceCategory if c in rule.categories)
             lines.append(
                 f"| `{rule.id}` | {covered} | `{rule.policy.value}` | {_cell(rule.summary)} | "
-                f"{_cell(rule.citation)} | {_cell(rule.quote)} |"
+                f"{_cell(rule.citation)} | {_cell(rule.quote_english)} | "
+                f"{rule.edition.language_name}: {_cell(rule.quote)} |"
             )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

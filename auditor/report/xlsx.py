@@ -60,8 +60,27 @@ def _summary(result: ScanResult, findings: pd.DataFrame, truncated: int) -> pd.D
 
 def _rules(result: ScanResult) -> pd.DataFrame:
     return pd.DataFrame(
-        [(r.id, r.policy.value, r.summary, r.citation, r.quote, r.remediation) for r in RULES[result.metadata.ruleset]],
-        columns=["rule", "platform_policy", "what it says", "citation", "article sentence", "remediation"],
+        [
+            (
+                r.id,
+                r.policy.value,
+                r.summary,
+                r.citation,
+                r.quote_english,
+                f"{r.edition.language_name}: {r.quote}",
+                r.remediation,
+            )
+            for r in RULES[result.metadata.ruleset]
+        ],
+        columns=[
+            "rule",
+            "platform_policy",
+            "what it says",
+            "citation",
+            "the article says",
+            "in the original",
+            "remediation",
+        ],
     )
 
 

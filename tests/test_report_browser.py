@@ -157,3 +157,14 @@ def test_the_subscription_filter_finds_a_name_with_two_spaces(page: Any, tmp_pat
     tab.select_option("#filter-subscription", "Contoso  Two  Spaces")
     assert _visible(tab, 1) == ["vm-a"]
     tab.close()
+
+
+def test_each_row_says_what_to_do(page: Any, report: Path) -> None:
+    """Issue 14.2: the remediation is in the findings table, beside the reason."""
+    rows = {r["resource_name"]: r for r in _csv(report)}
+    page.fill("#filter-text", "vm-web-01")
+    (cell,) = page.eval_on_selector_all(
+        "#findings tbody tr:not([hidden])", "rows => rows.map(r => r.cells[8].textContent)"
+    )
+    assert cell.startswith(rows["vm-web-01"]["remediation"]) and rows["vm-web-01"]["reason"] in cell
+    page.fill("#filter-text", "")

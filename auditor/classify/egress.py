@@ -218,6 +218,7 @@ class NetworkPath:
     reason: str
     firewall: Resource | None = None
     via: str = ""
+    where: str = ""  # where an outbound NSG rule would close the path: the NIC, or the subnet
 
 
 # Other PaaS (Container Apps, Container Instances): the platform rule decides, whatever their network does.
@@ -399,6 +400,24 @@ class EgressEvaluator:
         return decision
 
     def _through_subnet(
+        self,
+        subnet_id: str,
+        interface: NetworkInterface | None,
+        configuration: IpConfiguration | None,
+        port: int,
+        *,
+        is_app: bool,
+        flexible_member: bool = False,
+    ) -> NetworkPath:
+        path = self._subnet_path(
+            subnet_id, interface, configuration, port, is_app=is_app, flexible_member=flexible_member
+        )
+        subnet = self._index.subnets.get(subnet_id.lower())
+        named = [f"NIC {interface.name}"] if interface else []
+        named += [f"subnet {subnet.name}"] if subnet else []
+        return replace(path, where=" or ".join(named))
+
+    def _subnet_path(
         self,
         subnet_id: str,
         interface: NetworkInterface | None,

@@ -16,6 +16,7 @@ from auditor.classify.egress import (
     NetworkPath,
     Outcome,
 )
+from auditor.classify.remediation import remediation
 from auditor.classify.rules import VM_LIKE, AppPath, Facts, Rule, deciding_rule
 from auditor.model import (
     AppServiceEnvironment,
@@ -163,6 +164,7 @@ class Classifier:
         weighed = [self._weigh(policy, path) for path in self._network_paths(resource, route, SMTP_PORT)]
         chosen = min(weighed, key=lambda w: SEVERITY.index(w.verdict))
         notes += [chosen.path.reason, chosen.note]
+        relay = self._relay(resource, route)
         return Finding(
             tenant_id=own.subscription.tenant_id,
             subscription_id=resource.subscription_id,
@@ -176,10 +178,22 @@ class Classifier:
             rule=rule.id,
             # many resources share a reason (one subscription, one subnet): keep one copy of each
             reason=sys.intern(" ".join(n for n in [rule.summary, *notes] if n)),
-            remediation=self._remediation(rule, resource, governing),
+            remediation=remediation(
+                chosen.verdict,
+                rule,
+                chosen.path.reason,
+                via_firewall=chosen.path.firewall.name
+                if chosen.path.firewall
+                else (resource.name if resource.category is ResourceCategory.FIREWALL else ""),
+                closing_point=chosen.path.where,
+                relay=relay,
+                rule_remediation=self._remediation(rule, resource, governing),
+                egress=chosen.path.egress,
+                via=chosen.path.via,
+            ),
             via=chosen.path.via,
             via_policy=chosen.via_policy,
-            relay_587=self._relay(resource, route),
+            relay_587=relay,
         )
 
     def _weigh(self, policy: PlatformPolicy, path: NetworkPath) -> _Weighed:

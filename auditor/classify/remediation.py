@@ -1,0 +1,118 @@
+"""What to do about a finding, from its verdict and what decided it, not from the rule alone.
+
+- open: how to close it (an outbound NSG deny for TCP 25 where the traffic leaves, or a firewall rule), and the
+  relay if mail must flow;
+- blocked with an exemption available: how and where to request it, for this offer (the rule says);
+- blocked, not supported: the authenticated relay on TCP 587, checked on this path (`relay_587`);
+- denied by the network: nothing, and what keeps it closed;
+- unknown: the one missing fact, and how to supply it (which read access, which config key).
+"""
+
+from __future__ import annotations
+
+import re
+
+from auditor.classify.rules import RELAY, Rule
+from auditor.model import Egress, PlatformPolicy, Verdict
+
+_UNREAD_LIST = re.compile(r"the (\S+) list of subscription (\S+) could not be read")
+_NOT_AUDITED = re.compile(r"its subscription (\S*) is not among the audited subscriptions")
+
+
+def deciding_fact(reason: str) -> str:
+    """The last sentence of a network reason: the step that decided (a rule, a route, a firewall, no path)."""
+    sentences = [s for s in reason.strip().rstrip(".").split(". ") if s]
+    return sentences[-1] if sentences else ""
+
+
+def _relay(relay: Verdict | None) -> str:
+    if relay is Verdict.OPEN:
+        return RELAY + " TCP 587 gets out on this resource's path."
+    if relay is Verdict.DENIED_BY_NETWORK:
+        return RELAY + " But TCP 587 is denied on this resource's path too: allow it to the relay's address."
+    if relay is Verdict.UNKNOWN:
+        return RELAY + " Whether TCP 587 gets out on this resource's path could not be determined."
+    return RELAY
+
+
+def _missing(reason: str) -> str | None:
+    unread = _UNREAD_LIST.search(reason)
+    if unread:
+        return (
+            f"Give the identity read access to the {unread.group(1)} list of subscription {unread.group(2)} "
+            "(Reader on the subscription), then scan again."
+        )
+    outside = _NOT_AUDITED.search(reason)
+    if outside:
+        return (
+            f"Add subscription {outside.group(1)} to the audit (it holds part of this resource's network), or give "
+            "the identity Reader on it, then scan again."
+        )
+    return None
+
+
+def remediation(
+    verdict: Verdict,
+    rule: Rule,
+    network_reason: str,
+    *,
+    via_firewall: str = "",
+    closing_point: str = "",
+    relay: Verdict | None = None,
+    rule_remediation: str | None = None,
+    egress: Egress | None = None,
+    via: str = "",
+) -> str:
+    """`rule_remediation`: the rule's own advice where a finding-specific one replaces it (an exempted VM)."""
+    own = rule_remediation if rule_remediation is not None else rule.remediation
+    if verdict is Verdict.OPEN:
+        if via_firewall:
+            close = (
+                f"To close it: in Azure Firewall {via_firewall}'s rules, add a network rule that denies TCP 25 to the "
+                "internet ahead of the rule that allows it."
+            )
+        else:
+            where = f" on {closing_point}" if closing_point else ""
+            close = (
+                f"To close it: add an outbound NSG rule denying TCP 25 to Internet{where} (a priority number below "
+                "65001 wins over AllowInternetOutBound)."
+            )
+        relay_advice = _relay(relay)
+        keep = own if rule.policy is PlatformPolicy.EXEMPTED else "If mail must flow, s" + relay_advice[1:]
+        return f"{close} {keep}"
+    if verdict is Verdict.DENIED_BY_NETWORK:
+        fact = deciding_fact(network_reason)
+        return f"Nothing to do: TCP 25 cannot leave ({fact}). Keep it so." if fact else "Nothing to do."
+    if verdict is Verdict.BLOCKED:
+        if via_firewall and rule.policy not in (PlatformPolicy.BLOCKED, PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE):
+            return (
+                f"The traffic leaves through Azure Firewall {via_firewall}, whose subscription blocks TCP 25 (an "
+                "exemption of this subscription does not cover it): " + _relay(relay)
+            )
+        if rule.policy is PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE:
+            return own
+        return _relay(relay) if own.startswith(RELAY) or own.endswith(RELAY) else own
+    if verdict is Verdict.NOT_SUPPORTED:
+        return own
+    # unknown: the platform policy needs a fact (the rule says which), or the network path does
+    if rule.policy is PlatformPolicy.UNKNOWN:
+        return own
+    missing = _missing(network_reason)
+    if missing:
+        return missing
+    if egress is Egress.APPLIANCE:
+        return (
+            f"Check the network appliance {via or 'the route names'}: whether it lets TCP 25 out to the internet "
+            "decides, and port25-audit cannot see past it."
+        )
+    if egress is Egress.ON_PREMISES:
+        return (
+            "Check your on-premises egress: the traffic leaves Azure through the VPN/ExpressRoute gateway, so your "
+            "own network decides whether TCP 25 gets out."
+        )
+    fact = deciding_fact(network_reason)
+    return (
+        f"Find out what port25-audit could not see, then scan again: {fact}."
+        if fact
+        else ("Find out what port25-audit could not see, then scan again.")
+    )

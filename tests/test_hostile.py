@@ -563,3 +563,26 @@ def test_reports_follow_the_umask(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert {oct(p.stat().st_mode & 0o777) for p in (tmp_path / "r").iterdir()} == {"0o644"}
+
+
+def test_the_xlsx_findings_come_most_severe_first_with_plain_labels(tmp_path: Path) -> None:
+    """Issue 14.5: the workbook is for people: labels, and the order of severity (the CSV keeps machine values)."""
+    from tests.conftest import CONTOSO, CONTOSO_CONFIG
+
+    out = tmp_path / "r"
+    run_cli(
+        "scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(out), "--format", "csv,xlsx"
+    )
+    sheet = openpyxl.load_workbook(out / "findings.xlsx")["findings"]
+    header, *body = list(sheet.iter_rows(values_only=True))
+    labels = [row[header.index("verdict")] for row in body]
+    order = ["Open", "Unknown", "Exemption available", "Blocked by Azure", "Denied by network", "Not supported"]
+    assert [order.index(label) for label in labels] == sorted(order.index(label) for label in labels)
+    assert "Exemption available" in labels and set(labels) <= set(order)
+    assert {row["verdict"] for row in rows(out / "findings.csv")} <= {
+        "open",
+        "blocked",
+        "denied_by_network",
+        "not_supported",
+        "unknown",
+    }

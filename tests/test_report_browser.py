@@ -88,8 +88,8 @@ def test_filters_show_what_they_say(page: Any, report: Path) -> None:
     page.select_option("#filter-verdict", "open")
     shown = page.eval_on_selector_all("#findings tbody tr:not([hidden])", "rows => rows.map(r => r.dataset.verdict)")
     assert shown == ["open"] * sum(1 for r in rows if r["verdict"] == "open")
-    # the verdict cell says the relay's reach beside the verdict
-    assert all(text.startswith("open") for text in _visible(page, 6))
+    # the verdict cell reads as a person says it, with the relay's reach beside it
+    assert all(text.startswith("Open") for text in _visible(page, 6))
     page.select_option("#filter-subscription", "Contoso Production (EA)")
     expected = sorted(
         r["resource_name"]
@@ -168,3 +168,42 @@ def test_each_row_says_what_to_do(page: Any, report: Path) -> None:
     )
     assert cell.startswith(rows["vm-web-01"]["remediation"]) and rows["vm-web-01"]["reason"] in cell
     page.fill("#filter-text", "")
+
+
+def test_the_headline_says_what_is_open_now_and_what_to_do(page: Any, report: Path) -> None:
+    """Issue 14.1: the first thing on the page is how many resources can send mail now, where, and what to do."""
+    rows = _csv(report)
+    open_rows = [r for r in rows if r["verdict"] == "open"]
+    lead = page.text_content("#headline p.lead")
+    subscriptions = sorted({r["subscription_name"] for r in open_rows})
+    assert lead.startswith(f"{len(open_rows)} resources can send mail to the internet on TCP 25 now, in ")
+    assert all(name in lead for name in subscriptions) and "The audit is incomplete" in lead
+    actions = page.text_content("#actions")
+    assert f"{len(open_rows)} resource(s) can send now" in actions
+    assert "subscription(s) could not be read in full" in actions and "need a fact in the audit config" in actions
+    headline = page.eval_on_selector("#headline", "e => e.getBoundingClientRect().top")
+    findings = page.eval_on_selector("#findings", "e => e.getBoundingClientRect().top")
+    assert headline < findings and headline < 200  # on the first screen
+    legend = page.text_content("#legend")
+    assert "Denied by network" in legend and "Exemption available" in legend
+
+
+def test_rows_come_most_severe_first_and_the_verdict_column_sorts_by_severity(page: Any) -> None:
+    """Issue 14.5: open, unknown, exemption available, blocked, denied, not supported; restorable; by keyboard."""
+    order = ["Open", "Unknown", "Exemption available", "Blocked by Azure", "Denied by network", "Not supported"]
+
+    def ranks() -> list[int]:
+        cells = [cell.split("relay on 587")[0] for cell in _visible(page, 6)]
+        return [order.index(cell) for cell in cells]
+
+    page.reload()  # as the page opens, whatever earlier tests sorted
+    initial = ranks()
+    assert initial == sorted(initial)
+    verdict = "#findings thead th:nth-child(7)"
+    page.focus(verdict)
+    page.keyboard.press("Enter")  # ascending: most severe first, as the page opens
+    assert ranks() == sorted(initial)
+    page.keyboard.press("Enter")  # descending
+    assert ranks() == sorted(initial, reverse=True)
+    page.keyboard.press("Enter")  # the page's own order again
+    assert ranks() == initial and page.get_attribute(verdict, "aria-sort") is None

@@ -6,11 +6,15 @@ exposure), clearly labelled; every finding is in findings.csv and scan.json.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from auditor.classify.rules import ARTICLE_URL, RULES
-from auditor.model import ScanResult, Verdict
+from auditor.model import PlatformPolicy, ScanResult, Verdict
 from auditor.report.interface import Chunks, Formatter
+from auditor.report.labels import POLICY_LABELS, SEVERITY_LABELS, VERDICT_LABELS, by_severity
 from auditor.report.tables import (
     drift_table,
     findings_table,
@@ -23,7 +27,6 @@ from auditor.report.text import utf8
 
 TABLE_ROW_LIMIT = 5_000
 DRIFT_ROW_LIMIT = 5_000
-VERDICT_ORDER = {v.value: i for i, v in enumerate(Verdict)}
 
 _environment = Environment(
     loader=PackageLoader("auditor.report", "templates"),
@@ -33,23 +36,75 @@ _environment = Environment(
 )
 
 
+@dataclass(frozen=True)
+class Action:
+    count: int
+    text: str
+
+
+def nothing_audited(result: ScanResult) -> str:
+    """Why nothing was audited (sign-in or the subscription list failed), or "" when something was."""
+    if result.findings or not result.metadata.tenant_errors:
+        return ""
+    if any(not s.errors for s in result.subscriptions):
+        return ""
+    first = result.metadata.tenant_errors[0]
+    code = f" ({first.code})" if first.code else ""
+    return f"the {first.operation} list could not be read{code}; no subscription was listed, so none was read."
+
+
+def actions(findings: pd.DataFrame, result: ScanResult) -> list[Action]:
+    """What to do, grouped by the kind of action, each with how many resources (or subscriptions) it concerns."""
+    verdicts, remedies = findings["verdict"], findings["remediation"].astype(str)
+    unknown = verdicts == Verdict.UNKNOWN.value
+    unread = sum(1 for s in result.subscriptions if s.errors)
+    counted = [
+        ((verdicts == Verdict.OPEN.value).sum(), "resource(s) can send now: close the path, or send through a relay."),
+        (
+            (findings["platform_policy"] == PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE.value).sum(),
+            "resource(s) are blocked by Azure and the block can be lifted: request the exemption (each row says how).",
+        ),
+        (unread, "subscription(s) could not be read in full: give the identity Reader on them, then scan again."),
+        (
+            (unknown & remedies.str.startswith("Give the identity")).sum()
+            + (unknown & remedies.str.startswith("Add subscription")).sum(),
+            "resource(s) are unknown for want of read access to part of their network.",
+        ),
+        (
+            (unknown & remedies.str.startswith("Set `")).sum(),
+            "resource(s) need a fact in the audit config (the subscription's offer or creation date).",
+        ),
+        (
+            (unknown & remedies.str.startswith(("Check ", "Find out"))).sum(),
+            "resource(s) leave Azure through an appliance or on-premises: check that egress.",
+        ),
+    ]
+    return [Action(int(count), text) for count, text in counted if count]
+
+
 class HtmlFormatter(Formatter):
     def format(self, result: ScanResult) -> dict[str, Chunks]:
         findings = findings_table(result)
         subscriptions = subscriptions_table(result)
         meta = result.metadata
-        ordered = findings.assign(_order=findings["verdict"].map(VERDICT_ORDER)).sort_values(
-            ["_order", "subscription_name", "resource_name"], kind="stable"
-        )
-        shown = ordered.head(TABLE_ROW_LIMIT).drop(columns="_order")
+        # most severe first, so the row limit keeps the most severe
+        shown = by_severity(findings).head(TABLE_ROW_LIMIT)
         drift = drift_table(result)
         totals = verdict_counts(findings)
+        open_rows = findings[findings["verdict"] == Verdict.OPEN.value]
         page = _environment.get_template("report.html.j2").render(
+            nothing_audited=nothing_audited(result),
+            open_count=len(open_rows),
+            open_subscriptions=sorted(set(open_rows["subscription_name"])),
+            actions=actions(findings, result),
             meta=meta,
             complete=result.complete,
             tenants=sorted({s.subscription.tenant_id for s in result.subscriptions if s.subscription.tenant_id}),
             unreadable=[s for s in result.subscriptions if s.errors],
             verdicts=[v.value for v in Verdict],
+            verdict_labels=VERDICT_LABELS,
+            policy_labels=POLICY_LABELS,
+            severity_labels=SEVERITY_LABELS,
             totals=totals,
             chart_max=max(totals.values(), default=0) or 1,
             by_subscription=verdicts_by_subscription(subscriptions).to_dict(orient="records"),

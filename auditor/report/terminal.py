@@ -59,6 +59,10 @@ def _text(value: object) -> Text:
 
 def print_summary(result: ScanResult, written: list[Path], stream: IO[str]) -> None:
     console = Console(file=raw_stream(stream), width=110, soft_wrap=False, highlight=False, markup=False, emoji=False)
+    if not result.findings and result.metadata.tenant_errors and all(s.errors for s in result.subscriptions):
+        # nothing was audited: a table of zeros would read as a result (stderr says why)
+        console.print(_text("Nothing was audited. Reports: " + ", ".join(str(p) for p in written)), soft_wrap=True)
+        return
     counts = Counter(f.verdict for f in result.findings)
     verdicts = Table(
         title=_text(

@@ -20,6 +20,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from auditor.classify.rules import RULES
 from auditor.model import ScanResult
 from auditor.report.interface import Chunks, Formatter
+from auditor.report.labels import POLICY_LABELS, SEVERITY_LABELS, by_severity
 from auditor.report.tables import (
     drift_table,
     findings_table,
@@ -120,13 +121,22 @@ def _write_sheet(book: Workbook, name: str, table: pd.DataFrame) -> None:
         sheet.append([_cell(sheet, value) for value in row])
 
 
+def _for_people(findings: pd.DataFrame) -> pd.DataFrame:
+    """Most severe first, with plain labels for the verdict and the platform policy (the CSV keeps the values)."""
+    ordered = by_severity(findings)
+    return ordered.assign(
+        verdict=ordered["severity"].map(SEVERITY_LABELS),
+        platform_policy=ordered["platform_policy"].map(POLICY_LABELS),
+    ).drop(columns=["severity", "severity_rank"])
+
+
 class XlsxFormatter(Formatter):
     def format(self, result: ScanResult) -> dict[str, Chunks]:
         findings = findings_table(result)
         truncated = max(0, len(findings) - (EXCEL_MAX_ROWS - 1))
         subscriptions = subscriptions_table(result)
         sheets = {
-            "findings": findings.head(EXCEL_MAX_ROWS - 1),
+            "findings": _for_people(findings).head(EXCEL_MAX_ROWS - 1),
             "summary": _summary(result, findings, truncated),
             "by subscription": verdicts_by_subscription(subscriptions),
             "subscriptions": subscriptions,

@@ -1,0 +1,49 @@
+"""What a person reads in the HTML and XLSX reports: plain labels, and the order of severity. The CSV and JSON keep
+the machine values."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from auditor.model import PlatformPolicy, Verdict
+
+VERDICT_LABELS: dict[str, str] = {
+    Verdict.OPEN: "Open",
+    Verdict.BLOCKED: "Blocked by Azure",
+    Verdict.DENIED_BY_NETWORK: "Denied by network",
+    Verdict.NOT_SUPPORTED: "Not supported",
+    Verdict.UNKNOWN: "Unknown",
+}
+POLICY_LABELS: dict[str, str] = {
+    PlatformPolicy.NOT_BLOCKED: "Not blocked",
+    PlatformPolicy.BLOCKED: "Blocked",
+    PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE: "Exemption available",
+    PlatformPolicy.EXEMPTED: "Exempted",
+    PlatformPolicy.NOT_SUPPORTED: "Not supported",
+    PlatformPolicy.UNKNOWN: "Unknown",
+}
+# Most severe first: can send now; cannot be told; blocked but an exemption would open it; blocked; denied by the
+# network; no path at all.
+SEVERITY = ("open", "unknown", "exemption_available", "blocked", "denied_by_network", "not_supported")
+SEVERITY_LABELS = {
+    "open": "Open",
+    "unknown": "Unknown",
+    "exemption_available": "Exemption available",
+    "blocked": "Blocked by Azure",
+    "denied_by_network": "Denied by network",
+    "not_supported": "Not supported",
+}
+
+
+def severity(verdict: str, policy: str) -> str:
+    """The row's place in the order of severity: a blocked row whose block can be lifted comes before the others."""
+    if verdict == Verdict.BLOCKED and policy == PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE:
+        return "exemption_available"
+    return verdict
+
+
+def by_severity(findings: pd.DataFrame) -> pd.DataFrame:
+    """The findings, most severe first (then subscription, resource), with `severity` and `severity_rank` columns."""
+    levels = [severity(v, p) for v, p in zip(findings["verdict"], findings["platform_policy"], strict=True)]
+    ranked = findings.assign(severity=levels, severity_rank=[SEVERITY.index(level) for level in levels])
+    return ranked.sort_values(["severity_rank", "subscription_name", "resource_name"], kind="stable")

@@ -20,7 +20,17 @@ from auditor.classify.engine import classify
 from auditor.collect.interface import CLOUD_ALIASES, DEFAULT_MAX_WORKERS, Auth, Cloud, Collector, Source
 from auditor.collect.recipe import DEFAULT_PROCESSES
 from auditor.config import GUID, ConfigError, load_config
-from auditor.model import AuditConfig, Baseline, ErrorCode, Ruleset, ScanMetadata, ScanResult, TenantInventory, Verdict
+from auditor.model import (
+    AuditConfig,
+    Baseline,
+    ConfigProvenance,
+    ErrorCode,
+    Ruleset,
+    ScanMetadata,
+    ScanResult,
+    TenantInventory,
+    Verdict,
+)
 from auditor.report.interface import Format
 from auditor.report.json import BaselineError, read_baseline
 from auditor.report.progress import progress_bar
@@ -396,7 +406,7 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
 
     _configure_logging(env, args.quiet, args.verbose)
     try:
-        config = load_config(args.config) if args.config else AuditConfig()
+        config, provenance = load_config(args.config) if args.config else (AuditConfig(), None)
     except ConfigError as err:
         env.stderr.write(f"port25-audit: {err}\n")
         return ExitStatus.NO_INPUT if err.unreadable else ExitStatus.USAGE
@@ -423,11 +433,17 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         except OSError as err:
             env.stderr.write(f"port25-audit: cannot write the reports to {args.out}: {err.strerror or err}\n")
             return ExitStatus.CANT_CREATE
-        return _audit(args, env, config, baseline, collector, source)
+        return _audit(args, env, config, provenance, baseline, collector, source)
 
 
 def _audit(
-    args: Any, env: Environment, config: AuditConfig, baseline: Baseline | None, collector: Collector, source: str
+    args: Any,
+    env: Environment,
+    config: AuditConfig,
+    provenance: ConfigProvenance | None,
+    baseline: Baseline | None,
+    collector: Collector,
+    source: str,
 ) -> ExitStatus:
     """Read, classify, write and say: with `--out` held for this scan."""
     started = env.now()
@@ -447,6 +463,7 @@ def _audit(
             source,
             tuple(s.lower() for s in args.subscription),
             inventory.errors,
+            provenance,
         ),
         findings,
         summaries,

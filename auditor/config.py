@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from auditor.files import CONFIG_LIMIT, InputFileError, read_text
-from auditor.model import AuditConfig, Offer, SubscriptionFacts
+from auditor.model import AuditConfig, ConfigProvenance, Offer, SubscriptionFacts
 
 # fullmatch only: `$` would also match before a trailing newline
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
@@ -20,13 +21,16 @@ class ConfigError(InputFileError):
     """A config that cannot be used; the message says where, on one line."""
 
 
-def load_config(path: Path) -> AuditConfig:
+def load_config(path: Path) -> tuple[AuditConfig, ConfigProvenance]:
+    """The config, and what identifies it in the reports (its path, the SHA-256 of its bytes)."""
     text = read_text(path, ConfigError, CONFIG_LIMIT)
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from err
-    return parse_config(document, str(path))
+    config = parse_config(document, str(path))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return config, ConfigProvenance(str(path), digest, len(config.subscriptions))
 
 
 def parse_config(document: dict[str, Any], where: str) -> AuditConfig:

@@ -576,6 +576,15 @@ class SubscriptionSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ConfigProvenance:
+    """Which audit config a scan used: it changes verdicts, so a report says which one."""
+
+    path: str
+    sha256: str
+    subscriptions: int
+
+
+@dataclass(frozen=True, slots=True)
 class ScanMetadata:
     tool_version: str
     ruleset: Ruleset
@@ -584,6 +593,7 @@ class ScanMetadata:
     source: str
     scope: tuple[str, ...]
     tenant_errors: tuple[CollectionError, ...]
+    config: ConfigProvenance | None = None
 
 
 @dataclass(frozen=True, slots=True)

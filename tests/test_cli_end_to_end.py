@@ -352,3 +352,37 @@ def test_a_subscription_list_that_cannot_be_read_is_said_even_when_quiet(tmp_pat
     assert "the subscription list could not be read, so no subscription was audited" in stderr
     assert "az login" in stderr and "Traceback" not in stderr
     assert json.loads((tmp_path / "r" / "scan.json").read_text(encoding="utf-8"))["scan"]["errors"][0]["status"] == 401
+
+
+def test_the_reports_say_which_audit_config_was_used(contoso_reports: tuple[Path, ExitStatus, str, str]) -> None:
+    """Issue 14.10: the config changes verdicts, so scan.json, the page and the workbook name it and its digest."""
+    import hashlib
+
+    out = contoso_reports[0]
+    digest = hashlib.sha256(CONTOSO_CONFIG.read_bytes()).hexdigest()
+    document = json.loads((out / "scan.json").read_text(encoding="utf-8"))
+    assert document["scan"]["config"] == {"path": str(CONTOSO_CONFIG), "sha256": digest, "subscriptions": 11}
+    assert document["tool"]["version"] and document["scan"]["ruleset"] == "current" and document["scan"]["source"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert f"{CONTOSO_CONFIG} (11 subscription(s); SHA-256 {digest})" in page
+
+
+def test_when_nothing_could_be_audited_the_terminal_shows_no_table_of_zeros(tmp_path: Path) -> None:
+    """Issue 14.1: a failed subscription list printed a zero table and "Reports: ..." as if it were a result."""
+    recording = tmp_path / "denied.json"
+    answer = {"error": {"code": "InvalidAuthenticationToken", "message": "The access token is invalid."}}
+    entry = {
+        "RequestUri": "https://management.azure.com/subscriptions?api-version=2022-12-01",
+        "RequestMethod": "GET",
+        "RequestHeaders": {},
+        "RequestBody": None,
+        "StatusCode": 401,
+        "ResponseHeaders": {},
+        "ResponseBody": answer,
+    }
+    recording.write_text(json.dumps({"Entries": [entry]}), encoding="utf-8")
+    status, stdout, _ = run_cli("scan", "--replay", str(recording), "--out", str(tmp_path / "r"))
+    assert status is ExitStatus.INCOMPLETE
+    assert "Nothing was audited." in stdout and "┃" not in stdout  # no verdict table
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "Nothing could be audited: the subscriptions list could not be read (InvalidAuthenticationToken)" in page

@@ -72,7 +72,7 @@ def test_config_parses_dates_and_offers(tmp_path: Path) -> None:
         'exemption_granted = "2025-02-01"\n',
         encoding="utf-8",
     )
-    facts = load_config(path).facts_for(SUB)
+    facts = load_config(path)[0].facts_for(SUB)
     assert facts == SubscriptionFacts(Offer.ENTERPRISE_DEVTEST, dt.date(2016, 3, 1), dt.date(2025, 2, 1))
 
 

@@ -70,6 +70,9 @@ def scan_document(result: ScanResult, findings: Any = None) -> dict[str, Any]:
             "ruleset": meta.ruleset.value,
             "source": meta.source,
             "scope": list(meta.scope),
+            "config": None
+            if meta.config is None
+            else {"path": meta.config.path, "sha256": meta.config.sha256, "subscriptions": meta.config.subscriptions},
             "complete": result.complete,
             "errors": [_error(e) for e in meta.tenant_errors],
         },

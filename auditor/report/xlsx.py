@@ -43,6 +43,12 @@ def _summary(result: ScanResult, findings: pd.DataFrame, truncated: int) -> pd.D
         ("tool version", meta.tool_version),
         ("ruleset", meta.ruleset.value),
         ("source", meta.source),
+        (
+            "audit config",
+            f"{meta.config.path} ({meta.config.subscriptions} subscription(s); SHA-256 {meta.config.sha256})"
+            if meta.config
+            else "none",
+        ),
         ("scope", ", ".join(meta.scope) or "every subscription the identity can see"),
         ("audit complete", "yes" if result.complete else "NO: see the subscriptions sheet, column collection"),
         *((f"verdict {verdict}", count) for verdict, count in verdict_counts(findings).items()),

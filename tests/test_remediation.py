@@ -59,3 +59,25 @@ def test_no_row_with_a_way_out_is_told_there_is_nothing_to_request(rows: dict[st
             assert row["remediation"].startswith("To close it:"), row["resource_name"]
         if row["verdict"] == "denied_by_network":
             assert row["remediation"].startswith("Nothing to do:"), row["resource_name"]
+
+
+@pytest.mark.parametrize(
+    ("name", "starts"),
+    [
+        ("vm-mail-01", "NSG nsg-vm-mail-01 rule deny-mail-ports-out (priority 200) denies TCP 25"),
+        ("vm-campaign-sender", "Firewall policy policy-contoso-base, group baseline, collection deny-smtp-marketing"),
+        ("vm-web-01", "Outbound through public IP pip-vm-web-01"),
+        ("vm-shop-mailer", "Subnet /subscriptions/"),
+        ("vm-dev-01", "Enterprise Dev/Test: TCP 25 is blocked by default"),
+        ("vm-lab-01", "The rule depends on the subscription type"),
+    ],
+)
+def test_the_reason_opens_with_what_decided(rows: dict[str, dict[str, str]], name: str, starts: str) -> None:
+    """Issue 14.3: the deciding fact first; how the offer was read is said once per subscription, not per row."""
+    assert rows[name]["reason"].startswith(starts)
+
+
+def test_how_the_offer_was_read_is_not_repeated_on_every_row(rows: dict[str, dict[str, str]]) -> None:
+    ea = [r for r in rows.values() if r["offer"] == "enterprise_agreement"]
+    assert ea and not any("which several offers share" in r["reason"] for r in ea)
+    assert "AzureLabServices_2025-01-01" in rows["vm-lab-01"]["reason"]  # there, the offer is the missing fact

@@ -16,7 +16,7 @@ from auditor.classify.egress import (
     NetworkPath,
     Outcome,
 )
-from auditor.classify.remediation import remediation
+from auditor.classify.remediation import deciding_fact, remediation
 from auditor.classify.rules import VM_LIKE, AppPath, Facts, Rule, deciding_rule
 from auditor.model import (
     AppServiceEnvironment,
@@ -141,7 +141,8 @@ class Classifier:
 
     def finding(self, resource: Resource) -> Finding:
         own = self._known[resource.subscription_id]
-        notes = [self._offer_note(own)]
+        # how the offer was read is said once per subscription (subscriptions.csv), here only when it is the gap
+        notes = [self._offer_note(own) if own.offer.offer is None else ""]
         governing: _Known | None = own
         route: _AppRoute | None = None
         if resource.category is ResourceCategory.APP_SERVICE:
@@ -163,8 +164,8 @@ class Classifier:
         policy = rule.policy
         weighed = [self._weigh(policy, path) for path in self._network_paths(resource, route, SMTP_PORT)]
         chosen = min(weighed, key=lambda w: SEVERITY.index(w.verdict))
-        notes += [chosen.path.reason, chosen.note]
         relay = self._relay(resource, route)
+        lead, rest = self._deciding_first(rule, chosen, notes)
         return Finding(
             tenant_id=own.subscription.tenant_id,
             subscription_id=resource.subscription_id,
@@ -177,7 +178,7 @@ class Classifier:
             verdict=chosen.verdict,
             rule=rule.id,
             # many resources share a reason (one subscription, one subnet): keep one copy of each
-            reason=sys.intern(" ".join(n for n in [rule.summary, *notes] if n)),
+            reason=sys.intern(" ".join(n for n in [lead, *rest] if n)),
             remediation=remediation(
                 chosen.verdict,
                 rule,
@@ -195,6 +196,20 @@ class Classifier:
             via_policy=chosen.via_policy,
             relay_587=relay,
         )
+
+    @staticmethod
+    def _deciding_first(rule: Rule, chosen: _Weighed, notes: list[str]) -> tuple[str, list[str]]:
+        """The fact that decided the verdict first, then the rest: the network's deciding step where the network
+        decided (open, denied, or unknown for want of a network fact), else the rule."""
+        decided_by_network = chosen.verdict in (Verdict.OPEN, Verdict.DENIED_BY_NETWORK) or (
+            chosen.verdict is Verdict.UNKNOWN and rule.policy is not PlatformPolicy.UNKNOWN
+        )
+        path = chosen.path.reason
+        fact = deciding_fact(path)
+        if not decided_by_network or not fact:
+            return rule.summary, [*notes, path, chosen.note]
+        before = path.strip().rstrip(".")[: -len(fact)].rstrip(". ")
+        return f"{fact}.", [rule.summary, *notes, f"{before}." if before else "", chosen.note]
 
     def _weigh(self, policy: PlatformPolicy, path: NetworkPath) -> _Weighed:
         """A path's verdict: traffic through an Azure Firewall takes the firewall's platform policy."""

@@ -17,7 +17,7 @@ from typing import IO, Any, NoReturn, TypeVar
 from auditor import __version__
 from auditor.classify.drift import compare
 from auditor.classify.engine import classify
-from auditor.collect.interface import CLOUD_ALIASES, DEFAULT_MAX_WORKERS, Auth, Cloud, Collector, Source
+from auditor.collect.interface import CLOUD_ALIASES, DEFAULT_MAX_WORKERS, PORTAL_URLS, Auth, Cloud, Collector, Source
 from auditor.collect.recipe import DEFAULT_PROCESSES
 from auditor.config import GUID, ConfigError, load_config
 from auditor.model import (
@@ -464,6 +464,7 @@ def _audit(
             tuple(s.lower() for s in args.subscription),
             inventory.errors,
             provenance,
+            PORTAL_URLS[_cloud(args, env)],
         ),
         findings,
         summaries,

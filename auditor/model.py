@@ -594,6 +594,12 @@ class ScanMetadata:
     scope: tuple[str, ...]
     tenant_errors: tuple[CollectionError, ...]
     config: ConfigProvenance | None = None
+    portal: str = "https://portal.azure.com"  # the Azure portal of the cloud read, for links
+
+    def portal_link(self, resource_id: str, tenant_id: str = "") -> str:
+        """The portal page of a resource or subscription (by its id) in the cloud the scan read."""
+        tenant = f"@{tenant_id}" if tenant_id else ""
+        return f"{self.portal}/#{tenant}/resource{resource_id}" + ("/overview" if resource_id.count("/") == 2 else "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -386,3 +386,39 @@ def test_when_nothing_could_be_audited_the_terminal_shows_no_table_of_zeros(tmp_
     assert "Nothing was audited." in stdout and "┃" not in stdout  # no verdict table
     page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert "Nothing could be audited: the subscriptions list could not be read (InvalidAuthenticationToken)" in page
+
+
+@pytest.mark.parametrize(
+    ("cloud", "portal"),
+    [
+        ("public", "https://portal.azure.com"),
+        ("usgov", "https://portal.azure.us"),
+        ("china", "https://portal.azure.cn"),
+    ],
+)
+def test_resources_and_subscriptions_link_to_the_portal_of_their_cloud(tmp_path: Path, cloud: str, portal: str) -> None:
+    """Issue 14.7: in the HTML and XLSX, every resource and subscription links to its cloud's Azure portal."""
+    import openpyxl
+
+    from tests.test_hostile import tenant
+
+    # a recording without nextLinks: the bundled one's point to the public cloud's host, which another cloud's scan
+    # rightly does not follow
+    recording = tmp_path / "tenant.json"
+    recording.write_text(json.dumps(tenant(("a", "A")).document()), encoding="utf-8")
+    status, _, stderr = run_cli(
+        "scan", "--replay", str(recording), "--cloud", cloud, "--out", str(tmp_path / "r"), "--format", "html,xlsx,csv"
+    )
+    assert status is ExitStatus.SUCCESS, stderr
+    tmp_path = tmp_path / "r"
+    row = next(r for r in rows(tmp_path / "findings.csv") if r["resource_name"] == "vm-a")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert f'href="{portal}/#@{row["tenant_id"]}/resource{row["resource_id"]}"' in page
+    assert f'href="{portal}/#@{row["tenant_id"]}/resource/subscriptions/{row["subscription_id"]}/overview"' in page
+    sheet = openpyxl.load_workbook(tmp_path / "findings.xlsx")["findings"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    cell = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("resource_name")].value == "vm-a")
+    assert (
+        cell[header.index("resource_name")].hyperlink.target
+        == f"{portal}/#@{row['tenant_id']}/resource{row['resource_id']}"
+    )

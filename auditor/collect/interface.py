@@ -28,6 +28,14 @@ class Cloud(StrEnum):
     CHINA = "china"
 
 
+# Each cloud's Azure portal, for the reports' links to a resource or subscription.
+PORTAL_URLS: dict[Cloud, str] = {
+    Cloud.PUBLIC: "https://portal.azure.com",
+    Cloud.USGOV: "https://portal.azure.us",
+    Cloud.CHINA: "https://portal.azure.cn",
+}
+
+
 # AZURE_CLOUD may hold our names or the Azure CLI's (`az cloud list`).
 CLOUD_ALIASES = {
     "azurecloud": Cloud.PUBLIC,

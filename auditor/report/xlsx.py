@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from auditor.classify.rules import RULES
-from auditor.model import ScanResult
+from auditor.model import ScanMetadata, ScanResult
 from auditor.report.interface import Chunks, Formatter
 from auditor.report.labels import POLICY_LABELS, SEVERITY_LABELS, by_severity
 from auditor.report.tables import (
@@ -114,7 +114,7 @@ def _widths(table: pd.DataFrame) -> list[float]:
     return widths
 
 
-def _write_sheet(book: Workbook, name: str, table: pd.DataFrame) -> None:
+def _write_sheet(book: Workbook, name: str, table: pd.DataFrame, portal: ScanMetadata | None = None) -> None:
     sheet = book.create_sheet(name)
     for index, width in enumerate(_widths(table), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
@@ -123,8 +123,17 @@ def _write_sheet(book: Workbook, name: str, table: pd.DataFrame) -> None:
     sheet.auto_filter.ref = f"A1:{last_column}{len(table) + 1}"
     sheet.append([xml_safe(str(c)) for c in table.columns])
     rows: Iterable[tuple[Any, ...]] = table.itertuples(index=False, name=None)
+    linked = list(table.columns).index("resource_name") if portal and "resource_id" in table.columns else None
+    ids = list(table.columns).index("resource_id") if linked is not None else 0
+    tenants = list(table.columns).index("tenant_id") if linked is not None and "tenant_id" in table.columns else None
     for row in rows:
-        sheet.append([_cell(sheet, value) for value in row])
+        cells = [_cell(sheet, value) for value in row]
+        if linked is not None and portal is not None:  # the resource's name opens it in the portal
+            link = WriteOnlyCell(sheet, value=xml_safe(str(row[linked])))
+            link.data_type = "s"
+            link.hyperlink = portal.portal_link(str(row[ids]), str(row[tenants]) if tenants is not None else "")
+            cells[linked] = link
+        sheet.append(cells)
 
 
 def _for_people(findings: pd.DataFrame) -> pd.DataFrame:
@@ -154,7 +163,7 @@ class XlsxFormatter(Formatter):
         book.properties.created = book.properties.modified = result.metadata.started.replace(tzinfo=None)
         book.properties.creator = f"port25-audit {result.metadata.tool_version}"
         for name, table in sheets.items():
-            _write_sheet(book, name, table)
+            _write_sheet(book, name, table, result.metadata if name == "findings" else None)
         buffer = io.BytesIO()
         book.save(buffer)
         return {"findings.xlsx": [buffer.getvalue()]}

@@ -157,7 +157,10 @@ def test_html_gets_no_element_or_attribute_from_any_text(text: str) -> None:
     before, after = _Tags(), _Tags()
     before.feed(b"".join(benign).decode("utf-8"))
     after.feed(b"".join(hostile).decode("utf-8"))
-    assert after.tags == before.tags  # the same elements and attribute names, whatever the text
+    # the same elements and attribute names, whatever the text; but for the line-break hints (<wbr>, no attribute)
+    # the page itself adds after "/" and "_" in ids and values
+    hints = ("wbr", ())
+    assert [t for t in after.tags if t != hints] == [t for t in before.tags if t != hints]
     shown = text.replace("\r\n", "\n").replace("\r", "\n").strip()  # HTML normalises line breaks
     if shown:
-        assert any(shown in chunk.replace("\r\n", "\n").replace("\r", "\n") for chunk in after.texts)
+        assert shown in "".join(after.texts).replace("\r\n", "\n").replace("\r", "\n")

@@ -207,3 +207,22 @@ def test_rows_come_most_severe_first_and_the_verdict_column_sorts_by_severity(pa
     assert ranks() == sorted(initial, reverse=True)
     page.keyboard.press("Enter")  # the page's own order again
     assert ranks() == initial and page.get_attribute(verdict, "aria-sort") is None
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_the_page_prints_legibly(page: Any, paper: str) -> None:
+    """Issue 14.8: on paper, no controls, headers not clipped (no sticky header), ids wrapped at their slashes,
+    the findings' header repeated on every page."""
+    page.reload()
+    page.emulate_media(media="print")
+    try:
+        assert page.eval_on_selector(".filters", "e => getComputedStyle(e).display") == "none"
+        assert page.eval_on_selector("#findings th", "e => getComputedStyle(e).position") == "static"
+        assert page.eval_on_selector("#findings thead", "e => getComputedStyle(e).display") == "table-header-group"
+        assert page.locator("#findings td wbr").count() > 0  # long ids break at "/"
+        pdf = page.pdf(format=paper, print_background=True)
+    finally:
+        page.emulate_media(media="screen")
+    assert pdf.startswith(b"%PDF")
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert 2 <= pages <= 30, pages

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from auditor.classify.rules import ARTICLE_URL, RULES
 from auditor.model import PlatformPolicy, ScanResult, Verdict
@@ -34,6 +35,15 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def breakable(text: object) -> Markup:
+    """The text escaped, with a line-break opportunity after each `/` and `_`: a long resource id or a value such
+    as default_outbound wraps there, on screen and on paper, instead of mid-word."""
+    return Markup(str(escape(str(text))).replace("/", "/<wbr>").replace("_", "_<wbr>"))
+
+
+_environment.filters["breakable"] = breakable
 
 
 @dataclass(frozen=True)

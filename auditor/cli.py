@@ -31,8 +31,9 @@ from auditor.model import (
     TenantInventory,
     Verdict,
 )
+from auditor.report.history import keep, trend
 from auditor.report.interface import Format
-from auditor.report.json import BaselineError, read_baseline
+from auditor.report.json import BaselineError, JsonFormatter, read_baseline
 from auditor.report.progress import progress_bar
 from auditor.report.rules_doc import rules_markdown
 from auditor.report.terminal import PrintableStream, print_summary, raw_stream
@@ -225,6 +226,13 @@ def build_parser(env: Environment) -> _Parser:
         default=[Format.CSV, Format.HTML, Format.JSON],
         metavar="csv,html,json,xlsx",
         help="reports to write (default: csv,html,json; xlsx on request)",
+    )
+    scan.add_argument(
+        "--history",
+        type=Path,
+        metavar="DIR",
+        help="keep this run's scan.json in DIR, and show the trend of open and unknown resources over the runs kept "
+        "there (report.html, trend.csv)",
     )
     scan.add_argument(
         "--baseline",
@@ -470,8 +478,12 @@ def _audit(
         summaries,
         compare(baseline, findings, summaries) if baseline else None,
     )
+    if args.history:
+        result = replace(result, trend=trend(args.history, result))
     try:
         written = write_reports(args.out, result, args.format)
+        if args.history:
+            keep(args.history, result, JsonFormatter().format(result)["scan.json"])
     except OSError as err:
         env.stderr.write(f"port25-audit: cannot write the reports to {args.out}: {err.strerror or err}\n")
         return ExitStatus.CANT_CREATE

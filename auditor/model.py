@@ -654,11 +654,23 @@ class Drift:
 
 
 @dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """One scheduled run, as kept in the history folder: when, and how many resources were open or unknown."""
+
+    started: str
+    open: int
+    unknown: int
+    resources: int
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ScanResult:
     metadata: ScanMetadata
     findings: tuple[Finding, ...]
     subscriptions: tuple[SubscriptionSummary, ...]
     drift: Drift | None = None
+    trend: tuple[TrendPoint, ...] = ()  # with --history: the kept runs and this one, oldest first
 
     @property
     def complete(self) -> bool:

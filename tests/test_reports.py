@@ -298,3 +298,32 @@ def test_html_size_is_capped_and_says_so() -> None:
     # most severe first (open, then unknown, ...), so the cap keeps the most severe: here nothing else fits
     assert page.index('data-verdict="open"') < page.index('data-verdict="unknown"')
     assert 'data-verdict="blocked"' not in page and 'data-verdict="not_supported"' not in page
+
+
+def test_history_keeps_each_run_and_shows_the_trend(tmp_path: Path) -> None:
+    """Issue 14.11: --history DIR keeps each run's scan.json; report.html shows open and unknown over the runs kept
+    (an inline SVG), and trend.csv lists them."""
+    import datetime as dt
+    import io
+
+    from auditor.cli import Environment, main
+
+    history = tmp_path / "history"
+    history.mkdir()
+    (history / "scan-20260101T000000Z.json").write_text("not a scan", encoding="utf-8")  # passed over, and said
+    days = [dt.datetime(2026, 11, d, 8, tzinfo=dt.UTC) for d in (16, 23, 30)]
+    for day in days:
+        err = io.StringIO()
+        env = Environment(stdout=io.StringIO(), stderr=err, now=lambda day=day: day)
+        status = main([*SCAN, "--out", str(tmp_path / "r"), "--history", str(history)], env)
+        assert status is ExitStatus.INCOMPLETE, err.getvalue()
+    assert "history:" in err.getvalue() and "passed over" in err.getvalue()
+    kept = sorted(p.name for p in history.iterdir())
+    assert kept == ["scan-20260101T000000Z.json", *(f"scan-{d:%Y%m%dT%H%M%SZ}.json" for d in days)]
+    trend = rows(tmp_path / "r" / "trend.csv")
+    assert [r["started"] for r in trend] == [d.isoformat() for d in days]
+    findings = rows(tmp_path / "r" / "findings.csv")
+    assert {r["open"] for r in trend} == {str(sum(1 for f in findings if f["verdict"] == "open"))}
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert 'id="trend-chart"' in page and "Trend over the runs kept (3)" in page
+    assert page.count("<circle") == 6  # open and unknown for each of the three runs

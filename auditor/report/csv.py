@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pandas as pd
 
 from auditor.model import ScanResult
+from auditor.report.history import trend_csv
 from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
 from auditor.report.tables import drift_table, findings_table, subscriptions_table
 from auditor.report.text import utf8
@@ -50,4 +51,6 @@ class CsvFormatter(Formatter):
         }
         if result.drift is not None:
             files["drift.csv"] = csv_chunks(drift_table(result))
+        if result.trend:
+            files["trend.csv"] = [trend_csv(result.trend)]
         return files

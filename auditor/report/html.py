@@ -125,6 +125,8 @@ class HtmlFormatter(Formatter):
             subscription_names=sorted(set(shown["subscription_name"])),
             resource_types=sorted(set(shown["resource_type"])),
             drift=result.drift,
+            trend=result.trend,
+            trend_max=max((max(t.open, t.unknown) for t in result.trend), default=0) or 1,
             drift_rows=drift.head(DRIFT_ROW_LIMIT).to_dict(orient="records"),
             drift_total=len(drift),
             rules=RULES[meta.ruleset],

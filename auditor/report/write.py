@@ -23,7 +23,7 @@ from auditor.report.interface import Chunks, Format, formatter_for
 
 # Every file name a scan may write: a file of these a scan does not write is from an earlier scan.
 REPORT_NAMES = frozenset(
-    {"findings.csv", "subscriptions.csv", "drift.csv", "scan.json", "report.html", "findings.xlsx"}
+    {"findings.csv", "subscriptions.csv", "drift.csv", "trend.csv", "scan.json", "report.html", "findings.xlsx"}
 )
 STAGING_PREFIX = ".port25-audit-staging-"
 

@@ -540,6 +540,16 @@ class OfferReading:
 
 
 @dataclass(frozen=True, slots=True)
+class PathHop:
+    """One step of a finding's way out, for tools: what it is (nic, nsg, route, virtual_hub, firewall,
+    firewall_rules, outbound, missing, step), the Azure id it names, and what it says."""
+
+    kind: str
+    id: str
+    says: str
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     tenant_id: str
     subscription_id: str
@@ -556,6 +566,7 @@ class Finding:
     via: str = ""  # the firewall or appliance the traffic leaves through; "" when it leaves directly
     via_policy: str = ""  # that firewall's platform policy and the rule that gives it
     relay_587: Verdict | None = None  # TCP 587 through the same path: open, denied_by_network or unknown
+    path: tuple[PathHop, ...] = ()  # the way out that decided, step by step (scan.json only)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,3 +81,25 @@ def test_how_the_offer_was_read_is_not_repeated_on_every_row(rows: dict[str, dic
     ea = [r for r in rows.values() if r["offer"] == "enterprise_agreement"]
     assert ea and not any("which several offers share" in r["reason"] for r in ea)
     assert "AzureLabServices_2025-01-01" in rows["vm-lab-01"]["reason"]  # there, the offer is the missing fact
+
+
+def test_scan_json_carries_each_findings_way_out_as_hops(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Issue 14.3: tools read the path from scan.json as data (kind, id, what it says), not from the prose."""
+    import json
+
+    out = tmp_path_factory.mktemp("hops")
+    run_cli("scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(out), "--quiet")
+    findings = {f["resource_name"]: f for f in json.loads((out / "scan.json").read_text(encoding="utf-8"))["findings"]}
+    sender = findings["vm-campaign-sender"]["path"]
+    assert [h["kind"] for h in sender] == ["firewall", "firewall_rules"]
+    assert sender[0]["id"].endswith("/azureFirewalls/fw-hub-weu") and "no-smtp-from-marketing" in sender[1]["says"]
+    mail = findings["vm-mail-01"]["path"]
+    assert mail[-1]["kind"] == "nsg" and mail[-1]["id"].endswith("/networkSecurityGroups/nsg-vm-mail-01")
+    shop = findings["vm-shop-mailer"]["path"]
+    assert [h["kind"] for h in shop] == ["missing"] and shop[0]["id"].endswith("/subnets/snet-shop")
+    assert findings["vm-dual-homed"]["path"][0] == {
+        "kind": "nic",
+        "id": "",
+        "says": "NIC vm-dual-homed-nic-public (ipconfig1)",
+    }
+    assert all(isinstance(f["path"], list) for f in findings.values())

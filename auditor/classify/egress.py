@@ -36,6 +36,7 @@ from auditor.model import (
     ListName,
     NetworkInterface,
     NetworkSecurityGroup,
+    PathHop,
     Resource,
     ResourceCategory,
     Route,
@@ -235,8 +236,41 @@ def vnet_of(subnet_id: str) -> str:
     return head
 
 
-def _sentence(parts: Sequence[str]) -> str:
-    return ". ".join(p for p in parts if p) + "."
+class Hop(str):
+    """A step of the way out, as the sentence the reason says, knowing what it is and the id it names."""
+
+    kind: str
+    object_id: str
+
+    def __new__(cls, text: str, kind: str = "step", object_id: str = "") -> Hop:
+        hop = super().__new__(cls, text)
+        hop.kind, hop.object_id = kind, object_id
+        return hop
+
+
+class Reason(str):
+    """A network reason: its sentences, and the steps they come from."""
+
+    hops: tuple[PathHop, ...]
+
+    def __new__(cls, text: str, hops: tuple[PathHop, ...]) -> Reason:
+        reason = super().__new__(cls, text)
+        reason.hops = hops
+        return reason
+
+
+def _hop(part: str) -> PathHop:
+    return PathHop(getattr(part, "kind", "step"), getattr(part, "object_id", ""), str(part))
+
+
+def _sentence(parts: Sequence[str]) -> Reason:
+    kept = [p for p in parts if p]
+    return Reason(". ".join(kept) + ".", tuple(_hop(p) for p in kept))
+
+
+def hops_of(reason: str) -> tuple[PathHop, ...]:
+    """The steps of a network reason (one plain step when it was not built from steps)."""
+    return getattr(reason, "hops", (PathHop("step", "", reason),) if reason else ())
 
 
 class NetworkIndex:
@@ -300,7 +334,7 @@ class NetworkIndex:
         self.vnets = {vnet: tuple(sorted(remotes)) for vnet, remotes in peers.items()}
         self.rules = FirewallRules(policies, ip_groups, self.missing)
 
-    def missing(self, what: str, object_id: str, operation: str) -> str:
+    def missing(self, what: str, object_id: str, operation: str) -> Hop:
         subscription = subscription_of(object_id) or ""
         if subscription not in self.failed:
             why = f"its subscription {subscription} is not among the audited subscriptions"
@@ -308,7 +342,7 @@ class NetworkIndex:
             why = f"the {operation} list of subscription {subscription} could not be read"
         else:
             why = f"it is not in the {operation} list of subscription {subscription}"
-        return f"{what} {object_id} was not collected: {why}"
+        return Hop(f"{what} {object_id} was not collected: {why}", "missing", object_id)
 
     def reachable_vnets(self, vnet_id: str) -> tuple[str, ...]:
         """The sender's VNet and the VNets peered with it."""
@@ -363,7 +397,15 @@ class EgressEvaluator:
                 found.append((label, path))
         if len(found) == 1:
             return [found[0][1]]
-        return [replace(path, reason=f"{label}: {path.reason}" if label else path.reason) for label, path in found]
+        return [
+            replace(
+                path,
+                reason=Reason(f"{label}: {path.reason}", (PathHop("nic", "", label), *hops_of(path.reason)))
+                if label
+                else path.reason,
+            )
+            for label, path in found
+        ]
 
     def _interfaces(self, resource: Resource) -> list[NetworkInterface | NetworkPath] | NetworkPath:
         if resource.category is ResourceCategory.SCALE_SET:
@@ -378,7 +420,7 @@ class EgressEvaluator:
             found.append(
                 interface
                 if interface is not None
-                else _undetermined(self._index.missing("NIC", nic_id, ListName.NETWORK_INTERFACES) + ".")
+                else _undetermined(_sentence([self._index.missing("NIC", nic_id, ListName.NETWORK_INTERFACES)]))
             )
         return found
 
@@ -429,7 +471,7 @@ class EgressEvaluator:
     ) -> NetworkPath:
         subnet = self._index.subnets.get(subnet_id.lower())
         if subnet is None:
-            return _undetermined(self._index.missing("Subnet", subnet_id, ListName.VIRTUAL_NETWORKS) + ".")
+            return _undetermined(_sentence([self._index.missing("Subnet", subnet_id, ListName.VIRTUAL_NETWORKS)]))
         source = (
             (configuration.private_ip,)
             if configuration and configuration.private_ip
@@ -442,10 +484,16 @@ class EgressEvaluator:
             nsg = self._index.security_groups.get(nsg_id.lower())
             if nsg is None:
                 return _undetermined(
-                    self._index.missing(f"The {level}'s NSG", nsg_id, ListName.NETWORK_SECURITY_GROUPS) + "."
+                    _sentence([self._index.missing(f"The {level}'s NSG", nsg_id, ListName.NETWORK_SECURITY_GROUPS)])
                 )
             decision = self._nsg(nsg, source, port)
-            steps.append(f"{decision.describe(nsg)} (on the {level})" + "".join(f"; {n}" for n in decision.notes))
+            steps.append(
+                Hop(
+                    f"{decision.describe(nsg)} (on the {level})" + "".join(f"; {n}" for n in decision.notes),
+                    "nsg",
+                    nsg.nsg_id,
+                )
+            )
             if decision.allowed is None:
                 return _undetermined(_sentence(steps))
             if not decision.allowed:
@@ -486,9 +534,9 @@ class EgressEvaluator:
             return self._next_hop(route, table_name, vnet_id, source, port, steps)
         egress, how = self._outbound(subnet, configuration, is_app, flexible_member)
         if egress is Egress.UNKNOWN:
-            return _undetermined(_sentence([*steps, how]))
+            return _undetermined(_sentence([*steps, Hop(how, "outbound", egress.value)]))
         outcome = Outcome.DENIED if egress is Egress.NONE else Outcome.OPEN
-        return NetworkPath(egress, outcome, _sentence([*steps, how]))
+        return NetworkPath(egress, outcome, _sentence([*steps, Hop(how, "outbound", egress.value)]))
 
     def _next_hop(
         self, route: Route, table_name: str, vnet_id: str, source: tuple[str, ...], port: int, steps: list[str]
@@ -514,7 +562,11 @@ class EgressEvaluator:
         said = f"{said} {address}"
         firewalls, elsewhere = self._firewalls_at(address, vnet_id)
         if len(firewalls) == 1:
-            reached = f"{said}, Azure Firewall {firewalls[0].name} (subscription {firewalls[0].subscription_id})"
+            reached = Hop(
+                f"{said}, Azure Firewall {firewalls[0].name} (subscription {firewalls[0].subscription_id})",
+                "firewall",
+                firewalls[0].resource_id,
+            )
             return self._through_firewall(firewalls[0], source, port, [*steps, reached])
         where = f"VNet {vnet_id.rsplit('/', 1)[-1]}, its peers or its Virtual WAN hub"
         if len(firewalls) > 1:
@@ -616,7 +668,11 @@ class EgressEvaluator:
                         ]
                     )
                 )
-            reached = f"{said}; {how} Azure Firewall {firewall.name} (subscription {firewall.subscription_id})"
+            reached = Hop(
+                f"{said}; {how} Azure Firewall {firewall.name} (subscription {firewall.subscription_id})",
+                "firewall",
+                firewall.resource_id,
+            )
             return self._through_firewall(firewall, source, port, [*steps, reached])
         # A connection to a hub shows on the spoke as a peering with the hub's own VNet, which no list returns.
         unseen_peers = [p for p in self._index.vnets.get(vnet_id, ()) if p not in self._index.collected_vnets]
@@ -651,7 +707,7 @@ class EgressEvaluator:
         if own is not None:
             return _undetermined(_sentence([*steps, own]), firewall=firewall, via=firewall.resource_id)
         decision = self._firewall_decision(firewall, source, port)
-        said = _sentence([*steps, decision.reason])
+        said = _sentence([*steps, Hop(decision.reason, "firewall_rules", firewall.resource_id)])
         if decision.allowed is None:
             return _undetermined(said, firewall=firewall, via=firewall.resource_id)
         outcome = Outcome.VIA_FIREWALL if decision.allowed else Outcome.DENIED

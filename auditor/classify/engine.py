@@ -15,6 +15,7 @@ from auditor.classify.egress import (
     NetworkIndex,
     NetworkPath,
     Outcome,
+    hops_of,
 )
 from auditor.classify.remediation import deciding_fact, remediation
 from auditor.classify.rules import VM_LIKE, AppPath, Facts, Rule, deciding_rule
@@ -195,6 +196,7 @@ class Classifier:
             via=chosen.path.via,
             via_policy=chosen.via_policy,
             relay_587=relay,
+            path=hops_of(chosen.path.reason),
         )
 
     @staticmethod

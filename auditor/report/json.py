@@ -12,6 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from auditor.classify.rules import RULES
 from auditor.files import InputFileError, read_json
 from auditor.model import Baseline, CollectionError, PreviousFinding, ScanResult, Verdict
@@ -77,7 +79,9 @@ def scan_document(result: ScanResult, findings: Any = None) -> dict[str, Any]:
             "errors": [_error(e) for e in meta.tenant_errors],
         },
         "subscriptions": subscriptions,
-        "findings": findings_table(result).to_dict(orient="records") if findings is None else findings,
+        "findings": _with_paths(findings_table(result), result).to_dict(orient="records")
+        if findings is None
+        else findings,
         "rules": [
             {
                 "id": r.id,
@@ -95,6 +99,13 @@ def scan_document(result: ScanResult, findings: Any = None) -> dict[str, Any]:
     }
 
 
+def _with_paths(table: pd.DataFrame, result: ScanResult) -> pd.DataFrame:
+    """The findings with each one's way out as a list of hops (kind, id, what it says): scan.json only, so tools
+    need not parse the reason; the CSV keeps its columns."""
+    paths = [[{"kind": h.kind, "id": h.id, "says": h.says} for h in f.path] for f in result.findings]
+    return table.assign(path=pd.Series(paths, index=table.index, dtype=object))
+
+
 class JsonFormatter(Formatter):
     def format(self, result: ScanResult) -> dict[str, Chunks]:
         return {"scan.json": self._chunks(result)}
@@ -106,7 +117,7 @@ class JsonFormatter(Formatter):
         # our key, with quotes that no text from Azure can bring unescaped
         before, after = text.split(f'"findings": "{FINDINGS_SLOT}"', 1)
         yield utf8(before + '"findings": [')
-        table = findings_table(result)
+        table = _with_paths(findings_table(result), result)
         for start in range(0, len(table), CHUNK_ROWS):
             part = table.iloc[start : start + CHUNK_ROWS]
             try:

@@ -542,7 +542,7 @@ class OfferReading:
 @dataclass(frozen=True, slots=True)
 class PathHop:
     """One step of a finding's way out, for tools: what it is (nic, nsg, route, virtual_hub, firewall,
-    firewall_rules, outbound, missing, step), the Azure id it names, and what it says."""
+    firewall_rules, outbound, missing, step), the Azure id it names (or the egress kind), and what it says."""
 
     kind: str
     id: str

@@ -103,3 +103,6 @@ def test_scan_json_carries_each_findings_way_out_as_hops(tmp_path_factory: pytes
         "says": "NIC vm-dual-homed-nic-public (ipconfig1)",
     }
     assert all(isinstance(f["path"], list) for f in findings.values())
+    assert [(h["kind"], h["id"].rsplit("/", 1)[-1]) for h in findings["vm-quarantine-01"]["path"]] == [
+        ("route", "rt-quarantine")
+    ]

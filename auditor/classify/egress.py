@@ -268,6 +268,15 @@ def _sentence(parts: Sequence[str]) -> Reason:
     return Reason(". ".join(kept) + ".", tuple(_hop(p) for p in kept))
 
 
+def _last_step_is(path: NetworkPath, kind: str, object_id: str) -> NetworkPath:
+    """The path with its deciding step named for what it is, where it was a plain step (a route, a hub)."""
+    hops = hops_of(path.reason)
+    if not hops or hops[-1].kind != "step":
+        return path
+    named = PathHop(kind, object_id, hops[-1].says)
+    return replace(path, reason=Reason(path.reason, (*hops[:-1], named)))
+
+
 def hops_of(reason: str) -> tuple[PathHop, ...]:
     """The steps of a network reason (one plain step when it was not built from steps)."""
     return getattr(reason, "hops", (PathHop("step", "", reason),) if reason else ())
@@ -513,7 +522,7 @@ class EgressEvaluator:
         flexible_member: bool,
     ) -> NetworkPath:
         route: Route | None = None
-        table_name = ""
+        table: RouteTable | None = None
         if subnet.route_table_id:
             table = self._index.route_tables.get(subnet.route_table_id.lower())
             if table is None:
@@ -523,15 +532,14 @@ class EgressEvaluator:
                     )
                 )
             route = internet_route(table.routes)
-            table_name = table.name
         vnet_id = vnet_of(subnet.subnet_id)
         if route is None:
             # no user-defined route for the internet: a Virtual WAN hub may propagate its default route
             through_hub = self._hub_route(vnet_id, source, port, steps)
             if through_hub is not None:
-                return through_hub
-        elif route.next_hop_type.lower() != "internet":
-            return self._next_hop(route, table_name, vnet_id, source, port, steps)
+                return _last_step_is(through_hub, "virtual_hub", "")
+        elif route.next_hop_type.lower() != "internet" and table is not None:
+            return self._next_hop(route, table, vnet_id, source, port, steps)
         egress, how = self._outbound(subnet, configuration, is_app, flexible_member)
         if egress is Egress.UNKNOWN:
             return _undetermined(_sentence([*steps, Hop(how, "outbound", egress.value)]))
@@ -539,6 +547,13 @@ class EgressEvaluator:
         return NetworkPath(egress, outcome, _sentence([*steps, Hop(how, "outbound", egress.value)]))
 
     def _next_hop(
+        self, route: Route, table: RouteTable, vnet_id: str, source: tuple[str, ...], port: int, steps: list[str]
+    ) -> NetworkPath:
+        return _last_step_is(
+            self._route_path(route, table.name, vnet_id, source, port, steps), "route", table.route_table_id
+        )
+
+    def _route_path(
         self, route: Route, table_name: str, vnet_id: str, source: tuple[str, ...], port: int, steps: list[str]
     ) -> NetworkPath:
         hop = route.next_hop_type.lower()

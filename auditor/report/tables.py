@@ -138,7 +138,7 @@ def verdicts_by_offer(findings: pd.DataFrame) -> pd.DataFrame:
 def verdicts_by_subscription(subscriptions: pd.DataFrame) -> pd.DataFrame:
     """One row per subscription (readable or not), one column per verdict."""
     table = subscriptions[
-        ["subscription_id", "subscription_name", "offer", "collection", *[v.value for v in Verdict]]
+        ["subscription_id", "subscription_name", "offer", "offer_note", "collection", *[v.value for v in Verdict]]
     ].copy()
     table["total"] = table[[v.value for v in Verdict]].sum(axis=1)
     return table

@@ -327,26 +327,25 @@ def test_version_and_help() -> None:
     assert status is ExitStatus.SUCCESS and "--replay" in stdout and "examples:" in stdout
 
 
-def test_a_subscription_list_that_cannot_be_read_is_said_even_when_quiet(tmp_path: Path) -> None:
+def _denied_subscription_list(tmp_path: Path) -> Path:
+    """A recording whose subscription list answers 401: nothing can be audited."""
     recording = tmp_path / "denied.json"
     denied = {"error": {"code": "InvalidAuthenticationToken", "message": "The access token is invalid."}}
-    recording.write_text(
-        json.dumps(
-            {
-                "Entries": [
-                    {
-                        "RequestUri": "https://management.azure.com/subscriptions?api-version=2022-12-01",
-                        "RequestMethod": "GET",
-                        "RequestHeaders": {},
-                        "RequestBody": None,
-                        "StatusCode": 401,
-                        "ResponseHeaders": {},
-                        "ResponseBody": denied,
-                    }
-                ]
-            }
-        )
-    )
+    entry = {
+        "RequestUri": "https://management.azure.com/subscriptions?api-version=2022-12-01",
+        "RequestMethod": "GET",
+        "RequestHeaders": {},
+        "RequestBody": None,
+        "StatusCode": 401,
+        "ResponseHeaders": {},
+        "ResponseBody": denied,
+    }
+    recording.write_text(json.dumps({"Entries": [entry]}), encoding="utf-8")
+    return recording
+
+
+def test_a_subscription_list_that_cannot_be_read_is_said_even_when_quiet(tmp_path: Path) -> None:
+    recording = _denied_subscription_list(tmp_path)
     status, _, stderr = run_cli("scan", "--replay", str(recording), "--out", str(tmp_path / "r"), "--quiet")
     assert status is ExitStatus.INCOMPLETE
     assert "the subscription list could not be read, so no subscription was audited" in stderr
@@ -369,18 +368,7 @@ def test_the_reports_say_which_audit_config_was_used(contoso_reports: tuple[Path
 
 def test_when_nothing_could_be_audited_the_terminal_shows_no_table_of_zeros(tmp_path: Path) -> None:
     """Issue 14.1: a failed subscription list printed a zero table and "Reports: ..." as if it were a result."""
-    recording = tmp_path / "denied.json"
-    answer = {"error": {"code": "InvalidAuthenticationToken", "message": "The access token is invalid."}}
-    entry = {
-        "RequestUri": "https://management.azure.com/subscriptions?api-version=2022-12-01",
-        "RequestMethod": "GET",
-        "RequestHeaders": {},
-        "RequestBody": None,
-        "StatusCode": 401,
-        "ResponseHeaders": {},
-        "ResponseBody": answer,
-    }
-    recording.write_text(json.dumps({"Entries": [entry]}), encoding="utf-8")
+    recording = _denied_subscription_list(tmp_path)
     status, stdout, _ = run_cli("scan", "--replay", str(recording), "--out", str(tmp_path / "r"))
     assert status is ExitStatus.INCOMPLETE
     assert "Nothing was audited." in stdout and "┃" not in stdout  # no verdict table

@@ -10,7 +10,6 @@ tool's output does.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import tempfile
@@ -20,6 +19,11 @@ from pathlib import Path
 
 from auditor.model import ScanResult
 from auditor.report.interface import Chunks, Format, formatter_for
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; the set is still swapped in whole, but --out is not locked
+    fcntl = None  # type: ignore[assignment]
 
 # Every file name a scan may write: a file of these a scan does not write is from an earlier scan.
 REPORT_NAMES = frozenset(
@@ -43,6 +47,9 @@ def reports_lock(directory: Path) -> Iterator[None]:
     """Holds `--out` for this scan; a second scan that asks gets ReportsLocked at once. The lock goes with the
     process, so a killed scan never leaves it held."""
     directory.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:
+        yield
+        return
     # the folder itself is locked: no lock file is left among the reports
     descriptor = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:

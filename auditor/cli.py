@@ -33,7 +33,6 @@ from auditor.model import (
 )
 from auditor.report.history import keep, trend
 from auditor.report.interface import Format
-from auditor.report.json import BaselineError, JsonFormatter, read_baseline
 from auditor.report.progress import progress_bar
 from auditor.report.rules_doc import rules_markdown
 from auditor.report.terminal import PrintableStream, print_summary, raw_stream
@@ -169,8 +168,8 @@ def build_parser(env: Environment) -> _Parser:
     _Parser.env = env
     parser = _Parser(
         prog="port25-audit",
-        description="Audit what Azure does to outbound SMTP (TCP 25) for every "
-        "VM, scale set, App Service / Functions app and Azure Firewall of a tenant. Reads only.",
+        description="Audit what Azure does to outbound SMTP (TCP 25) for every VM, scale set, App Service / "
+        "Functions app and slot, Azure Firewall, Container App and Container Instance of a tenant. Reads only.",
         epilog="examples:\n"
         "  port25-audit scan --replay fixtures/contoso.json --config fixtures/contoso.toml   # the bundled tenant\n"
         "  port25-audit scan --config audit.toml --out reports/                        # after az login\n"
@@ -290,8 +289,13 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> E
     env = env or Environment()
     # Everything printed passes the printable filter: names, error texts and paths come from Azure and users.
     env = replace(env, stdout=PrintableStream.wrapping(env.stdout), stderr=PrintableStream.wrapping(env.stderr))
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(env)
+    if not words:  # no command: the usage, not an error
+        parser.print_help(env.stdout)
+        return ExitStatus.SUCCESS
     try:
-        args = build_parser(env).parse_args(list(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(words)
     except _Exit as done:
         return done.status
     try:
@@ -410,7 +414,9 @@ def _record(args: Any, env: Environment) -> ExitStatus:
 
 
 def _scan(args: Any, env: Environment) -> ExitStatus:
+    # imported here, not at the top: --version and --help need neither pandas nor the Azure SDK
     from auditor.collect.replay import RecordingError
+    from auditor.report.json import BaselineError, read_baseline
 
     _configure_logging(env, args.quiet, args.verbose)
     try:
@@ -454,6 +460,8 @@ def _audit(
     source: str,
 ) -> ExitStatus:
     """Read, classify, write and say: with `--out` held for this scan."""
+    from auditor.report.json import JsonFormatter
+
     started = env.now()
     with progress_bar(collector.stats, raw_stream(env.stderr), enabled=not args.quiet):
         inventory = collector.collect(args.subscription)

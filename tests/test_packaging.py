@@ -91,3 +91,27 @@ def test_every_command_has_help_with_examples(command: str) -> None:
 def test_the_changelog_names_this_version() -> None:
     changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"## [{__version__}]" in changelog
+
+
+def test_version_and_help_answer_without_pandas_or_the_azure_sdk() -> None:
+    """Issue 15.2: --version and --help answer quickly: neither imports pandas nor the Azure SDK."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import io, sys\n"
+        "from auditor.cli import Environment, main\n"
+        "for argv in (['--version'], ['--help'], ['scan', '--help'], ['record', '--help']):\n"
+        "    main(argv, Environment(stdout=io.StringIO(), stderr=io.StringIO()))\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'azure', 'openpyxl', 'jinja2'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_no_arguments_print_the_usage() -> None:
+    from tests.recordings import run_cli
+
+    status, stdout, stderr = run_cli()
+    assert status == 0 and stdout.startswith("usage: port25-audit") and "{scan,record,rules}" in stdout
+    assert stderr == ""

@@ -191,7 +191,10 @@ def _csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@pytest.mark.parametrize("name", list(FAULTS))
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(name, marks=pytest.mark.slow) if name == "10,000 items on one page" else name for name in FAULTS],
+)
 def test_fault(tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     fault = FAULTS[name]
     status, reports, stderr = _run(tmp_path, name, fault, monkeypatch)

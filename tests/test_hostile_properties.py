@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,7 @@ from fixtures import arm_payloads as arm
 from tests.recordings import run_cli
 from tests.test_hostile import tenant
 
+pytestmark = pytest.mark.slow  # property tests: a whole scan per example
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # any character, lone surrogates and controls included
 texts = st.text(st.characters(exclude_categories=()), max_size=30)

@@ -31,6 +31,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+@pytest.mark.slow
 def test_the_wheel_holds_the_package_data_and_the_command(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
@@ -43,6 +44,7 @@ def test_the_wheel_holds_the_package_data_and_the_command(wheel: Path) -> None:
     assert "port25-audit = auditor.__main__:main_exit" in entry_points
 
 
+@pytest.mark.slow
 def test_an_installed_wheel_audits_the_recorded_tenant(wheel: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     subprocess.run(

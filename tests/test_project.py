@@ -77,6 +77,20 @@ def _imports(path: object) -> set[str]:
     return names
 
 
+def test_the_layers_keep_to_their_side() -> None:
+    """collect -> model -> classify -> report: reports never read Azure, collectors never judge or write reports."""
+    package = REPO / "auditor"
+    for path in package.rglob("*.py"):
+        layer = path.relative_to(package).parts[0]
+        imports = {name for name in _imports(path) if name.startswith("auditor.")}
+        if layer == "report":
+            assert not {n for n in imports if n.startswith("auditor.collect")}, f"{path} reads Azure"
+        if layer == "collect":
+            assert not {n for n in imports if n.startswith(("auditor.classify", "auditor.report", "auditor.cli"))}, path
+        if layer == "classify":
+            assert not {n for n in imports if n.startswith(("auditor.report", "auditor.collect"))}, path
+
+
 def test_dependencies_point_one_way() -> None:
     package = REPO / "auditor"
     for path in package.rglob("*.py"):

@@ -14,6 +14,7 @@ import pytest
 from auditor.cli import Environment, main
 from tests.conftest import CONTOSO, CONTOSO_CONFIG
 
+pytestmark = pytest.mark.slow  # a real browser
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -122,6 +122,7 @@ def _many(tmp_path: object, subscriptions: int = 60) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_processes_read_the_same_tenant_as_threads(tmp_path: object) -> None:
     """A tenant large enough for the process pool (50 subscriptions or more) gives the same inventory either way, and
     both this process and the worker read part of it."""
@@ -146,14 +147,19 @@ def _dies_in_a_worker(path: Path) -> ReplayTransport:
     return ReplayTransport.from_file(path)
 
 
-def test_a_worker_process_that_dies_loses_nothing(tmp_path: object, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.slow
+def test_a_worker_process_that_dies_loses_nothing(
+    tmp_path: object, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The guide: 'nothing silently dropped'. A worker that dies has its chunk read in this process instead."""
+    # a CLI run earlier in the session stops the auditor logger propagating to the capture
+    monkeypatch.setattr(logging.getLogger("auditor"), "propagate", True)
     path = _many(tmp_path)
     expected = CollectorRecipe(replay=path, max_workers=8).collector(processes=1).collect()
     recipe = CollectorRecipe(replay=path, max_workers=8, transport_factory=partial(_dies_in_a_worker, path))
 
     collector = recipe.collector(processes=2)
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.WARNING, logger="auditor"):  # a --quiet run before may have set it to ERROR
         inventory = collector.collect()
 
     assert inventory == expected and not any(s.errors for s in inventory.subscriptions)

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from auditor.model import ScanResult
-from auditor.report.history import trend_csv
+from auditor.model import ScanResult, TrendPoint
 from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
 from auditor.report.tables import drift_table, findings_table, subscriptions_table
 from auditor.report.text import utf8
@@ -41,6 +40,13 @@ def csv_chunks(table: pd.DataFrame) -> Iterator[bytes]:
     for start in range(0, len(table), CHUNK_ROWS):
         part = table.iloc[start : start + CHUNK_ROWS].apply(neutralise_column)
         yield utf8(part.to_csv(index=False, header=start == 0, lineterminator="\r\n"))
+
+
+def trend_csv(points: tuple[TrendPoint, ...]) -> bytes:
+    """trend.csv: one row per run kept with --history, oldest first."""
+    lines = ["started,open,unknown,resources,complete"]
+    lines += [f"{p.started},{p.open},{p.unknown},{p.resources},{str(p.complete).lower()}" for p in points]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
 class CsvFormatter(Formatter):

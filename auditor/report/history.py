@@ -65,9 +65,3 @@ def keep(directory: Path, result: ScanResult, scan_json: Chunks) -> Path:
     name = "scan-" + result.metadata.started.strftime("%Y%m%dT%H%M%SZ") + ".json"
     (written,) = write_atomically(directory, {name: scan_json})
     return written
-
-
-def trend_csv(points: tuple[TrendPoint, ...]) -> bytes:
-    lines = ["started,open,unknown,resources,complete"]
-    lines += [f"{p.started},{p.open},{p.unknown},{p.resources},{str(p.complete).lower()}" for p in points]
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")

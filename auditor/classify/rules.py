@@ -520,7 +520,6 @@ RULES_2020: tuple[Rule, ...] = (
 
 RULES: dict[Ruleset, tuple[Rule, ...]] = {Ruleset.CURRENT: CURRENT_RULES, Ruleset.EDITION_2020: RULES_2020}
 ALL_RULES: tuple[Rule, ...] = CURRENT_RULES + RULES_2020
-RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in ALL_RULES}
 
 
 def deciding_rule(ruleset: Ruleset, facts: Facts) -> Rule:

@@ -22,7 +22,7 @@ MCA = "MicrosoftCustomerAgreement"
 EA = "EnterpriseAgreement"
 # Microsoft's offer and SKU ids (Cost Management's offer table; the Billing API's skuId for Azure plans).
 ENTERPRISE_DEVTEST_OFFER = "MS-AZR-0148P"
-AZURE_PLAN_SKU, AZURE_PLAN_DEVTEST_SKU = "0001", "0002"
+AZURE_PLAN_DEVTEST_SKU = "0002"  # an MCA Azure plan for Dev/Test ("0001" is the plain Azure plan)
 
 
 def _properties(item: Any) -> Mapping[str, Any]:

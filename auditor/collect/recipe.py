@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auditor.collect.interface import DEFAULT_MAX_WORKERS
+
 DEFAULT_PROCESSES = max(1, min(os.cpu_count() or 1, 4))
 
 
@@ -19,7 +21,7 @@ DEFAULT_PROCESSES = max(1, min(os.cpu_count() or 1, 4))
 class CollectorRecipe:
     replay: Path | None = None
     base_url: str | None = None
-    max_workers: int = 8
+    max_workers: int = DEFAULT_MAX_WORKERS
     transport_factory: Callable[[], Any] | None = None  # module-level (picklable); for replays with a twist
     source: str = "arm"
     auth: str = "default"

@@ -19,6 +19,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from auditor.classify.rules import RULES
 from auditor.model import ScanMetadata, ScanResult
+from auditor.report.csv import FORMULA_PREFIXES
 from auditor.report.interface import Chunks, Formatter
 from auditor.report.labels import POLICY_LABELS, SEVERITY_LABELS, by_severity
 from auditor.report.tables import (
@@ -32,7 +33,6 @@ from auditor.report.text import xml_safe
 
 EXCEL_MAX_ROWS = 1_048_576
 MAX_WIDTH = 60
-FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def _summary(result: ScanResult, findings: pd.DataFrame, truncated: int) -> pd.DataFrame:
@@ -97,10 +97,10 @@ def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
     if not isinstance(value, str):
         return value
     value = xml_safe(value)  # a control character would make openpyxl refuse the whole workbook
-    if value.startswith(FORMULA_STARTS) or value in ERROR_CODES:
+    if value.startswith(FORMULA_PREFIXES) or value in ERROR_CODES:
         cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"  # text, never a formula or an error value such as #N/A
-        cell.quotePrefix = value.startswith(FORMULA_STARTS)
+        cell.quotePrefix = value.startswith(FORMULA_PREFIXES)
         return cell
     return value
 

@@ -1,6 +1,8 @@
-"""Collect through Azure Resource Manager list calls, one subscription at a time.
+"""Collect through Azure Resource Manager list calls: every list of every subscription, on a bounded pool of
+threads (and, for large tenants, in several processes), and the lists under an item (slots, config/web, rule
+collection groups, Virtual WAN hub lists) that Resource Graph mode reads through here too.
 
-The only module that reads SDK models: each is turned into a `auditor.model` type here.
+The SDK clients do the talking; `auditor.collect.lists` turns each item into an `auditor.model` type.
 """
 
 from __future__ import annotations

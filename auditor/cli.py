@@ -31,7 +31,7 @@ from auditor.model import (
     TenantInventory,
     Verdict,
 )
-from auditor.report.history import keep, trend
+from auditor.report.history import copied, keep, trend
 from auditor.report.interface import Format
 from auditor.report.progress import progress_bar
 from auditor.report.rules_doc import rules_markdown
@@ -490,8 +490,13 @@ def _audit(
         result = replace(result, trend=trend(args.history, result))
     try:
         written = write_reports(args.out, result, args.format)
-        if args.history:
-            keep(args.history, result, JsonFormatter().format(result)["scan.json"])
+        if args.history:  # the scan.json just written, or, when --format left it out, rendered for the history
+            written_json = args.out / "scan.json" if Format.JSON in args.format else None
+            keep(
+                args.history,
+                result,
+                copied(written_json) if written_json else JsonFormatter().format(result)["scan.json"],
+            )
     except OSError as err:
         env.stderr.write(f"port25-audit: cannot write the reports to {args.out}: {err.strerror or err}\n")
         return ExitStatus.CANT_CREATE

@@ -327,3 +327,20 @@ def test_history_keeps_each_run_and_shows_the_trend(tmp_path: Path) -> None:
     page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert 'id="trend-chart"' in page and "Trend over the runs kept (3)" in page
     assert page.count("<circle") == 6  # open and unknown for each of the three runs
+
+
+def test_history_keeps_the_same_scan_json_with_or_without_the_json_format(tmp_path: Path) -> None:
+    """The kept copy is the scan.json written to --out, or rendered the same way when --format leaves it out."""
+    import datetime as dt
+    import io
+
+    from auditor.cli import Environment, main
+
+    day = dt.datetime(2026, 11, 30, 8, tzinfo=dt.UTC)
+    for name, formats in (("with", "csv,json"), ("without", "csv")):
+        env = Environment(stdout=io.StringIO(), stderr=io.StringIO(), now=lambda: day)
+        main([*SCAN, "--out", str(tmp_path / name), "--history", str(tmp_path / f"h-{name}"), "--format", formats], env)
+    kept = tmp_path / "h-with" / "scan-20261130T080000Z.json"
+    assert kept.read_bytes() == (tmp_path / "with" / "scan.json").read_bytes()
+    assert (tmp_path / "h-without" / kept.name).read_bytes() == kept.read_bytes()
+    assert not (tmp_path / "without" / "scan.json").exists()

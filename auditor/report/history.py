@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from auditor.files import InputFileError, read_json
@@ -58,6 +59,13 @@ def trend(directory: Path, result: ScanResult) -> tuple[TrendPoint, ...]:
     current = point_of(result)
     points[current.started] = current
     return tuple(sorted(points.values(), key=lambda p: p.started))
+
+
+def copied(path: Path, block: int = 1 << 20) -> Iterator[bytes]:
+    """A written report's bytes, a block at a time (a scan.json of a million resources is over a gigabyte)."""
+    with path.open("rb") as stream:
+        while chunk := stream.read(block):
+            yield chunk
 
 
 def keep(directory: Path, result: ScanResult, scan_json: Chunks) -> Path:

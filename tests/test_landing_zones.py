@@ -575,6 +575,23 @@ def test_where_the_payload_and_config_web_disagree_the_reading_with_more_exposur
     app = findings[VM]
     assert (app.platform_policy.value, app.verdict.value) == ("not_blocked", "open")
     assert (
-        "its config/web's vnetRouteAllEnabled true but its payload's outboundVnetRouting.applicationTraffic, its "
-        "payload's outboundVnetRouting.allTraffic false: taken as routed, the reading with more exposure"
+        "its config/web's vnetRouteAllEnabled true but its payload's outboundVnetRouting.allTraffic false: taken as "
+        "routed, the reading with more exposure"
     ) in app.reason
+
+
+def test_all_traffic_routed_is_no_disagreement_with_application_traffic_off() -> None:
+    """allTraffic routes the application's traffic too: applicationTraffic false beside it is not a conflict."""
+    sub = arm.sub_id("all")
+    subnet_id = arm.subnet(sub, GROUP, "vnet", "snet")
+    findings = scan(
+        {"all": (EA, {**spoke("all", app=True), "sites": None})},
+        extra=[
+            ("sites", [arm.site(sub, GROUP, VM, vnet_subnet=subnet_id, routing={"allTraffic": True})]),
+            (f"{arm.rid(sub, GROUP, 'Microsoft.Web/sites', VM)}/slots", []),
+        ],
+    )
+    app = findings[VM]
+    assert (app.platform_policy.value, app.verdict.value) == ("not_blocked", "open")
+    assert "(its payload's outboundVnetRouting.allTraffic true)" in app.reason
+    assert "taken as routed" not in app.reason

@@ -180,6 +180,9 @@ def routing_decision(flags: Mapping[str, bool]) -> tuple[bool | None, str]:
     and the note names both sides."""
     on = [name for name, value in flags.items() if value]
     off = [name for name, value in flags.items() if not value]
+    if any(not name.endswith("applicationTraffic") for name in on):
+        # all traffic routed includes the application's: applicationTraffic false beside it is no disagreement
+        off = [name for name in off if not name.endswith("applicationTraffic")]
     if on and off:
         return True, (
             f"{', '.join(on)} true but {', '.join(off)} false: taken as routed, the reading with more exposure"

@@ -344,3 +344,10 @@ def test_history_keeps_the_same_scan_json_with_or_without_the_json_format(tmp_pa
     assert kept.read_bytes() == (tmp_path / "with" / "scan.json").read_bytes()
     assert (tmp_path / "h-without" / kept.name).read_bytes() == kept.read_bytes()
     assert not (tmp_path / "without" / "scan.json").exists()
+
+
+def test_html_names_the_relay_verdict_in_words(contoso_scan: Path) -> None:
+    """The HTML is read by a person: the 587 relay verdict carries the same plain label as every other verdict."""
+    page = (contoso_scan.parent / "report.html").read_text(encoding="utf-8")
+    assert "relay on 587: Denied by network" in page
+    assert "relay on 587: denied_by_network" not in page

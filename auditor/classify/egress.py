@@ -460,27 +460,27 @@ class EgressEvaluator:
         is_app: bool,
         flexible_member: bool = False,
     ) -> NetworkPath:
-        path = self._subnet_path(
-            subnet_id, interface, configuration, port, is_app=is_app, flexible_member=flexible_member
-        )
         subnet = self._index.subnets.get(subnet_id.lower())
         named = [f"NIC {interface.name}"] if interface else []
-        named += [f"subnet {subnet.name}"] if subnet else []
+        if subnet is None:
+            path = _undetermined(_sentence([self._index.missing("Subnet", subnet_id, ListName.VIRTUAL_NETWORKS)]))
+        else:
+            named.append(f"subnet {subnet.name}")
+            path = self._subnet_path(
+                subnet, interface, configuration, port, is_app=is_app, flexible_member=flexible_member
+            )
         return replace(path, where=" or ".join(named))
 
     def _subnet_path(
         self,
-        subnet_id: str,
+        subnet: Subnet,
         interface: NetworkInterface | None,
         configuration: IpConfiguration | None,
         port: int,
         *,
         is_app: bool,
-        flexible_member: bool = False,
+        flexible_member: bool,
     ) -> NetworkPath:
-        subnet = self._index.subnets.get(subnet_id.lower())
-        if subnet is None:
-            return _undetermined(_sentence([self._index.missing("Subnet", subnet_id, ListName.VIRTUAL_NETWORKS)]))
         source = (
             (configuration.private_ip,)
             if configuration and configuration.private_ip

@@ -140,6 +140,29 @@ def test_the_page_fits_its_width_without_a_horizontal_scrollbar(page: Any, width
     assert overflow <= 0, f"{overflow}px wider than a {width}px window"
 
 
+@pytest.mark.parametrize("width", [1024, 1300, 1600])
+def test_the_offer_note_breaks_no_word(page: Any, width: int) -> None:
+    """The note on a subscription's offer says how its quota id was read; inside the offer column, squeezed
+    narrower than the note's longest word, it broke every word letter by letter into a cell dozens of lines tall."""
+    page.set_viewport_size({"width": width, "height": 900})
+    notes = page.eval_on_selector_all(
+        "#summary-subscriptions tr.offer-note td",
+        """notes => notes.map(note => {
+            const longest = note.textContent.split(/\\s+/).reduce((a, b) => (b.length > a.length ? b : a), "");
+            const probe = document.createElement("span");
+            probe.style.whiteSpace = "nowrap";
+            probe.textContent = longest;
+            note.appendChild(probe);
+            const needed = probe.getBoundingClientRect().width;
+            probe.remove();
+            return [note.textContent.slice(0, 40), note.clientWidth >= needed];
+        })""",
+    )
+    assert len(notes) >= 10, "the bundled tenant's subscriptions each say how their offer was read"
+    squeezed = [text for text, fits in notes if not fits]
+    assert squeezed == [], f"offer notes whose longest word does not fit at {width}px: {squeezed}"
+
+
 def test_the_subscription_filter_finds_a_name_with_two_spaces(page: Any, tmp_path: Path) -> None:
     """Issue 13.16: an option without a value attribute reads its text with white space collapsed, so a name with
     two spaces in a row matched no row."""

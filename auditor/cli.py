@@ -12,35 +12,41 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any, NoReturn, TypeVar
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from auditor import __version__
-from auditor.classify.drift import compare
-from auditor.classify.engine import classify
-from auditor.collect.interface import CLOUD_ALIASES, DEFAULT_MAX_WORKERS, PORTAL_URLS, Auth, Cloud, Collector, Source
-from auditor.collect.recipe import DEFAULT_PROCESSES
+from auditor.collect.interface import (
+    CLOUD_ALIASES,
+    DEFAULT_MAX_WORKERS,
+    DEFAULT_PROCESSES,
+    PORTAL_URLS,
+    Auth,
+    Cloud,
+    Collector,
+    Source,
+)
 from auditor.config import GUID, ConfigError, load_config
 from auditor.model import (
     AuditConfig,
-    Baseline,
-    ConfigProvenance,
-    ErrorCode,
     Ruleset,
-    ScanMetadata,
-    ScanResult,
-    TenantInventory,
     Verdict,
 )
-from auditor.report.history import copied, keep, trend
 from auditor.report.interface import Format
 from auditor.report.progress import progress_bar
 from auditor.report.rules_doc import rules_markdown
 from auditor.report.terminal import PrintableStream, print_summary, raw_stream
-from auditor.report.write import ReportsLocked, reports_lock, write_atomically, write_reports
+from auditor.report.write import ReportsLocked, reports_lock, write_atomically
 from auditor.status import ExitStatus
+
+if TYPE_CHECKING:
+    from auditor.collect.recipe import CollectorRecipe
 
 log = logging.getLogger("auditor")
 E = TypeVar("E", bound=StrEnum)
+
+
+# The collector a recipe makes, with `processes` processes: tests give their own to watch or fault the reading.
+CollectorFactory = Callable[["CollectorRecipe", int], Collector]
 
 
 @dataclass
@@ -49,6 +55,14 @@ class Environment:
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     now: Callable[[], dt.datetime] = field(default_factory=lambda: lambda: dt.datetime.now(dt.UTC))
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    collectors: CollectorFactory = field(default_factory=lambda: _build_collector)
+
+
+def _build_collector(recipe: CollectorRecipe, processes: int) -> Collector:
+    # the SDK is imported only by a command that reads Azure: --version and --help answer without it
+    from auditor.collect.factory import build_collector
+
+    return build_collector(recipe, processes)
 
 
 class _Exit(Exception):
@@ -345,48 +359,55 @@ def _cloud(args: Any, env: Environment) -> Cloud:
     return cloud
 
 
-def _recipe(args: Any, env: Environment) -> Any:
+def _recipe(args: Any, env: Environment) -> CollectorRecipe:
     from auditor.collect.recipe import CollectorRecipe
 
     return CollectorRecipe(
         replay=args.replay,
         max_workers=args.max_workers,
-        source=args.source,
-        auth=args.auth,
-        cloud=_cloud(args, env).value,
+        source=Source(args.source),
+        auth=Auth(args.auth),
+        cloud=_cloud(args, env),
         tenant=args.tenant,
     )
 
 
-def _collector(args: Any, env: Environment) -> tuple[Collector, str]:
-    recipe = _recipe(args, env)
+def _source_label(args: Any) -> str:
     graph = args.source == Source.GRAPH
     if args.replay is not None:
-        source = f"replay:{args.replay}" + (" (Azure Resource Graph)" if graph else "")
-    else:
-        source = "live:Azure Resource Graph" if graph else "live:Azure Resource Manager"
-    # Worker processes do not share this process's log handler: --verbose reads in one process, every line shown.
-    return recipe.collector(1 if args.verbose else args.processes), source
+        return f"replay:{args.replay}" + (" (Azure Resource Graph)" if graph else "")
+    return "live:Azure Resource Graph" if graph else "live:Azure Resource Manager"
+
+
+def _input_failure(err: Exception, env: Environment) -> ExitStatus | None:
+    """The status and one line for a reading input that cannot be used (cloud, recording); None for others."""
+    from auditor.collect.replay import RecordingError
+
+    if isinstance(err, _CloudError):
+        env.stderr.write(f"port25-audit: {err}\n")
+        return ExitStatus.USAGE
+    if isinstance(err, RecordingError):
+        env.stderr.write(f"port25-audit: {err}\n")
+        return ExitStatus.NO_INPUT
+    return None
 
 
 def _record(args: Any, env: Environment) -> ExitStatus:
     import json
 
     from auditor.collect.record import RecordingTransport
-    from auditor.collect.replay import RecordingError
     from auditor.collect.scrub import scrub
 
     _configure_logging(env, args.quiet, args.verbose)
     try:
         recipe = _recipe(args, env)
         recorder = RecordingTransport(recipe.transport())
-    except _CloudError as err:
-        env.stderr.write(f"port25-audit: {err}\n")
-        return ExitStatus.USAGE
-    except RecordingError as err:
-        env.stderr.write(f"port25-audit: {err}\n")
-        return ExitStatus.NO_INPUT
-    collector = replace(recipe, transport_factory=lambda: recorder).collector(1)
+        collector = env.collectors(replace(recipe, transport_factory=lambda: recorder), 1)
+    except Exception as err:
+        status = _input_failure(err, env)
+        if status is None:
+            raise
+        return status
     with progress_bar(collector.stats, raw_stream(env.stderr), enabled=not args.quiet):
         inventory = collector.collect(args.subscription)
     document = recorder.document()
@@ -415,7 +436,7 @@ def _record(args: Any, env: Environment) -> ExitStatus:
 
 def _scan(args: Any, env: Environment) -> ExitStatus:
     # imported here, not at the top: --version and --help need neither pandas nor the Azure SDK
-    from auditor.collect.replay import RecordingError
+    from auditor.audit import ScanOptions, exit_status, run_scan, status_lines, unused_config_lines, write_scan
     from auditor.report.json import BaselineError, read_baseline
 
     _configure_logging(env, args.quiet, args.verbose)
@@ -430,14 +451,26 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         env.stderr.write(f"port25-audit: baseline {err}\n")
         return ExitStatus.NO_INPUT if err.unreadable else ExitStatus.DATA_ERROR
     try:
-        collector, source = _collector(args, env)
-    except _CloudError as err:
-        env.stderr.write(f"port25-audit: {err}\n")
-        return ExitStatus.USAGE
-    except RecordingError as err:
-        env.stderr.write(f"port25-audit: {err}\n")
-        return ExitStatus.NO_INPUT
-
+        recipe = _recipe(args, env)
+        # Worker processes do not share this process's log handler: --verbose reads in one process, every line shown.
+        collector = env.collectors(recipe, 1 if args.verbose else args.processes)
+    except Exception as err:
+        status = _input_failure(err, env)
+        if status is None:
+            raise
+        return status
+    options = ScanOptions(
+        collector=collector,
+        source=_source_label(args),
+        ruleset=Ruleset(args.ruleset),
+        scope=tuple(args.subscription),
+        config=config,
+        provenance=provenance,
+        baseline=baseline,
+        history=args.history,
+        portal=PORTAL_URLS[recipe.cloud],
+        now=env.now,
+    )
     with ExitStack() as held:
         try:
             held.enter_context(reports_lock(args.out))
@@ -447,59 +480,15 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         except OSError as err:
             env.stderr.write(f"port25-audit: cannot write the reports to {args.out}: {err.strerror or err}\n")
             return ExitStatus.CANT_CREATE
-        return _audit(args, env, config, provenance, baseline, collector, source)
-
-
-def _audit(
-    args: Any,
-    env: Environment,
-    config: AuditConfig,
-    provenance: ConfigProvenance | None,
-    baseline: Baseline | None,
-    collector: Collector,
-    source: str,
-) -> ExitStatus:
-    """Read, classify, write and say: with `--out` held for this scan."""
-    from auditor.report.json import JsonFormatter
-
-    started = env.now()
-    with progress_bar(collector.stats, raw_stream(env.stderr), enabled=not args.quiet):
-        inventory = collector.collect(args.subscription)
-    if inventory.billing_note and not args.quiet:
-        env.stderr.write(f"port25-audit: {inventory.billing_note}\n")
-    _say_unused_config(config, inventory, args.subscription, args.config, env)
-    ruleset = Ruleset(args.ruleset)
-    findings, summaries = classify(inventory, config, ruleset)
-    result = ScanResult(
-        ScanMetadata(
-            __version__,
-            ruleset,
-            started,
-            env.now(),
-            source,
-            tuple(s.lower() for s in args.subscription),
-            inventory.errors,
-            provenance,
-            PORTAL_URLS[_cloud(args, env)],
-        ),
-        findings,
-        summaries,
-        compare(baseline, findings, summaries) if baseline else None,
-    )
-    if args.history:
-        result = replace(result, trend=trend(args.history, result))
-    try:
-        written = write_reports(args.out, result, args.format)
-        if args.history:  # the scan.json just written, or, when --format left it out, rendered for the history
-            written_json = args.out / "scan.json" if Format.JSON in args.format else None
-            keep(
-                args.history,
-                result,
-                copied(written_json) if written_json else JsonFormatter().format(result)["scan.json"],
-            )
-    except OSError as err:
-        env.stderr.write(f"port25-audit: cannot write the reports to {args.out}: {err.strerror or err}\n")
-        return ExitStatus.CANT_CREATE
+        with progress_bar(collector.stats, raw_stream(env.stderr), enabled=not args.quiet):
+            result = run_scan(options)
+        for line in unused_config_lines(config, result, args.config):
+            env.stderr.write(f"port25-audit: {line}\n")
+        try:
+            written = write_scan(result, args.out, args.format, args.history)
+        except OSError as err:
+            env.stderr.write(f"port25-audit: cannot write the reports to {args.out}: {err.strerror or err}\n")
+            return ExitStatus.CANT_CREATE
     if not args.quiet:
         print_summary(result, written, env.stdout)
         if args.source == Source.GRAPH:
@@ -507,72 +496,6 @@ def _audit(
                 "port25-audit: read through Azure Resource Graph, which leaves out what the identity cannot read "
                 "without saying so; --source arm (the default) names every list it could not read.\n"
             )
-    return _exit_status(result, set(args.fail_on), env, Auth(args.auth))
-
-
-def _say_unused_config(
-    config: AuditConfig, inventory: TenantInventory, scope: Sequence[str], path: Path | None, env: Environment
-) -> None:
-    """A config entry for a subscription the audit did not see is most likely a typo in an id (an exemption that
-    would silently not apply): say so, once per entry. Entries outside a --subscription scope are not used by
-    design."""
-    if inventory.errors and not inventory.subscriptions:
-        return  # nothing was listed: the failure is said already
-    seen = {item.subscription.subscription_id for item in inventory.subscriptions}
-    wanted = {s.lower() for s in scope}
-    for subscription_id in sorted(config.subscriptions):
-        if subscription_id not in seen and (not wanted or subscription_id in wanted):
-            env.stderr.write(
-                f'port25-audit: {path}: [subscriptions."{subscription_id}"] names a subscription that is not in '
-                "the tenant's subscription list; its facts were not used (a typo in the id?)\n"
-            )
-
-
-def _exit_status(result: ScanResult, fail_on: set[Verdict], env: Environment, auth: Auth = Auth.DEFAULT) -> ExitStatus:
-    """1 when the gate trips (it wins over 2: the reports still mark what could not be read), else 2 or 0."""
-    unreadable = [s for s in result.subscriptions if s.errors]
-    # the subscription list could not be read at all (not: some of its items could not be understood)
-    list_failed = [e for e in result.metadata.tenant_errors if e.code != ErrorCode.MALFORMED_ITEM]
-    for error in result.metadata.tenant_errors:
-        message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
-        if error.code == ErrorCode.MALFORMED_ITEM:
-            env.stderr.write(f"port25-audit: the subscription list: {message}\n")
-            continue
-        if error.code == ErrorCode.SIGN_IN_FAILED:
-            from auditor.collect.signin import ADVICE, TRIED
-
-            said = error.message.rstrip(".")
-            tried = "" if "(tried " in said else f" (tried {TRIED[auth]})"
-            env.stderr.write(
-                f"port25-audit: could not sign in, so no subscription was audited: {said}{tried}. "
-                f"To fix: {ADVICE[auth]}.\n"
-            )
-            continue
-        env.stderr.write(
-            f"port25-audit: the subscription list could not be read, so no subscription was audited: {message} "
-            "(sign in with az login, or give the identity Reader on the subscriptions)\n"
-        )
-    if not result.complete and list_failed and not unreadable:
-        env.stderr.write(
-            "port25-audit: the audit is INCOMPLETE: nothing was audited; the reports are written, empty, and say "
-            "why (scan.json, scan.errors).\n"
-        )
-    elif not result.complete:
-        lists = sum(len(s.errors) for s in unreadable) + len(result.metadata.tenant_errors)
-        env.stderr.write(
-            f"port25-audit: the audit is INCOMPLETE: {lists} list(s) in {len(unreadable)} subscription(s) "
-            "could not be read; they are marked in the reports (subscriptions.csv, column collection).\n"
-        )
-    tripped = [f for f in result.findings if f.verdict in fail_on]
-    if tripped:
-        verdicts = ", ".join(sorted({f.verdict.value for f in tripped}))
-        env.stderr.write(f"port25-audit: --fail-on: {len(tripped)} resource(s) with verdict {verdicts}.\n")
-    exposure = result.drift.new_exposure if result.drift else ()
-    if exposure:
-        names = ", ".join(c.resource_name for c in exposure[:5]) + (" …" if len(exposure) > 5 else "")
-        env.stderr.write(
-            f"port25-audit: new exposure since the baseline: {len(exposure)} resource(s) now open ({names}).\n"
-        )
-    if tripped or exposure:
-        return ExitStatus.FINDINGS
-    return ExitStatus.SUCCESS if result.complete else ExitStatus.INCOMPLETE
+    for line in status_lines(result, args.fail_on, Auth(args.auth)):
+        env.stderr.write(f"port25-audit: {line}\n")
+    return exit_status(result, args.fail_on)

@@ -34,9 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests
 
+from auditor.collect.factory import build_collector
 from auditor.collect.graph import BATCH_SIZE, PAGE_SIZE
+from auditor.collect.interface import DEFAULT_PROCESSES, Source
 from auditor.collect.lists import KINDS
-from auditor.collect.recipe import DEFAULT_PROCESSES, CollectorRecipe
+from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.replay import ReplayTransport, parse_recording
 from auditor.collect.throttle import (
     ARM_BUCKET,
@@ -107,9 +109,9 @@ def scan(
     path: Path, latency: float, workers: int, processes: int, scope: list[str] | None = None, source: str = "arm"
 ) -> tuple[float, Any, Any]:
     recipe = CollectorRecipe(
-        replay=path, max_workers=workers, transport_factory=partial(simulated, path, latency), source=source
+        replay=path, max_workers=workers, transport_factory=partial(simulated, path, latency), source=Source(source)
     )
-    collector = recipe.collector(processes)
+    collector = build_collector(recipe, processes)
     started = time.perf_counter()
     inventory = collector.collect(scope or ())
     return time.perf_counter() - started, inventory, collector.stats

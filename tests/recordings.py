@@ -5,10 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
-from auditor.cli import Environment, main
+from azure.core.credentials import TokenCredential
+from azure.core.pipeline.transport import HttpTransport
+
+from auditor.cli import CollectorFactory, Environment, main
+from auditor.collect.factory import build_collector
+from auditor.collect.interface import Collector
+from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.replay import ReplayTransport, parse_recording
 from auditor.model import (
     Egress,
@@ -141,8 +149,31 @@ def synthetic_result(n: int) -> ScanResult:
     )
 
 
-def run_cli(*argv: str, environ: Mapping[str, str] | None = None) -> tuple[ExitStatus, str, str]:
-    """The command line in-process: its exit status, stdout and stderr (environ: what it sees of the environment)."""
+def run_cli(
+    *argv: str, environ: Mapping[str, str] | None = None, collectors: CollectorFactory | None = None
+) -> tuple[ExitStatus, str, str]:
+    """The command line in-process: its exit status, stdout and stderr (environ: what it sees of the environment;
+    collectors: how it builds the collector of a recipe, for a test that watches or faults the reading)."""
     out, err = io.StringIO(), io.StringIO()
-    env = Environment(stdout=out, stderr=err) if environ is None else Environment(out, err, environ=environ)
+    env = Environment(stdout=out, stderr=err)
+    if environ is not None:
+        env = replace(env, environ=environ)
+    if collectors is not None:
+        env = replace(env, collectors=collectors)
     return main(list(argv), env), out.getvalue(), err.getvalue()
+
+
+def with_parts(
+    credential: Callable[[CollectorRecipe], TokenCredential] | None = None,
+    transport: Callable[[CollectorRecipe], HttpTransport] | None = None,
+) -> CollectorFactory:
+    """A collector factory whose recipes get this credential or transport (each made from the recipe)."""
+
+    def build(recipe: CollectorRecipe, processes: int) -> Collector:
+        if credential is not None:
+            recipe = replace(recipe, credential_factory=partial(credential, recipe))
+        if transport is not None:
+            recipe = replace(recipe, transport_factory=partial(transport, recipe))
+        return build_collector(recipe, processes)
+
+    return build

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,9 +21,8 @@ import pytest
 import requests
 
 from auditor.cli import Environment, main
-from auditor.collect import recipe as recipe_module
-from auditor.collect.arm import RETRY_TOTAL
 from auditor.collect.replay import ReplayTransport, parse_recording
+from auditor.collect.session import RETRY_TOTAL
 from auditor.status import ExitStatus
 from fixtures.arm_payloads import (
     API,
@@ -37,6 +36,7 @@ from fixtures.arm_payloads import (
     subscription,
     vm,
 )
+from tests.recordings import with_parts
 
 STEADY, FAULTY = sub_id("steady"), sub_id("faulty")
 VMS = "Microsoft.Compute/virtualMachines"
@@ -171,18 +171,18 @@ def _failing(raises: type[Exception]) -> Callable[[Any], ReplayTransport]:
     return build
 
 
-def _run(tmp_path: Path, name: str, fault: Fault, monkeypatch: pytest.MonkeyPatch) -> tuple[ExitStatus, Path, str]:
+def _run(tmp_path: Path, name: str, fault: Fault) -> tuple[ExitStatus, Path, str]:
     recording = tmp_path / "tenant.json"
     recording.write_text(json.dumps(_recording(name, fault)), encoding="utf-8")
+    err = io.StringIO()
+    env = Environment(io.StringIO(), err)
     if fault.raises is not None:
         build = _failing(fault.raises)
-        monkeypatch.setattr(
-            recipe_module.CollectorRecipe,
-            "transport",
-            lambda self: build(parse_recording(json.loads(recording.read_text(encoding="utf-8")), "test")),
+        faulty = with_parts(
+            transport=lambda recipe: build(parse_recording(json.loads(recording.read_text(encoding="utf-8")), "test"))
         )
-    out, err = io.StringIO(), io.StringIO()
-    status = main(["scan", "--replay", str(recording), "--out", str(tmp_path / "reports")], Environment(out, err))
+        env = replace(env, collectors=faulty)
+    status = main(["scan", "--replay", str(recording), "--out", str(tmp_path / "reports")], env)
     return status, tmp_path / "reports", err.getvalue()
 
 
@@ -195,9 +195,9 @@ def _csv(path: Path) -> list[dict[str, str]]:
     "name",
     [pytest.param(name, marks=pytest.mark.slow) if name == "10,000 items on one page" else name for name in FAULTS],
 )
-def test_fault(tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fault(tmp_path: Path, name: str) -> None:
     fault = FAULTS[name]
-    status, reports, stderr = _run(tmp_path, name, fault, monkeypatch)
+    status, reports, stderr = _run(tmp_path, name, fault)
 
     assert "Traceback" not in stderr and "internal error" not in stderr
     subscriptions = {row["subscription_id"]: row for row in _csv(reports / "subscriptions.csv")}

@@ -26,7 +26,8 @@ from auditor.model import (
     Verdict,
 )
 from auditor.report.csv import neutralise
-from auditor.report.interface import Format, Formatter, formatter_for, rendered
+from auditor.report.formats import formatter_for
+from auditor.report.interface import Format, Formatter, rendered
 
 HOSTILE = '<script>alert("x")</script> =HYPERLINK("http://evil") \u00e9\u00e8'
 SUB = Subscription(

@@ -102,3 +102,71 @@ def test_dependencies_point_one_way() -> None:
             assert not any(name.startswith(("auditor.report", "auditor.collect", "auditor.cli")) for name in imports), (
                 path
             )
+
+
+def _module_imports() -> dict[str, set[str]]:
+    """Each auditor module and the auditor modules it imports, anywhere in it (inside functions too)."""
+    package = REPO / "auditor"
+    modules = {
+        ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__"): path
+        for path in package.rglob("*.py")
+    }
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names if alias.name in modules}
+            elif isinstance(node, ast.ImportFrom) and node.module in modules:
+                # `from auditor.collect import network` imports the module network, not the package
+                found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                          for a in node.names}  # fmt: skip
+        graph[module] = found - {module}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of the graph, as the modules along it; [] when there is none."""
+    state: dict[str, str] = {}
+    path: list[str] = []
+
+    def visit(module: str) -> list[str]:
+        state[module] = "open"
+        path.append(module)
+        for imported in sorted(graph.get(module, ())):
+            if state.get(imported) == "open":
+                return [*path[path.index(imported) :], imported]
+            if imported not in state and (cycle := visit(imported)):
+                return cycle
+        state[module] = "done"
+        path.pop()
+        return []
+
+    for module in sorted(graph):
+        if module not in state and (cycle := visit(module)):
+            return cycle
+    return []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
+
+
+def test_no_import_cycles_not_even_inside_functions() -> None:
+    """Issue 15.4: a cycle hidden by an import inside a function is still a cycle."""
+    graph = _module_imports()
+    assert "auditor.collect.arm" in graph and "auditor.collect.network" in graph["auditor.collect.children"]
+    assert _cycle(graph) == []
+
+
+def test_collectors_share_errors_not_each_other() -> None:
+    """Issue 15.4: what both collectors need is in collect/errors, collect/session and collect/children; the ARM
+    collector does not import the replay, Resource Graph mode does not import the ARM collector, and only the
+    factory knows both."""
+    graph = _module_imports()
+    assert "auditor.collect.replay" not in graph["auditor.collect.arm"]
+    assert "auditor.collect.arm" not in graph["auditor.collect.graph"]
+    knows_both = {m for m, imported in graph.items() if {"auditor.collect.arm", "auditor.collect.graph"} <= imported}
+    assert knows_both == {"auditor.collect.factory"}

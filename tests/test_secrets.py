@@ -12,11 +12,12 @@ import requests
 from azure.core.credentials import AccessToken, AccessTokenInfo
 
 from auditor.cli import Environment, main
-from auditor.collect import recipe as recipe_module
 from auditor.collect.policy import request_line
+from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.replay import ReplayTransport
 from auditor.status import ExitStatus
 from tests.conftest import CONTOSO, CONTOSO_CONFIG
+from tests.recordings import with_parts
 
 TOKEN = "eyJ0eXAiOiJKV1QifQ.cG9ydDI1LWF1ZGl0LXNlY3JldC10b2tlbg.c2lnbmF0dXJlLXNlY3JldA"
 CLIENT_SECRET = "p25~ClientSecret-7f3a9c2e-never-print-me"
@@ -50,12 +51,10 @@ def test_no_token_or_secret_reaches_logs_or_reports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str
 ) -> None:
     monkeypatch.setenv("AZURE_CLIENT_SECRET", CLIENT_SECRET)
-    monkeypatch.setattr(recipe_module.CollectorRecipe, "credential", lambda self: MarkedCredential())
     authorizations: list[str] = []
-    build = recipe_module.CollectorRecipe.transport
 
-    def watched(self: recipe_module.CollectorRecipe) -> Any:
-        transport = build(self)
+    def watched(recipe: CollectorRecipe) -> Any:
+        transport = recipe.transport()
         assert isinstance(transport, ReplayTransport)
         answer = transport._adapter.send
 
@@ -66,10 +65,10 @@ def test_no_token_or_secret_reaches_logs_or_reports(
         transport._adapter.send = send  # type: ignore[method-assign]
         return transport
 
-    monkeypatch.setattr(recipe_module.CollectorRecipe, "transport", watched)
     out, err = io.StringIO(), io.StringIO()
     argv = ["scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(tmp_path / "r")]
-    status = main([*argv, "--source", source, "--format", "csv,html,json,xlsx", "--verbose"], Environment(out, err))
+    env = Environment(out, err, collectors=with_parts(credential=lambda recipe: MarkedCredential(), transport=watched))
+    status = main([*argv, "--source", source, "--format", "csv,html,json,xlsx", "--verbose"], env)
 
     assert status in (ExitStatus.SUCCESS, ExitStatus.INCOMPLETE)
     assert authorizations and set(authorizations) == {f"Bearer {TOKEN}"}  # the token really was in flight

@@ -11,29 +11,27 @@ from azure.core.credentials import AccessToken, AccessTokenInfo
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import AzureAuthorityHosts
 
-from auditor.collect import recipe as recipe_module
+from auditor.cli import CollectorFactory
+from auditor.collect.errors import sign_in_failure
 from auditor.collect.interface import Auth, Cloud
+from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.replay import ReplayTransport
-from auditor.collect.signin import CLOUDS, credential, sign_in_failure
+from auditor.collect.signin import CLOUDS, credential
 from auditor.status import ExitStatus
 from tests.conftest import CONTOSO, CONTOSO_CONFIG
-from tests.recordings import run_cli
+from tests.recordings import run_cli, with_parts
 
 AZURE_VARIABLES = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
                    "AZURE_USERNAME", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLOUD")  # fmt: skip
 
 
 @pytest.fixture
-def live_credential(monkeypatch: pytest.MonkeyPatch) -> None:
+def live_credential(monkeypatch: pytest.MonkeyPatch) -> CollectorFactory:
     """The recorded tenant answers, but sign-in is the real azure-identity credential a live run would build."""
     for name in AZURE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PATH", "/nonexistent")  # no az on PATH: the CLI credential fails at once, as on a bare host
-    monkeypatch.setattr(
-        recipe_module.CollectorRecipe,
-        "credential",
-        lambda self: credential(Auth(self.auth), Cloud(self.cloud), self.tenant),
-    )
+    return with_parts(credential=lambda recipe: credential(recipe.auth, recipe.cloud, recipe.tenant))
 
 
 @pytest.mark.parametrize(
@@ -44,9 +42,10 @@ def live_credential(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_a_failed_sign_in_is_one_line_that_says_what_was_tried_and_what_to_do(
-    tmp_path: Path, live_credential: None, auth: str, tried: str, advice: str
+    tmp_path: Path, live_credential: CollectorFactory, auth: str, tried: str, advice: str
 ) -> None:
-    status, _, stderr = run_cli("scan", "--replay", str(CONTOSO), "--auth", auth, "--out", str(tmp_path / "r"))
+    argv = ("scan", "--replay", str(CONTOSO), "--auth", auth, "--out", str(tmp_path / "r"))
+    status, _, stderr = run_cli(*argv, collectors=live_credential)
 
     assert status is ExitStatus.INCOMPLETE and "Traceback" not in stderr
     lines = stderr.splitlines()
@@ -111,23 +110,21 @@ def _recorded_against(host: str, tmp_path: Path) -> Path:
     ],
 )
 def test_a_cloud_sets_endpoint_and_token_scope_together(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], environ: dict[str, str], cloud: Cloud
+    tmp_path: Path, argv: list[str], environ: dict[str, str], cloud: Cloud
 ) -> None:
     endpoints = CLOUDS[cloud]
     recording = _recorded_against(endpoints.arm, tmp_path)
     spy = ScopeSpy()
     sent: list[ReplayTransport] = []
-    build = recipe_module.CollectorRecipe.transport
 
-    def keep(self: recipe_module.CollectorRecipe) -> Any:
-        sent.append(build(self))
+    def keep(recipe: CollectorRecipe) -> Any:
+        sent.append(recipe.transport())
         return sent[-1]
 
-    monkeypatch.setattr(recipe_module.CollectorRecipe, "credential", lambda self: spy)
-    monkeypatch.setattr(recipe_module.CollectorRecipe, "transport", keep)
+    watched = with_parts(credential=lambda recipe: spy, transport=keep)
     out = tmp_path / "r"
     args = ["scan", "--replay", str(recording), "--config", str(CONTOSO_CONFIG), "--out", str(out), "--quiet", *argv]
-    status, _, _ = run_cli(*args, environ=environ)
+    status, _, _ = run_cli(*args, environ=environ, collectors=watched)
 
     assert status is ExitStatus.INCOMPLETE  # the bundled tenant's two 403s, as on the public cloud
     hosts = {url.split("/")[2] for transport in sent for _, url in transport.sent}

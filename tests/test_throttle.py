@@ -128,15 +128,15 @@ def test_processes_read_the_same_tenant_as_threads(tmp_path: object) -> None:
     both this process and the worker read part of it."""
     recipe = CollectorRecipe(replay=_many(tmp_path), max_workers=8)
 
-    threads = recipe.collector(processes=1)
-    processes = recipe.collector(processes=2)
+    threads = ArmCollector.from_recipe(recipe, processes=1)
+    processes = ArmCollector.from_recipe(recipe, processes=2)
     in_threads, in_processes = threads.collect(), processes.collect()
 
     assert in_processes == in_threads and len(in_processes.subscriptions) == 60
     assert sum(len(s.resources) for s in in_processes.subscriptions) == 180
     assert processes.stats.subscriptions_done == 60 and processes.stats.requests == threads.stats.requests
     # This process's transport saw the subscription list, its own chunks and billing; the worker read the rest.
-    read_here = len(processes.client_options()["transport"].sent)
+    read_here = len(processes.session.client_options()["transport"].sent)
     assert 1 < read_here < threads.stats.requests
 
 
@@ -155,10 +155,10 @@ def test_a_worker_process_that_dies_loses_nothing(
     # a CLI run earlier in the session stops the auditor logger propagating to the capture
     monkeypatch.setattr(logging.getLogger("auditor"), "propagate", True)
     path = _many(tmp_path)
-    expected = CollectorRecipe(replay=path, max_workers=8).collector(processes=1).collect()
+    expected = ArmCollector.from_recipe(CollectorRecipe(replay=path, max_workers=8)).collect()
     recipe = CollectorRecipe(replay=path, max_workers=8, transport_factory=partial(_dies_in_a_worker, path))
 
-    collector = recipe.collector(processes=2)
+    collector = ArmCollector.from_recipe(recipe, processes=2)
     with caplog.at_level(logging.WARNING, logger="auditor"):  # a --quiet run before may have set it to ERROR
         inventory = collector.collect()
 

@@ -21,9 +21,12 @@ from azure.core.pipeline.transport import HttpTransport
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
-from auditor.collect.arm import ArmCollector, logged, read_all
+from auditor.collect.children import with_children
+from auditor.collect.errors import logged, read_all
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
 from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, MalformedItem, inventory, malformed
+from auditor.collect.recipe import CollectorRecipe
+from auditor.collect.session import ArmSession
 from auditor.collect.throttle import RateLimiter, ScanStats
 from auditor.model import CollectionError, ListName, Subscription, TenantInventory
 
@@ -78,22 +81,26 @@ class GraphCollector(Collector):
         batch_size: int = BATCH_SIZE,
         credential_scopes: Sequence[str] | None = None,
     ) -> None:
-        self._arm = ArmCollector(
-            credential,
-            transport,
-            base_url,
-            max_workers=max_workers,
-            limiter=limiter,
-            stats=stats,
-            credential_scopes=credential_scopes,
+        self._session = ArmSession(
+            credential, transport, base_url, limiter=limiter, stats=stats, credential_scopes=credential_scopes
         )
-        self.stats = self._arm.stats
+        self.stats = self._session.stats
         self._max_workers = max(1, max_workers)
         self._batch_size = max(1, batch_size)
-        self._graph = ResourceGraphClient(credential, **self._arm.client_options())
+        self._graph = ResourceGraphClient(credential, **self._session.client_options())
+
+    @classmethod
+    def from_recipe(cls, recipe: CollectorRecipe) -> GraphCollector:
+        return cls(
+            recipe.credential(),
+            recipe.transport(),
+            recipe.endpoints.arm,
+            max_workers=recipe.max_workers,
+            credential_scopes=[recipe.endpoints.scope],
+        )
 
     def collect(self, scope: Sequence[str] = ()) -> TenantInventory:
-        chosen, unreadable = self._arm.visible_subscriptions(scope)
+        chosen, unreadable = self._session.visible_subscriptions(scope)
         ordered = sorted(chosen, key=lambda s: s.subscription_id)
         batches = [ordered[i : i + self._batch_size] for i in range(0, len(ordered), self._batch_size)]
         found: dict[str, dict[ListName, list[Any]]] = {s.subscription_id: defaultdict(list) for s in chosen}
@@ -115,7 +122,7 @@ class GraphCollector(Collector):
                 future.result()
             self._add_children(pool, found, errors)
         inventories = [inventory(s, found[s.subscription_id], errors[s.subscription_id]) for s in chosen]
-        return self._arm.tenant(inventories, unreadable)
+        return self._session.tenant(inventories, unreadable)
 
     def _read_batch(
         self, batch: Sequence[Subscription]
@@ -200,13 +207,13 @@ class GraphCollector(Collector):
             for index, item in enumerate(lists.get(operation, []))
         ]
         # One set of clients a subscription, as ARM mode has, not one an item.
-        clients = {subscription_id: self._arm.clients(subscription_id) for subscription_id in {w[0] for w in work}}
+        clients = {subscription_id: self._session.clients(subscription_id) for subscription_id in {w[0] for w in work}}
 
         def completed(
             subscription_id: str, operation: ListName, item: Any
         ) -> tuple[dict[ListName, list[Any]], list[CollectionError]]:
             failures: list[CollectionError] = []
-            return ArmCollector.with_children(clients[subscription_id], operation, [item], failures), failures
+            return with_children(clients[subscription_id], operation, [item], failures), failures
 
         pending = [
             (subscription_id, operation, index, pool.submit(completed, subscription_id, operation, item))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from enum import StrEnum
@@ -10,6 +11,8 @@ from auditor.collect.throttle import ScanStats
 from auditor.model import TenantInventory
 
 DEFAULT_MAX_WORKERS = 32
+# processes reading a large tenant in ARM mode, this one included: the machine's cores, at most 4
+DEFAULT_PROCESSES = max(1, min(os.cpu_count() or 1, 4))
 
 
 class Auth(StrEnum):
@@ -20,6 +23,26 @@ class Auth(StrEnum):
     ENV = "env"
     MSI = "msi"
     DEVICE = "device"
+
+
+# What each choice tries, in words a user knows, for the one line a failed sign-in gets.
+TRIED: dict[Auth, str] = {
+    Auth.DEFAULT: "environment service principal, workload identity, managed identity, Azure CLI, "
+    "Azure PowerShell, Azure Developer CLI",
+    Auth.CLI: "Azure CLI (az login)",
+    Auth.ENV: "environment service principal (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET or "
+    "AZURE_CLIENT_CERTIFICATE_PATH)",
+    Auth.MSI: "managed identity",
+    Auth.DEVICE: "device code",
+}
+ADVICE: dict[Auth, str] = {
+    Auth.DEFAULT: "run az login, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, "
+    "or pick one method with --auth",
+    Auth.CLI: "run az login (and az cloud set for a sovereign cloud)",
+    Auth.ENV: "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)",
+    Auth.MSI: "run on an Azure resource with a managed identity (set AZURE_CLIENT_ID for a user-assigned one)",
+    Auth.DEVICE: "follow the device code prompt on stderr within its time limit",
+}
 
 
 class Cloud(StrEnum):

@@ -20,23 +20,13 @@ from azure.core.credentials import AccessToken, AccessTokenInfo
 from requests.adapters import HTTPAdapter
 from urllib3.response import HTTPResponse
 
+from auditor.collect.errors import RecordingMiss
 from auditor.collect.transport import ReadOnlyTransport
 from auditor.files import InputFileError, read_json
 
 
 class RecordingError(InputFileError):
     """The recording file cannot be used (missing, not JSON, not a test-proxy recording)."""
-
-
-class RecordingMiss(Exception):
-    """A request the recording has no entry for: an error for that list, never an empty answer."""
-
-    def __init__(self, method: str, url: str) -> None:
-        parts = urlsplit(url)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        super().__init__(f"the recording has no entry for {method} {target}")
-        self.method = method
-        self.url = url
 
 
 RequestKey = tuple[str, str, tuple[tuple[str, str], ...], str]

@@ -29,18 +29,3 @@ class Formatter(ABC):
 def rendered(files: Mapping[str, Chunks]) -> dict[str, bytes]:
     """Every file whole (for tests and small reports)."""
     return {name: b"".join(chunks) for name, chunks in files.items()}
-
-
-def formatter_for(fmt: Format) -> Formatter:
-    from auditor.report.csv import CsvFormatter
-    from auditor.report.html import HtmlFormatter
-    from auditor.report.json import JsonFormatter
-    from auditor.report.xlsx import XlsxFormatter
-
-    formatters: dict[Format, type[Formatter]] = {
-        Format.CSV: CsvFormatter,
-        Format.JSON: JsonFormatter,
-        Format.HTML: HtmlFormatter,
-        Format.XLSX: XlsxFormatter,
-    }
-    return formatters[fmt]()

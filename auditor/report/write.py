@@ -17,8 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from auditor.model import ScanResult
-from auditor.report.interface import Chunks, Format, formatter_for
+from auditor.report.interface import Chunks
 
 try:
     import fcntl
@@ -82,17 +81,17 @@ def _write_file(target: Path, content: Chunks, mode: int) -> None:
     os.chmod(target, mode)
 
 
-def write_reports(directory: Path, result: ScanResult, formats: Iterable[Format]) -> list[Path]:
-    """Every format's files written in a staging folder, one format's bytes held at a time; then swapped in as one
-    set, and the reports of an earlier scan that this one does not write removed."""
+def write_reports(directory: Path, formats: Iterable[Mapping[str, Chunks]]) -> list[Path]:
+    """Every format's files (made as they are asked for) written in a staging folder, one format's bytes held at a
+    time; then swapped in as one set, and the reports of an earlier scan that this one does not write removed."""
     directory.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(directory)
     mode = _file_mode()
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=directory))
     try:
         names: list[str] = []
-        for fmt in formats:
-            for name, content in formatter_for(fmt).format(result).items():
+        for files in formats:
+            for name, content in files.items():
                 _write_file(staging / name, content, mode)
                 names.append(name)
         for name in names:

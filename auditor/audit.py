@@ -1,0 +1,140 @@
+"""One audit, from the tenant to the reports, without the command line: `run_scan` reads, classifies and
+compares; `write_scan` writes the reports; `exit_status` and `status_lines` say how it went."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from auditor import __version__
+from auditor.classify.drift import compare
+from auditor.classify.engine import classify
+from auditor.collect.interface import ADVICE, TRIED, Auth, Collector
+from auditor.model import AuditConfig, Baseline, ConfigProvenance, ErrorCode, Ruleset, ScanMetadata, ScanResult, Verdict
+from auditor.report.formats import formatter_for
+from auditor.report.history import copied, keep, trend
+from auditor.report.interface import Format
+from auditor.report.json import JsonFormatter
+from auditor.report.write import write_reports
+from auditor.status import ExitStatus
+
+log = logging.getLogger(__name__)
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    collector: Collector
+    source: str  # what was read, as the reports name it ("replay:tenant.json", "live:Azure Resource Manager")
+    ruleset: Ruleset = Ruleset.CURRENT
+    scope: tuple[str, ...] = ()  # subscription ids; none: every subscription the identity sees
+    config: AuditConfig = field(default_factory=AuditConfig)
+    provenance: ConfigProvenance | None = None
+    baseline: Baseline | None = None
+    history: Path | None = None  # earlier runs' scan.json files, for the trend
+    portal: str = "https://portal.azure.com"
+    now: Callable[[], dt.datetime] = _utc_now
+
+
+def run_scan(options: ScanOptions) -> ScanResult:
+    """Read the tenant, classify every resource, and compare with the baseline and the history."""
+    started = options.now()
+    inventory = options.collector.collect(options.scope)
+    if inventory.billing_note:
+        log.warning("%s", inventory.billing_note)
+    findings, summaries = classify(inventory, options.config, options.ruleset)
+    metadata = ScanMetadata(
+        __version__,
+        options.ruleset,
+        started,
+        options.now(),
+        options.source,
+        tuple(s.lower() for s in options.scope),
+        inventory.errors,
+        options.provenance,
+        options.portal,
+    )
+    drift = compare(options.baseline, findings, summaries) if options.baseline else None
+    result = ScanResult(metadata, findings, summaries, drift)
+    return replace(result, trend=trend(options.history, result)) if options.history else result
+
+
+def write_scan(result: ScanResult, out: Path, formats: Sequence[Format], history: Path | None = None) -> list[Path]:
+    """The reports in `out`, and this run's scan.json kept in `history`; raises OSError when they cannot be."""
+    written = write_reports(out, (formatter_for(fmt).format(result) for fmt in formats))
+    if history:  # the scan.json just written, or, when the formats left it out, rendered for the history
+        chunks = copied(out / "scan.json") if Format.JSON in formats else JsonFormatter().format(result)["scan.json"]
+        keep(history, result, chunks)
+    return written
+
+
+def unused_config_lines(config: AuditConfig, result: ScanResult, path: Path | None) -> list[str]:
+    """A config entry for a subscription the audit did not see is most likely a typo in an id (an exemption that
+    would silently not apply): one line per entry. Entries outside a --subscription scope are not used by
+    design."""
+    if result.metadata.tenant_errors and not result.subscriptions:
+        return []  # nothing was listed: the failure is said already
+    seen = {item.subscription.subscription_id for item in result.subscriptions}
+    wanted = set(result.metadata.scope)
+    return [
+        f'{path}: [subscriptions."{subscription_id}"] names a subscription that is not in the tenant\'s '
+        "subscription list; its facts were not used (a typo in the id?)"
+        for subscription_id in sorted(config.subscriptions)
+        if subscription_id not in seen and (not wanted or subscription_id in wanted)
+    ]
+
+
+def exit_status(result: ScanResult, fail_on: Collection[Verdict]) -> ExitStatus:
+    """1 when the gate trips (it wins over 2: the reports still mark what could not be read), else 2 or 0."""
+    tripped = any(f.verdict in fail_on for f in result.findings)
+    if tripped or (result.drift and result.drift.new_exposure):
+        return ExitStatus.FINDINGS
+    return ExitStatus.SUCCESS if result.complete else ExitStatus.INCOMPLETE
+
+
+def status_lines(result: ScanResult, fail_on: Collection[Verdict], auth: Auth = Auth.DEFAULT) -> list[str]:
+    """What the user is told about the run's end: what could not be read, and why the gate tripped."""
+    lines = [_tenant_error_line(error.code, error.message, auth) for error in result.metadata.tenant_errors]
+    unreadable = [s for s in result.subscriptions if s.errors]
+    # the subscription list could not be read at all (not: some of its items could not be understood)
+    list_failed = [e for e in result.metadata.tenant_errors if e.code != ErrorCode.MALFORMED_ITEM]
+    if not result.complete and list_failed and not unreadable:
+        lines.append(
+            "the audit is INCOMPLETE: nothing was audited; the reports are written, empty, and say why "
+            "(scan.json, scan.errors)."
+        )
+    elif not result.complete:
+        lists = sum(len(s.errors) for s in unreadable) + len(result.metadata.tenant_errors)
+        lines.append(
+            f"the audit is INCOMPLETE: {lists} list(s) in {len(unreadable)} subscription(s) could not be read; "
+            "they are marked in the reports (subscriptions.csv, column collection)."
+        )
+    tripped = [f for f in result.findings if f.verdict in fail_on]
+    if tripped:
+        verdicts = ", ".join(sorted({f.verdict.value for f in tripped}))
+        lines.append(f"--fail-on: {len(tripped)} resource(s) with verdict {verdicts}.")
+    exposure = result.drift.new_exposure if result.drift else ()
+    if exposure:
+        names = ", ".join(c.resource_name for c in exposure[:5]) + (" …" if len(exposure) > 5 else "")
+        lines.append(f"new exposure since the baseline: {len(exposure)} resource(s) now open ({names}).")
+    return lines
+
+
+def _tenant_error_line(code: str, message: str, auth: Auth) -> str:
+    shown = message if len(message) <= 300 else message[:297] + "..."
+    if code == ErrorCode.MALFORMED_ITEM:
+        return f"the subscription list: {shown}"
+    if code == ErrorCode.SIGN_IN_FAILED:
+        said = message.rstrip(".")
+        tried = "" if "(tried " in said else f" (tried {TRIED[auth]})"
+        return f"could not sign in, so no subscription was audited: {said}{tried}. To fix: {ADVICE[auth]}."
+    return (
+        f"the subscription list could not be read, so no subscription was audited: {shown} "
+        "(sign in with az login, or give the identity Reader on the subscriptions)"
+    )

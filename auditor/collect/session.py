@@ -1,0 +1,182 @@
+"""One signed-in connection to Azure Resource Manager, as both collectors use it: the SDK clients of a
+subscription (sharing one transport, rate limiter and counters), the subscription list, and what billing accounts
+say of the subscriptions read."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from azure.core.credentials import TokenCredential
+from azure.core.pipeline.transport import HttpTransport
+from azure.mgmt.appcontainers import ContainerAppsAPIClient
+from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.containerinstance import ContainerInstanceManagementClient
+from azure.mgmt.network import NetworkManagementClient
+from azure.mgmt.resource.subscriptions import SubscriptionClient
+from azure.mgmt.web import WebSiteManagementClient
+
+from auditor.collect.billing import read_billing
+from auditor.collect.errors import READ_FAILURES, read_all
+from auditor.collect.lists import MalformedItem, malformed, understood
+from auditor.collect.policy import DEFAULT_HOST, CappedRetryPolicy, ReadPolicy
+from auditor.collect.throttle import RateLimiter, ScanStats
+from auditor.model import CollectionError, Subscription, SubscriptionInventory, TenantInventory
+
+log = logging.getLogger(__name__)
+
+RETRY_TOTAL = 8
+
+
+class Clients:
+    """A subscription's management clients, each built when its first list asks for it."""
+
+    def __init__(self, make: Callable[[type[Any]], Any]) -> None:
+        self._make = make
+        self._built: dict[type[Any], Any] = {}
+        self._lock = threading.Lock()
+
+    def _client(self, kind: type[Any]) -> Any:
+        with self._lock:
+            if kind not in self._built:
+                self._built[kind] = self._make(kind)
+            return self._built[kind]
+
+    @property
+    def compute(self) -> ComputeManagementClient:
+        return self._client(ComputeManagementClient)
+
+    @property
+    def network(self) -> NetworkManagementClient:
+        return self._client(NetworkManagementClient)
+
+    @property
+    def web(self) -> WebSiteManagementClient:
+        return self._client(WebSiteManagementClient)
+
+    @property
+    def apps(self) -> ContainerAppsAPIClient:
+        return self._client(ContainerAppsAPIClient)
+
+    @property
+    def containers(self) -> ContainerInstanceManagementClient:
+        return self._client(ContainerInstanceManagementClient)
+
+
+class ArmSession:
+    """The credential, transport, rate limiter and counters every request of a run shares."""
+
+    def __init__(
+        self,
+        credential: TokenCredential,
+        transport: HttpTransport | None = None,
+        base_url: str | None = None,
+        *,
+        limiter: RateLimiter | None = None,
+        stats: ScanStats | None = None,
+        credential_scopes: Sequence[str] | None = None,
+    ) -> None:
+        self.credential = credential
+        self.limiter = limiter or RateLimiter()
+        self.stats = stats or ScanStats()
+        self._options: dict[str, Any] = {}
+        if transport is not None:
+            self._options["transport"] = transport
+        if base_url is not None:
+            self._options["base_url"] = base_url
+        # requests go to the cloud's own Resource Manager (Resource Graph is on the same host): nowhere else
+        self._hosts = frozenset({(urlsplit(base_url).hostname or "") if base_url else DEFAULT_HOST})
+        if credential_scopes is not None:
+            self._options["credential_scopes"] = list(credential_scopes)
+
+    def client_options(self) -> dict[str, Any]:
+        """Per client: its own policy objects (a pipeline links them), sharing the limiter, stats and transport."""
+        return {
+            **self._options,
+            "custom_hook_policy": ReadPolicy(self.limiter, self.stats, self._hosts),
+            "retry_policy": CappedRetryPolicy(retry_total=RETRY_TOTAL),
+        }
+
+    def clients(self, subscription_id: str) -> Clients:
+        return Clients(lambda kind: kind(self.credential, subscription_id, **self.client_options()))
+
+    def visible_subscriptions(self, scope: Sequence[str] = ()) -> tuple[list[Subscription], TenantInventory]:
+        """The subscriptions to read (all visible, or those of `scope`) and an inventory of what cannot be:
+        scope entries the identity does not see, or, when the list itself fails, every entry of the scope."""
+        client = SubscriptionClient(self.credential, **self.client_options())
+        # The CLI says a failed subscription list itself, in one line, even with --quiet.
+        problems: list[str] = []
+        listed, error = read_all(
+            "subscriptions",
+            "GET /subscriptions",
+            lambda: understood(client.subscriptions.list(), _subscription, problems),
+            logged=False,
+        )
+        if error is not None:
+            return [], TenantInventory(subscriptions=tuple(_unreadable(scope)), errors=(error,))
+        subscriptions = _once_each(listed)
+        notes = (malformed("subscriptions", "GET /subscriptions", problems),) if problems else ()
+        wanted = {s.lower() for s in scope}
+        chosen = [s for s in subscriptions if not wanted or s.subscription_id in wanted]
+        missing = sorted(wanted - {s.subscription_id for s in subscriptions})
+        self.stats.add(subscriptions_total=len(chosen))
+        return chosen, TenantInventory(subscriptions=tuple(_unreadable(missing)), errors=notes)
+
+    def tenant(self, inventories: Sequence[SubscriptionInventory], unreadable: TenantInventory) -> TenantInventory:
+        """The run's inventory: the subscriptions read, those that could not be, and what billing accounts say of
+        them (MCA-E, Enterprise Dev/Test). Billing is not asked when the subscription list itself failed."""
+        billing, note = (
+            ((), "") if unreadable.errors else read_billing(self.credential, self.client_options(), READ_FAILURES)
+        )
+        return replace(
+            unreadable, subscriptions=tuple(inventories) + unreadable.subscriptions, billing=billing, billing_note=note
+        )
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _subscription(sdk: Any) -> Subscription:
+    subscription_id = getattr(sdk, "subscription_id", None)
+    if not isinstance(subscription_id, str) or not subscription_id.strip():
+        raise MalformedItem(f"not a subscription: {type(sdk).__name__} without a text subscriptionId")
+    policies = sdk.subscription_policies
+    return Subscription(
+        subscription_id=_text(sdk.subscription_id).lower(),
+        display_name=_text(sdk.display_name),
+        state=_text(getattr(sdk.state, "value", sdk.state)),
+        tenant_id=_text(sdk.tenant_id),
+        quota_id=(policies.quota_id if policies is not None else None) or None,
+    )
+
+
+def _once_each(subscriptions: Sequence[Subscription]) -> list[Subscription]:
+    """The subscription list without repeats (a subscription listed twice would be read twice, and its second
+    reading would see every page as one already read)."""
+    for subscription_id, times in Counter(s.subscription_id for s in subscriptions).items():
+        if times > 1:
+            log.warning(
+                "subscription %s is listed %d times by the subscription list; audited once", subscription_id, times
+            )
+    first = {s.subscription_id: s for s in reversed(subscriptions)}  # the first listing wins
+    return [first[subscription_id] for subscription_id in dict.fromkeys(s.subscription_id for s in subscriptions)]
+
+
+def _unreadable(subscription_ids: Iterable[str]) -> Iterator[SubscriptionInventory]:
+    for subscription_id in subscription_ids:
+        subscription = Subscription(subscription_id.lower(), "", "Unknown", "", None)
+        error = CollectionError(
+            "subscriptions",
+            "GET /subscriptions",
+            "the subscription is not in the list of subscriptions the signed-in identity can see",
+            None,
+            "NotVisible",
+        )
+        log.warning("could not read subscription %s: %s", subscription_id, error.message)
+        yield SubscriptionInventory(subscription, errors=(error,))

@@ -13,7 +13,17 @@ from auditor import __version__
 from auditor.classify.drift import compare
 from auditor.classify.engine import classify
 from auditor.collect.interface import ADVICE, TRIED, Auth, Collector
-from auditor.model import AuditConfig, Baseline, ConfigProvenance, ErrorCode, Ruleset, ScanMetadata, ScanResult, Verdict
+from auditor.model import (
+    DEFAULT_RULESET,
+    AuditConfig,
+    Baseline,
+    ConfigProvenance,
+    ErrorCode,
+    Ruleset,
+    ScanMetadata,
+    ScanResult,
+    Verdict,
+)
 from auditor.report.formats import formatter_for
 from auditor.report.history import copied, keep, trend
 from auditor.report.interface import Format
@@ -32,7 +42,7 @@ def _utc_now() -> dt.datetime:
 class ScanOptions:
     collector: Collector
     source: str  # what was read, as the reports name it ("replay:tenant.json", "live:Azure Resource Manager")
-    ruleset: Ruleset = Ruleset.CURRENT
+    ruleset: Ruleset = DEFAULT_RULESET
     scope: tuple[str, ...] = ()  # subscription ids; none: every subscription the identity sees
     config: AuditConfig = field(default_factory=AuditConfig)
     provenance: ConfigProvenance | None = None

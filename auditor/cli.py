@@ -27,6 +27,7 @@ from auditor.collect.interface import (
 )
 from auditor.config import GUID, ConfigError, load_config
 from auditor.model import (
+    DEFAULT_RULESET,
     AuditConfig,
     Ruleset,
     Verdict,
@@ -215,8 +216,8 @@ def build_parser(env: Environment) -> _Parser:
         type=_positive,
         default=DEFAULT_PROCESSES,
         metavar="N",
-        help=f"processes reading large tenants in ARM mode, this one included (default {DEFAULT_PROCESSES}: this "
-        "machine's cores, at most 4)",
+        help="processes reading large tenants in ARM mode, this one included (default: this machine's cores, at most "
+        "4)",
     )
     scan.add_argument(
         "--config",
@@ -227,7 +228,7 @@ def build_parser(env: Environment) -> _Parser:
     scan.add_argument(
         "--ruleset",
         choices=[r.value for r in Ruleset],
-        default=Ruleset.CURRENT.value,
+        default=DEFAULT_RULESET.value,
         help="edition of Microsoft's article to follow (default: current)",
     )
     scan.add_argument(
@@ -297,6 +298,30 @@ def build_parser(env: Environment) -> _Parser:
     )
     rules.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
+
+
+def options_markdown() -> str:
+    """Every command's options as Markdown tables, from the parser itself (docs/options.md is generated from it)."""
+    parser = build_parser(Environment())
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    lines = []
+    for name, command in commands.choices.items():
+        lines += [f"## `port25-audit {name}`", "", command.description or "", ""]
+        shown_actions = [
+            action
+            for action in command._actions
+            if action.option_strings and action.help not in (None, argparse.SUPPRESS) and action.dest != "help"
+        ]
+        if shown_actions:
+            lines += ["| option | meaning |", "|---|---|"]
+        for action in shown_actions:
+            shown = "|".join(str(c) for c in action.choices) if action.choices else action.metavar
+            flag = " ".join(action.option_strings) + (f" {shown}" if shown and action.nargs != 0 else "")
+            required = " (required)" if action.required else ""
+            meaning = str(action.help) + required
+            lines.append("| `" + flag.replace("|", "\\|") + "` | " + meaning.replace("|", "\\|") + " |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> ExitStatus:

@@ -1,4 +1,4 @@
-"""The audit config (TOML): per-subscription facts Azure Resource Manager does not expose (DESIGN §2)."""
+"""The audit config (TOML): per-subscription facts Azure Resource Manager does not expose (docs/design.md §2)."""
 
 from __future__ import annotations
 

@@ -94,7 +94,7 @@ def lists_of(resource_type: str, resource_id: str) -> tuple[str, ...]:
 
 
 class PlatformPolicy(StrEnum):
-    """What Azure itself does to outbound TCP 25 (DESIGN §1)."""
+    """What Azure itself does to outbound TCP 25 (docs/design.md §1)."""
 
     NOT_BLOCKED = "not_blocked"
     BLOCKED = "blocked"
@@ -161,6 +161,9 @@ class Ruleset(StrEnum):
 
     CURRENT = "current"
     EDITION_2020 = "2020"
+
+
+DEFAULT_RULESET = Ruleset.CURRENT
 
 
 class ErrorCode(StrEnum):

@@ -1,7 +1,7 @@
 """Subscription offers: what each `subscriptionPolicies.quotaId` stands for, and where that is documented.
 
 Where one quotaId covers offers with different port-25 rules, the table takes the offer whose rules report
-*more* exposure (DESIGN §2) and names the others, so the report can say which offers share the value and the
+*more* exposure (docs/design.md §2) and names the others, so the report can say which offers share the value and the
 audit config can say which one a subscription really is.
 """
 

@@ -1,4 +1,4 @@
-"""Exit codes (DESIGN §3). Only `auditor.__main__` turns one into a process exit."""
+"""Exit codes (docs/design.md §3). Only `auditor.__main__` turns one into a process exit."""
 
 from enum import IntEnum
 

@@ -471,7 +471,7 @@ HUB_ROUTE = [("to-hub", "0.0.0.0/0", "VirtualAppliance", "10.200.0.4")]
 
 
 def test_hub_firewall_in_another_subscription_decides() -> None:
-    """DESIGN §1: traffic a route sends through an Azure Firewall takes the firewall's (its subscription's) policy."""
+    """docs/design.md §1: traffic a route sends through an Azure Firewall takes the firewall's policy."""
     findings = scan(
         {
             "payg-spoke": (PAYG, spoke("payg-spoke", routes=HUB_ROUTE, peers=[vnet_id("ea-hub")])),

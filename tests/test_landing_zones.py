@@ -139,7 +139,7 @@ def test_the_firewalls_own_row_asks_whether_any_sender_gets_out() -> None:
 
 
 def test_the_platform_still_decides_first_through_a_firewall() -> None:
-    """DESIGN §1: through a firewall in a blocked subscription, the verdict is blocked even where rules allow."""
+    """docs/design.md §1: through a firewall in a blocked subscription, it is blocked even where rules allow."""
     findings = scan(
         {
             "spoke": (EA, spoke("spoke", routes=TO_HUB, peers=[vnet_id("payg-hub")])),

@@ -9,7 +9,7 @@ from auditor.config import ConfigError, load_config, parse_config
 from auditor.model import Offer, SubscriptionFacts
 from auditor.offers import QUOTA_IDS, quota_id_entry, read_offer
 
-# DESIGN §2's quotaIds, each of which must be in the table.
+# docs/design.md §2's quotaIds, each of which must be in the table.
 DESIGN_QUOTA_IDS = [
     "EnterpriseAgreement_2014-09-01",
     "MSDNDevTest_2014-09-01",

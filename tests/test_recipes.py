@@ -76,7 +76,7 @@ def test_azure_devops_recipe_runs_weekly_and_keeps_the_baseline() -> None:
     assert tasks["AzureCLI"]["inputs"]["scriptType"] == "bash"
 
 
-def test_the_docs_readme_names_every_recipe() -> None:
-    text = (DOCS / "README.md").read_text(encoding="utf-8")
+def test_the_schedule_page_names_every_recipe() -> None:
+    text = (DOCS / "schedule.md").read_text(encoding="utf-8")
     for recipe in sorted(p.name for p in DOCS.glob("*.yml")):
         assert f"]({recipe})" in text

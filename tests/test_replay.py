@@ -1,4 +1,4 @@
-"""The replay transport: DESIGN §4's matching rules, through the real SDK clients."""
+"""The replay transport: docs/design.md §4's matching rules, through the real SDK clients."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ GRAPH = "https://management.azure.com/providers/Microsoft.ResourceGraph/resource
 
 
 def test_a_post_is_matched_on_its_query_scope_and_page_not_on_formatting() -> None:
-    """A departure from DESIGN §4: Resource Graph pages by $skipToken in the body of a POST to one URL."""
+    """A departure from docs/design.md §4: Resource Graph pages by $skipToken in the body of a POST to one URL."""
     first = {"query": "Resources", "subscriptions": ["B", "a"], "options": {"$top": 1000}}
     same = {"subscriptions": ["a", "b"], "query": "Resources", "options": {"$top": 1000, "resultFormat": "objectArray"}}
     assert request_key("POST", GRAPH, json.dumps(first)) == request_key("POST", GRAPH, json.dumps(same).encode())

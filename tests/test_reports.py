@@ -351,3 +351,30 @@ def test_html_names_the_relay_verdict_in_words(contoso_scan: Path) -> None:
     page = (contoso_scan.parent / "report.html").read_text(encoding="utf-8")
     assert "relay on 587: Denied by network" in page
     assert "relay on 587: denied_by_network" not in page
+
+
+def test_the_html_marks_exactly_the_changes_that_are_new_exposure() -> None:
+    """The drift table highlights a row by `Change.is_new_exposure`, the rule the exit code follows: open now and
+    not open before. A resource that stayed open with another change, or closed, is not marked."""
+    from dataclasses import replace
+
+    from auditor.model import Change, ChangeKind, Drift, Verdict
+
+    def change(name: str, kind: ChangeKind, before: Verdict | None, after: Verdict | None) -> Change:
+        return Change(
+            kind, f"/subscriptions/x/vm/{name}", name, "Microsoft.Compute/virtualMachines", "x", before, after
+        )
+
+    changes = (
+        change("opened", ChangeKind.VERDICT_CHANGED, Verdict.BLOCKED, Verdict.OPEN),
+        change("arrived-open", ChangeKind.NEW, None, Verdict.OPEN),
+        change("closed", ChangeKind.VERDICT_CHANGED, Verdict.OPEN, Verdict.BLOCKED),
+        change("gone", ChangeKind.REMOVED, Verdict.OPEN, None),
+    )
+    result = replace(synthetic_result(0), drift=Drift("b", "2026-01-01", changes))
+
+    page = rendered(HtmlFormatter().format(result))["report.html"].decode("utf-8")
+
+    drift_section = page[page.index('id="drift-summary"') :]
+    marked = [part.split("</td>", 2)[1].rsplit(">", 1)[-1] for part in drift_section.split('<tr class="v-open">')[1:]]
+    assert marked == ["opened", "arrived-open"]

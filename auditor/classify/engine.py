@@ -68,7 +68,7 @@ SEVERITY = (Verdict.OPEN, Verdict.UNKNOWN, Verdict.BLOCKED, Verdict.DENIED_BY_NE
 
 
 def verdict_for(policy: PlatformPolicy, network: NetworkPath) -> Verdict:
-    """DESIGN §1: the platform decides first; where it would let TCP 25 out, the network path decides."""
+    """docs/design.md §1: the platform decides first; where it would let TCP 25 out, the network path decides."""
     verdict = VERDICT_FROM_POLICY[policy]
     if verdict is not Verdict.OPEN:
         return verdict

@@ -1,4 +1,4 @@
-"""Record a scan as an Azure SDK test-proxy recording (DESIGN §4), so a user can send a reproducible tenant.
+"""Record a scan as an Azure SDK test-proxy recording (docs/design.md §4), so a user can send a reproducible tenant.
 
 `RecordingTransport` wraps the transport a scan uses and keeps each request and its answer. Only allowed headers
 and query values are kept (never Authorization, cookies, keys or signatures). `--scrub` (auditor.collect.scrub)

@@ -1,4 +1,4 @@
-"""Replay an Azure SDK test-proxy recording through the real SDK clients (DESIGN §4).
+"""Replay an Azure SDK test-proxy recording through the real SDK clients (docs/design.md §4).
 
 The recording answers at the bottom of azure-core's own `RequestsTransport`, as a `requests` adapter, so every
 response object the SDK sees is the one a live call would produce.
@@ -59,7 +59,7 @@ def body_key(body: Any) -> str:
 def request_key(method: str, url: str, body: Any = None) -> RequestKey:
     """Method, path (case-insensitive), the query parameters other than api-version, and a POST's body.
 
-    The body is a departure from DESIGN §4 (which matches GETs only): Resource Graph pages by `$skipToken` in
+    The body is a departure from docs/design.md §4 (which matches GETs only): Resource Graph pages by `$skipToken` in
     the body of a POST to one URL, so without it every page of every query would be one request.
     """
     parts = urlsplit(url)

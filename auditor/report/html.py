@@ -127,7 +127,14 @@ class HtmlFormatter(Formatter):
             drift=result.drift,
             trend=result.trend,
             trend_max=max((max(t.open, t.unknown) for t in result.trend), default=0) or 1,
-            drift_rows=drift.head(DRIFT_ROW_LIMIT).to_dict(orient="records"),
+            drift_rows=[
+                {**row, "new_exposure": change.is_new_exposure}
+                for row, change in zip(
+                    drift.head(DRIFT_ROW_LIMIT).to_dict(orient="records"),
+                    result.drift.changes if result.drift else (),
+                    strict=False,
+                )
+            ],
             drift_total=len(drift),
             rules=RULES[meta.ruleset],
             article_url=ARTICLE_URL,

@@ -1,9 +1,9 @@
-"""The rule and offer tables as Markdown: printed by `port25-audit rules`, and the README's generated sections."""
+"""The rule and offer tables as Markdown: printed by `port25-audit rules`, and docs/rules.md and docs/offers.md."""
 
 from __future__ import annotations
 
-from auditor.classify.rules import ARTICLE_URL, RULES
-from auditor.model import Offer, ResourceCategory, Ruleset
+from auditor.classify.rules import ARTICLE_URL, EDITIONS, RULES
+from auditor.model import DEFAULT_RULESET, Offer, ResourceCategory
 from auditor.offers import OFFER_DESCRIPTIONS, QUOTA_IDS
 
 
@@ -14,26 +14,24 @@ def _cell(text: str) -> str:
 def rules_markdown() -> str:
     lines = [
         f"Rules follow Microsoft's article [Troubleshoot outbound SMTP connectivity issues in Azure]({ARTICLE_URL}); "
-        "the first rule of the chosen edition that speaks of a resource and matches it decides. Each cites the "
+        "the first rule of the chosen edition that speaks of a resource and applies decides. Each cites the "
         "sentence it follows in English and, as evidence, in the language of the edition read.",
         "",
     ]
-    for ruleset in Ruleset:
-        title = (
-            "Current edition (`--ruleset current`, the default)"
-            if ruleset is Ruleset.CURRENT
-            else "2020 edition (`--ruleset 2020`)"
-        )
+    for ruleset, edition in EDITIONS.items():
+        default = ", the default" if ruleset is DEFAULT_RULESET else ""
         lines += [
-            f"### {title}",
+            f"### {edition.name[:1].upper()}{edition.name[1:]} (`--ruleset {ruleset.value}`{default})",
             "",
-            "| rule | resources | platform_policy | what it says | citation | the article says | in the original |",
-            "|---|---|---|---|---|---|---|",
+            "| rule | resources | applies when | platform_policy | what it says | citation | the article says "
+            "| in the original |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for rule in RULES[ruleset]:
             covered = ", ".join(c.value for c in ResourceCategory if c in rule.categories)
             lines.append(
-                f"| `{rule.id}` | {covered} | `{rule.policy.value}` | {_cell(rule.summary)} | "
+                f"| `{rule.id}` | {covered} | {_cell(rule.applies.says)} | `{rule.policy.value}` | "
+                f"{_cell(rule.summary)} | "
                 f"{_cell(rule.citation)} | {_cell(rule.quote_english)} | "
                 f"{rule.edition.language_name}: {_cell(rule.quote)} |"
             )
@@ -50,23 +48,3 @@ def offers_markdown() -> str:
     for entry in QUOTA_IDS:
         lines.append(f"| `{entry.quota_id}` | {_cell(entry.offers_behind_it)} | {_cell(entry.source)} |")
     return "\n".join(lines) + "\n"
-
-
-def update_readme(readme: str) -> str:
-    """The README with its generated sections (between `<!-- NAME:start -->` and `<!-- NAME:end -->`) rewritten."""
-    for name, body in (("rules", rules_markdown()), ("offers", offers_markdown())):
-        start, end = f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
-        head, _, rest = readme.partition(start)
-        _, _, tail = rest.partition(end)
-        readme = f"{head}{start}{body}{end}{tail}"
-    return readme
-
-
-if __name__ == "__main__":
-    import sys
-    from pathlib import Path
-
-    if sys.argv[1:] != ["--update-readme"]:
-        sys.exit("usage: python -m auditor.report.rules_doc --update-readme")
-    path = Path("README.md")
-    path.write_text(update_readme(path.read_text(encoding="utf-8")), encoding="utf-8")

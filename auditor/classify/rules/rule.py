@@ -1,0 +1,160 @@
+"""What a rule is: the article text it follows (an `Edition`), the facts it may look at (`Facts`), when it applies
+(a `Condition` that says itself in words, for the generated docs), and what it gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from auditor.model import Offer, PlatformPolicy, ResourceCategory, Ruleset
+
+ARTICLE_TITLE = "Troubleshoot outbound SMTP connectivity issues in Azure"
+ARTICLE_URL = "https://learn.microsoft.com/troubleshoot/azure/virtual-network/troubleshoot-outbound-smtp-connectivity"
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One text of the article, as a reader cites it: which edition, in which language, of what date."""
+
+    ruleset: Ruleset  # the edition's id, as `--ruleset` names it
+    name: str  # "current edition", "2020 edition"
+    file: str  # the text this project keeps of it (the tests check every quote against it)
+    language: str  # BCP 47 tag of the evidence, for the page's lang attribute
+    language_name: str
+    dated: str  # what the edition's own metadata says of its date
+    title: str  # the title in that language
+    # English renderings of the sections and sentences the rules cite (the originals are the evidence)
+    sections_in_english: Mapping[str, str] = field(default_factory=dict, compare=False)
+    quotes_in_english: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.language_name}, {self.dated})"
+
+
+class AppPath(StrEnum):
+    """How an App Service / Functions app could reach the internet on port 25."""
+
+    NONE = "none"
+    VNET_INTEGRATION = "vnet_integration"
+    ASE_V3 = "ase_v3"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a rule may look at. For an app with a path, `offer` and the dates are those of the VNet's subscription."""
+
+    category: ResourceCategory
+    offer: Offer | None
+    created: dt.date | None = None
+    exemption_granted: dt.date | None = None
+    app_path: AppPath | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """When a rule applies: a plain predicate over `Facts`, and the same in words ("applies when ...")."""
+
+    says: str
+    holds: Callable[[Facts], bool]
+
+    def __call__(self, facts: Facts) -> bool:
+        return self.holds(facts)
+
+
+CUTOFF_2017 = dt.date(2017, 11, 15)
+
+ALWAYS = Condition("always, when no earlier rule for these resources applied", lambda facts: True)
+OFFER_UNKNOWN = Condition(
+    "the subscription's offer is not known (no quotaId that names it, no billing fact, no `offer` in the audit config)",
+    lambda facts: facts.offer is None,
+)
+CREATED_UNKNOWN = Condition(
+    "the subscription's creation date is not known (no `created` in the audit config)",
+    lambda facts: facts.created is None,
+)
+CREATED_BEFORE_CUTOFF = Condition(
+    f"the subscription was created before {CUTOFF_2017.isoformat()} (`created` in the audit config)",
+    lambda facts: facts.created is not None and facts.created < CUTOFF_2017,
+)
+EXEMPTION_GRANTED = Condition(
+    "an exemption is recorded for the subscription (`exemption_granted` in the audit config)",
+    lambda facts: facts.exemption_granted is not None,
+)
+APP_WITHOUT_PATH = Condition(
+    "the app has neither regional VNet integration with its outbound traffic routed into the VNet nor an App "
+    "Service Environment v3",
+    lambda facts: facts.app_path is AppPath.NONE,
+)
+APP_PATH_UNKNOWN = Condition(
+    "whether the app routes its outbound traffic into a VNet, or which App Service Environment it runs on, could "
+    "not be read",
+    lambda facts: facts.app_path is AppPath.UNKNOWN,
+)
+
+
+def offer_in(*offers: Offer) -> Condition:
+    chosen = frozenset(offers)
+    named = " or ".join(f"`{offer.value}`" for offer in offers)
+    return Condition(f"the subscription's offer is {named}", lambda facts: facts.offer in chosen)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    edition: Edition
+    section: str  # in the edition's language ("(…)": the text before the first heading)
+    quote: str  # the sentence, verbatim, in the edition's language
+    summary: str
+    policy: PlatformPolicy
+    remediation: str
+    applies: Condition
+    categories: frozenset[ResourceCategory]  # the resources the rule speaks of; it decides only for them
+
+    @property
+    def ruleset(self) -> Ruleset:
+        return self.edition.ruleset
+
+    @property
+    def section_english(self) -> str:
+        return self.edition.sections_in_english.get(self.section, self.section)
+
+    @property
+    def quote_english(self) -> str:
+        return self.edition.quotes_in_english[self.quote]
+
+    @property
+    def citation(self) -> str:
+        """Where a reader finds the sentence: the article, the edition (language, date), the section."""
+        section = self.section_english
+        original = "" if self.section.startswith("(") else f" (\u201c{self.section}\u201d)"
+        return (
+            f"Microsoft Learn, \u201c{ARTICLE_TITLE}\u201d, {self.edition.label}, section \u201c{section}\u201d"
+            f"{original}, {ARTICLE_URL}"
+        )
+
+
+VM_LIKE = frozenset({ResourceCategory.VIRTUAL_MACHINE, ResourceCategory.SCALE_SET})
+APP = frozenset({ResourceCategory.APP_SERVICE})
+# What the subscription-type rules speak of: VMs, scale sets and Azure Firewall, and apps that reach port 25 through
+# VNet integration or an App Service Environment v3 (then "the subscription restrictions described apply").
+SUBSCRIPTION_RULED = VM_LIKE | APP | {ResourceCategory.FIREWALL}
+OTHER_PAAS = frozenset({ResourceCategory.CONTAINER_APP, ResourceCategory.CONTAINER_INSTANCE})
+NOT_VM = frozenset(ResourceCategory) - VM_LIKE
+
+RELAY = (
+    "Send through an authenticated SMTP relay on TCP 587, such as Azure Communication Services' SMTP relay: "
+    "port 587 is not restricted on any subscription type."
+)
+NOTHING_TO_REQUEST = (
+    "Nothing to request: Azure does not block TCP 25 here, but external domains may still reject the mail and "
+    "changing the subscription to another type can turn the block on. " + RELAY
+)
+EXEMPTION_RECORDED = (
+    "Exemption recorded in the audit config: it covers only VM traffic routed directly to the internet, and only "
+    "after the VMs were stopped and started once it was granted."
+)
+SET_OFFER = "Set `offer` (and for the 2020 edition `created`) for this subscription in the audit config."

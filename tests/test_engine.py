@@ -1,0 +1,200 @@
+"""Issue 15.7: the engine over model objects, no recording: which rule applies to which resource, how the platform
+and the network combine (docs/design.md §1), which of several paths speaks, and what a subscription's summary counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from auditor.classify.engine import classify
+from auditor.model import (
+    AuditConfig,
+    CollectionError,
+    Egress,
+    Finding,
+    IpConfiguration,
+    NetworkInterface,
+    NetworkInventory,
+    NetworkSecurityGroup,
+    PlatformPolicy,
+    PublicIpAddress,
+    Resource,
+    ResourceCategory,
+    Ruleset,
+    SecurityRule,
+    Subnet,
+    Subscription,
+    SubscriptionFacts,
+    SubscriptionInventory,
+    TenantInventory,
+    Verdict,
+)
+
+SUB = "11111111-1111-1111-1111-111111111111"
+GROUP = f"/subscriptions/{SUB}/resourceGroups/rg"
+SUBNET = f"{GROUP}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/default"
+PAYG = "PayAsYouGo_2014-09-01"
+EA = "EnterpriseAgreement_2014-09-01"
+
+
+def _vm(name: str, *nics: str, created: dt.datetime | None = None) -> Resource:
+    return Resource(
+        f"{GROUP}/providers/Microsoft.Compute/virtualMachines/{name}",
+        name,
+        "Microsoft.Compute/virtualMachines",
+        "",
+        "westeurope",
+        "rg",
+        SUB,
+        ResourceCategory.VIRTUAL_MACHINE,
+        nic_ids=tuple(f"{GROUP}/providers/Microsoft.Network/networkInterfaces/{nic}" for nic in nics),
+        created=created,
+    )
+
+
+def _nic(name: str, public: bool, nsg: str | None = None) -> NetworkInterface:
+    pip = f"{GROUP}/providers/Microsoft.Network/publicIPAddresses/{name}-ip" if public else None
+    configuration = IpConfiguration("ipconfig1", True, SUBNET, "10.0.0.4", pip, public)
+    nsg_id = f"{GROUP}/providers/Microsoft.Network/networkSecurityGroups/{nsg}" if nsg else None
+    return NetworkInterface(
+        f"{GROUP}/providers/Microsoft.Network/networkInterfaces/{name}", name, True, nsg_id, (configuration,)
+    )
+
+
+def _deny_25(name: str) -> NetworkSecurityGroup:
+    rule = SecurityRule("deny-smtp", 100, "Outbound", "Deny", "Tcp", ("*",), ("Internet",), ("25",))
+    return NetworkSecurityGroup(f"{GROUP}/providers/Microsoft.Network/networkSecurityGroups/{name}", name, (rule,))
+
+
+def _tenant(quota_id: str | None, *resources: Resource, **network: object) -> TenantInventory:
+    nics = network.get("nics", ())
+    assert isinstance(nics, tuple)
+    public_ips = tuple(
+        PublicIpAddress(c.public_ip_id, c.public_ip_id.rsplit("/", 1)[-1], "20.0.0.1")
+        for nic in nics
+        for c in nic.ip_configurations
+        if c.public_ip_id
+    )
+    inventory = NetworkInventory(
+        interfaces=nics,
+        public_ips=public_ips,
+        security_groups=network.get("nsgs", ()),  # type: ignore[arg-type]
+        subnets=(Subnet(SUBNET, "default", ("10.0.0.0/24",)),),
+    )
+    subscription = Subscription(SUB, "one", "Enabled", "tenant", quota_id)
+    return TenantInventory((SubscriptionInventory(subscription, resources, network=inventory),))
+
+
+def _one(findings: tuple[Finding, ...]) -> Finding:
+    (finding,) = findings
+    return finding
+
+
+def test_the_platform_decides_before_the_network() -> None:
+    """Current edition, "All other subscription types": "The Azure platform blocks outbound SMTP connections on TCP
+    port 25 for deployed VMs." A Pay-As-You-Go VM with a public IP and no NSG is blocked, not open."""
+    findings, _ = classify(_tenant(PAYG, _vm("vm", "nic"), nics=(_nic("nic", True),)), AuditConfig(), Ruleset.CURRENT)
+
+    finding = _one(findings)
+    assert (finding.platform_policy, finding.verdict, finding.rule) == (
+        PlatformPolicy.BLOCKED,
+        Verdict.BLOCKED,
+        "CUR-OTHER",
+    )
+    assert finding.egress is Egress.PUBLIC_IP  # the path is still described
+
+
+def test_where_the_platform_lets_port_25_out_the_network_decides() -> None:
+    """Current edition, "Enterprise and MCA-E": "outbound SMTP connections on TCP port 25 are not blocked". The
+    same VM is open with no NSG, and denied by the network behind an NSG that denies TCP 25 outbound."""
+    open_findings, _ = classify(
+        _tenant(EA, _vm("vm", "nic"), nics=(_nic("nic", True),)), AuditConfig(), Ruleset.CURRENT
+    )
+    closed_findings, _ = classify(
+        _tenant(EA, _vm("vm", "nic"), nics=(_nic("nic", True, "nsg"),), nsgs=(_deny_25("nsg"),)),
+        AuditConfig(),
+        Ruleset.CURRENT,
+    )
+
+    assert (_one(open_findings).verdict, _one(open_findings).rule) == (Verdict.OPEN, "CUR-EA-MCAE")
+    closed = _one(closed_findings)
+    assert (closed.platform_policy, closed.verdict) == (PlatformPolicy.NOT_BLOCKED, Verdict.DENIED_BY_NETWORK)
+    assert "deny-smtp" in closed.reason
+
+
+def test_the_most_exposed_path_speaks_for_a_vm_with_several_nics() -> None:
+    """A VM is denied only when every path is: one NIC behind the NSG, one without, and the VM is open, named by
+    the open NIC."""
+    tenant = _tenant(
+        EA, _vm("vm", "closed", "open"), nics=(_nic("closed", True, "nsg"), _nic("open", True)), nsgs=(_deny_25("nsg"),)
+    )
+    finding = _one(classify(tenant, AuditConfig(), Ruleset.CURRENT)[0])
+
+    assert finding.verdict is Verdict.OPEN
+    assert "open" in finding.reason
+
+
+def test_an_exempted_subscription_s_vm_created_after_the_exemption_needs_nothing() -> None:
+    """Current edition, "Enterprise and MCA-E": "After the subscription is exempted from this block and the VMs are
+    stopped and restarted, all VMs in that subscription are exempt." A VM created after the exemption was never
+    running before it: nothing to restart."""
+    granted = dt.date(2026, 3, 1)
+    config = AuditConfig({SUB: SubscriptionFacts(exemption_granted=granted)})
+    later = _vm("later", "nic", created=dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
+    earlier = _vm("earlier", "nic2", created=dt.datetime(2025, 5, 1, tzinfo=dt.UTC))
+    tenant = _tenant(PAYG, later, earlier, nics=(_nic("nic", True), _nic("nic2", True)))
+
+    findings = {f.resource.name: f for f in classify(tenant, config, Ruleset.CURRENT)[0]}
+
+    assert {f.rule for f in findings.values()} == {"CUR-EXEMPTED"}
+    assert "Nothing to request: the VM was created after the exemption" in findings["later"].remediation
+    assert "Stop (deallocate) and start the VM once" in findings["earlier"].remediation
+    assert "Nothing to request" not in findings["earlier"].remediation
+
+
+def test_a_flexible_scale_set_without_a_vm_profile_is_not_a_finding_of_its_own() -> None:
+    """It only groups VMs, which are findings themselves (issue 12: one finding, not two)."""
+    container = Resource(
+        f"{GROUP}/providers/Microsoft.Compute/virtualMachineScaleSets/flex",
+        "flex",
+        "Microsoft.Compute/virtualMachineScaleSets",
+        "",
+        "westeurope",
+        "rg",
+        SUB,
+        ResourceCategory.SCALE_SET,
+        flexible=True,
+    )
+    findings, _ = classify(
+        _tenant(EA, container, _vm("vm", "nic"), nics=(_nic("nic", True),)), AuditConfig(), Ruleset.CURRENT
+    )
+
+    assert [f.resource.name for f in findings] == ["vm"]
+
+
+def test_summaries_count_each_verdict_and_keep_a_subscription_that_could_not_be_read() -> None:
+    tenant = _tenant(EA, _vm("a", "nic"), _vm("b", "nic2"), nics=(_nic("nic", True), _nic("nic2", True, "nsg")),
+                     nsgs=(_deny_25("nsg"),))  # fmt: skip
+    error = CollectionError("virtualMachines", "GET /subscriptions/x/...", "forbidden", 403, "AuthorizationFailed")
+    unread = SubscriptionInventory(Subscription("22222222-2222-2222-2222-222222222222", "", "Unknown", "", None),
+                                   errors=(error,))  # fmt: skip
+    tenant = TenantInventory((*tenant.subscriptions, unread))
+
+    _, summaries = classify(tenant, AuditConfig(), Ruleset.CURRENT)
+
+    first, second = summaries
+    assert first.verdict_counts[Verdict.OPEN] == 1 and first.verdict_counts[Verdict.DENIED_BY_NETWORK] == 1
+    assert sum(first.verdict_counts.values()) == 2 and first.vm_rule == "CUR-EA-MCAE"
+    assert second.errors == (error,) and sum(second.verdict_counts.values()) == 0
+    assert second.vm_policy is PlatformPolicy.UNKNOWN  # no quotaId, no config: the type is not known
+
+
+def test_the_2020_edition_needs_the_creation_date_for_pay_as_you_go() -> None:
+    """2020 edition, introduction: "This change in behavior applies only to new subscriptions and new deployments
+    since November 15, 2017." Without `created`, the rule cannot be told; with it, the Pay-As-You-Go rule."""
+    tenant = _tenant(PAYG, _vm("vm", "nic"), nics=(_nic("nic", True),))
+    unknown = _one(classify(tenant, AuditConfig(), Ruleset.EDITION_2020)[0])
+    dated = AuditConfig({SUB: SubscriptionFacts(created=dt.date(2019, 1, 1))})
+    known = _one(classify(tenant, dated, Ruleset.EDITION_2020)[0])
+
+    assert (unknown.rule, unknown.verdict) == ("2020-DATE-UNKNOWN", Verdict.UNKNOWN)
+    assert (known.rule, known.verdict) == ("2020-PAYG", Verdict.BLOCKED)

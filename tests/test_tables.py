@@ -1,0 +1,77 @@
+"""Issue 15.7: the report tables over model objects: their columns (docs/design.md §5) and what they count."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+from auditor.model import Change, ChangeKind, Drift, Verdict
+from auditor.report.tables import (
+    DRIFT_COLUMNS,
+    FINDING_COLUMNS,
+    SUBSCRIPTION_COLUMNS,
+    drift_table,
+    findings_table,
+    subscriptions_table,
+    verdict_counts,
+    verdicts_by_offer,
+    verdicts_by_subscription,
+)
+from tests.recordings import synthetic_result
+
+
+def test_findings_table_has_a_row_per_finding_in_the_contract_s_column_order() -> None:
+    result = synthetic_result(7)
+
+    table = findings_table(result)
+
+    assert list(table.columns) == FINDING_COLUMNS and len(table) == 7
+    assert FINDING_COLUMNS[-3:] == ["via", "via_policy", "relay_587"]  # appended in schema 2, never reordered
+    first = result.findings[0]
+    assert table.iloc[0]["resource_id"] == first.resource.resource_id
+    assert table.iloc[0]["verdict"] == first.verdict.value and table.iloc[0]["relay_587"] == ""
+
+
+def test_verdict_counts_name_every_verdict_even_those_no_resource_has() -> None:
+    result = synthetic_result(3)  # open, blocked, denied_by_network (in the order synthetic_result gives)
+
+    counts = verdict_counts(findings_table(result))
+
+    assert set(counts) == {v.value for v in Verdict}
+    had = Counter(f.verdict.value for f in result.findings)
+    assert counts == {v.value: had.get(v.value, 0) for v in Verdict}
+    assert sum(counts.values()) == 3 and 0 in counts.values()
+
+
+def test_subscriptions_table_counts_by_verdict_and_says_collection() -> None:
+    result = synthetic_result(0)
+    summary = replace(result.subscriptions[0], verdict_counts={**dict.fromkeys(Verdict, 0), Verdict.OPEN: 4})
+    result = replace(result, subscriptions=(summary, *result.subscriptions[1:]))
+
+    table = subscriptions_table(result)
+
+    assert list(table.columns) == SUBSCRIPTION_COLUMNS and len(table) == 20
+    assert table.iloc[0][Verdict.OPEN.value] == 4 and table.iloc[0]["collection"] == "ok"
+    by_subscription = verdicts_by_subscription(table)
+    assert by_subscription.iloc[0]["total"] == 4 and by_subscription["total"].sum() == 4
+
+
+def test_verdicts_by_offer_has_a_total_and_every_verdict_column() -> None:
+    table = verdicts_by_offer(findings_table(synthetic_result(10)))
+
+    assert list(table.columns) == ["offer", *[v.value for v in Verdict], "total"]
+    assert table["total"].tolist() == [10] and table.iloc[0]["offer"] == "pay_as_you_go"
+    empty = verdicts_by_offer(findings_table(synthetic_result(0)))
+    assert list(empty.columns) == ["offer", *[v.value for v in Verdict], "total"] and empty.empty
+
+
+def test_drift_table_leaves_an_absent_verdict_empty() -> None:
+    change = Change(ChangeKind.REMOVED, "/subscriptions/x/vm", "vm", "Microsoft.Compute/virtualMachines", "x",
+                    Verdict.OPEN, None)  # fmt: skip
+    result = replace(synthetic_result(0), drift=Drift("b", "2026-01-01", (change,)))
+
+    table = drift_table(result)
+
+    assert list(table.columns) == DRIFT_COLUMNS
+    assert table.iloc[0]["verdict_before"] == "open" and table.iloc[0]["verdict_after"] is None
+    assert drift_table(synthetic_result(0)).empty

@@ -171,6 +171,10 @@ class ErrorCode(StrEnum):
 
     SIGN_IN_FAILED = "SignInFailed"
     MALFORMED_ITEM = "MalformedItem"  # items of a list that could not be understood; the others were read
+    NOT_VISIBLE = "NotVisible"  # a --subscription the identity does not see
+    NOT_RECORDED = "NotRecorded"  # a request the replayed recording holds no answer for
+    PROVIDER_NOT_REGISTERED = "ProviderNotRegistered"  # the SDK asked to register a provider; we only read
+    NOT_IN_RESOURCE_GRAPH = "NotInResourceGraph"  # Resource Graph has no record of the subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +195,9 @@ class CollectionError:
 
 # Errors of these operations mean nothing of the subscription was read: the subscription list, or the Resource
 # Graph query that stood for every list at once.
-WHOLE_SUBSCRIPTION_OPERATIONS = frozenset({"subscriptions", "resourceGraph"})
+SUBSCRIPTION_LIST = "subscriptions"
+RESOURCE_GRAPH = "resourceGraph"
+WHOLE_SUBSCRIPTION_OPERATIONS = frozenset({SUBSCRIPTION_LIST, RESOURCE_GRAPH})
 
 
 def list_unread(failed_operations: AbstractSet[str], operation: str) -> bool:

@@ -76,7 +76,7 @@ def collection_error(operation: str, request: str, err: BaseException) -> Collec
             "the resource provider is not registered in this subscription and the SDK asked to register it; "
             "port25-audit only reads, so it did not (register the provider, or ignore this list if nothing uses it)",
             409,
-            "ProviderNotRegistered",
+            ErrorCode.PROVIDER_NOT_REGISTERED,
         )
     if isinstance(err, RecordingMiss):
         return CollectionError(
@@ -84,7 +84,7 @@ def collection_error(operation: str, request: str, err: BaseException) -> Collec
             f"{err.method} {_path_and_query(err.url)}",
             "the recording has no entry for this request",
             None,
-            "NotRecorded",
+            ErrorCode.NOT_RECORDED,
         )
     return CollectionError(operation, request, _one_line(str(err)) or type(err).__name__, None, type(err).__name__)
 

@@ -28,7 +28,7 @@ from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, MalformedItem
 from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.session import ArmSession
 from auditor.collect.throttle import RateLimiter, ScanStats
-from auditor.model import CollectionError, ListName, Subscription, TenantInventory
+from auditor.model import RESOURCE_GRAPH, CollectionError, ErrorCode, ListName, Subscription, TenantInventory
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 # batches let several queries page in parallel within Graph's per-user quota, and a failure costs less.
 BATCH_SIZE = 250
 PAGE_SIZE = 1000  # rows per page, Resource Graph's maximum
-OPERATION = "resourceGraph"
+OPERATION = RESOURCE_GRAPH
 REQUEST = "POST /providers/Microsoft.ResourceGraph/resources"
 
 KIND_BY_GRAPH_TYPE: dict[str, ListKind] = {kind.resource_type.lower(): kind for kind in KINDS}
@@ -236,7 +236,7 @@ def _not_in_graph(subscription_id: str) -> CollectionError:
         "Resource Graph has no record of this subscription: the signed-in identity cannot read it there, or Graph "
         "has not indexed it yet; none of its resources were read (--source arm reads it list by list)",
         None,
-        "NotInResourceGraph",
+        ErrorCode.NOT_IN_RESOURCE_GRAPH,
     )
     log.warning("could not read subscription %s: %s", subscription_id, error.message)
     return error

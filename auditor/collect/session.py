@@ -26,7 +26,14 @@ from auditor.collect.errors import READ_FAILURES, read_all
 from auditor.collect.lists import MalformedItem, malformed, understood
 from auditor.collect.policy import DEFAULT_HOST, CappedRetryPolicy, ReadPolicy
 from auditor.collect.throttle import RateLimiter, ScanStats
-from auditor.model import CollectionError, Subscription, SubscriptionInventory, TenantInventory
+from auditor.model import (
+    SUBSCRIPTION_LIST,
+    CollectionError,
+    ErrorCode,
+    Subscription,
+    SubscriptionInventory,
+    TenantInventory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +119,7 @@ class ArmSession:
         # The CLI says a failed subscription list itself, in one line, even with --quiet.
         problems: list[str] = []
         listed, error = read_all(
-            "subscriptions",
+            SUBSCRIPTION_LIST,
             "GET /subscriptions",
             lambda: understood(client.subscriptions.list(), _subscription, problems),
             logged=False,
@@ -120,7 +127,7 @@ class ArmSession:
         if error is not None:
             return [], TenantInventory(subscriptions=tuple(_unreadable(scope)), errors=(error,))
         subscriptions = _once_each(listed)
-        notes = (malformed("subscriptions", "GET /subscriptions", problems),) if problems else ()
+        notes = (malformed(SUBSCRIPTION_LIST, "GET /subscriptions", problems),) if problems else ()
         wanted = {s.lower() for s in scope}
         chosen = [s for s in subscriptions if not wanted or s.subscription_id in wanted]
         missing = sorted(wanted - {s.subscription_id for s in subscriptions})
@@ -172,11 +179,11 @@ def _unreadable(subscription_ids: Iterable[str]) -> Iterator[SubscriptionInvento
     for subscription_id in subscription_ids:
         subscription = Subscription(subscription_id.lower(), "", "Unknown", "", None)
         error = CollectionError(
-            "subscriptions",
+            SUBSCRIPTION_LIST,
             "GET /subscriptions",
             "the subscription is not in the list of subscriptions the signed-in identity can see",
             None,
-            "NotVisible",
+            ErrorCode.NOT_VISIBLE,
         )
         log.warning("could not read subscription %s: %s", subscription_id, error.message)
         yield SubscriptionInventory(subscription, errors=(error,))

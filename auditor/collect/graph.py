@@ -87,7 +87,7 @@ class GraphCollector(Collector):
         self.stats = self._session.stats
         self._max_workers = max(1, max_workers)
         self._batch_size = max(1, batch_size)
-        self._graph = ResourceGraphClient(credential, **self._session.client_options())
+        self._graph = ResourceGraphClient(self._session.credential, **self._session.client_options())
 
     @classmethod
     def from_recipe(cls, recipe: CollectorRecipe) -> GraphCollector:

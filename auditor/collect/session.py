@@ -26,6 +26,7 @@ from auditor.collect.errors import READ_FAILURES, read_all
 from auditor.collect.lists import MalformedItem, malformed, understood
 from auditor.collect.policy import DEFAULT_HOST, CappedRetryPolicy, ReadPolicy
 from auditor.collect.throttle import RateLimiter, ScanStats
+from auditor.collect.tokens import SharedTokenCredential, shared
 from auditor.model import (
     SUBSCRIPTION_LIST,
     CollectionError,
@@ -80,7 +81,7 @@ class ArmSession:
 
     def __init__(
         self,
-        credential: TokenCredential,
+        credential: TokenCredential | SharedTokenCredential,
         transport: HttpTransport | None = None,
         base_url: str | None = None,
         *,
@@ -88,7 +89,7 @@ class ArmSession:
         stats: ScanStats | None = None,
         credential_scopes: Sequence[str] | None = None,
     ) -> None:
-        self.credential = credential
+        self.credential = shared(credential)
         self.limiter = limiter or RateLimiter()
         self.stats = stats or ScanStats()
         self._options: dict[str, Any] = {}

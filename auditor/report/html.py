@@ -12,7 +12,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from auditor.classify.rules import ARTICLE_URL, RULES
+from auditor.classify.rules import ARTICLE_URL, EDITIONS, RULES
 from auditor.model import PlatformPolicy, ScanResult, Verdict
 from auditor.report.interface import Chunks, Formatter
 from auditor.report.labels import POLICY_LABELS, SEVERITY_LABELS, VERDICT_LABELS, by_severity
@@ -137,6 +137,7 @@ class HtmlFormatter(Formatter):
             ],
             drift_total=len(drift),
             rules=RULES[meta.ruleset],
+            edition=EDITIONS[meta.ruleset],
             article_url=ARTICLE_URL,
         )
         return {"report.html": [utf8(page)]}

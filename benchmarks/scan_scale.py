@@ -7,12 +7,16 @@ a sample of the subscriptions is measured in the same run; sequential time is li
 it is scaled to N. Figures: wall time, requests, 429s, the lower bound from latency, concurrency and throttle,
 the ratio to it (target <= 1.3), the ratio to the sequential scan (target >= 20), subscriptions lost (target 0).
 
+Every token request costs --credential-cost seconds (default 0.5, an `az` process for an `az login` user) and is
+counted across processes; the target is one per scope per process. The last line is machine-readable:
+`RESULT ratio_to_bound=… cpu_s=… credential_calls=… lost=…`.
+
 With --source graph the same tenant is read through Resource Graph (full pages of 1,000 rows, batches of
 subscriptions) under a simulated Graph quota (15 queries per 5 s per user: bucket 15, refill 3/s); the
 sequential baseline stays ARM mode with one worker, so the speed-up is against the same slow scan.
 
     python benchmarks/scan_scale.py [--subscriptions 1000] [--resources 50] [--latency 0.1] [--workers 32]
-                                    [--processes N] [--source arm|graph] [--runs N]
+                                    [--processes N] [--source arm|graph] [--runs N] [--credential-cost 0.5]
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
+import os
 import pickle
+import resource
 import statistics
 import sys
 import tempfile
@@ -33,6 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests
+from azure.core.credentials import AccessToken, AccessTokenInfo
 
 from auditor.collect.factory import build_collector
 from auditor.collect.graph import BATCH_SIZE, PAGE_SIZE
@@ -105,16 +113,65 @@ def simulated(path: Path, latency: float) -> SimulatedArm:
         return SimulatedArm(pickle.load(handle), latency)
 
 
+class SlowCredential:
+    """A credential that costs what `az account get-access-token` costs (about half a second a call, in a
+    process of its own), and writes one line a call to a file every process appends to, so calls are counted
+    across worker processes."""
+
+    def __init__(self, calls: Path, cost: float) -> None:
+        self._calls, self._cost = calls, cost
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        token = self.get_token_info(*scopes)
+        return AccessToken(token.token, token.expires_on)
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
+        time.sleep(self._cost)
+        with self._calls.open("a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} {' '.join(scopes)}\n")
+        return AccessTokenInfo("bench-token", int(time.time()) + 3600)
+
+
+def slow_credential(calls: Path, cost: float) -> SlowCredential:
+    """The credential factory of the recipe: module-level, so worker processes build it too."""
+    return SlowCredential(calls, cost)
+
+
+def cpu_seconds() -> float:
+    """CPU of this process and of the worker processes that have exited (they are waited for first)."""
+    deadline = time.monotonic() + 30
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def scan(
-    path: Path, latency: float, workers: int, processes: int, scope: list[str] | None = None, source: str = "arm"
-) -> tuple[float, Any, Any]:
+    path: Path,
+    latency: float,
+    workers: int,
+    processes: int,
+    scope: list[str] | None = None,
+    source: str = "arm",
+    credential_cost: float = 0.0,
+) -> tuple[float, Any, Any, int, float]:
+    """Wall time, inventory, counters, credential calls and CPU seconds of one scan."""
+    calls = path.with_name(f"credential-calls-{time.monotonic_ns()}.txt")
+    calls.touch()
     recipe = CollectorRecipe(
-        replay=path, max_workers=workers, transport_factory=partial(simulated, path, latency), source=Source(source)
+        replay=path,
+        max_workers=workers,
+        transport_factory=partial(simulated, path, latency),
+        credential_factory=partial(slow_credential, calls, credential_cost),
+        source=Source(source),
     )
+    cpu_before = cpu_seconds()
     collector = build_collector(recipe, processes)
     started = time.perf_counter()
     inventory = collector.collect(scope or ())
-    return time.perf_counter() - started, inventory, collector.stats
+    wall = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu_before
+    return wall, inventory, collector.stats, len(calls.read_text(encoding="utf-8").splitlines()), cpu
 
 
 def main() -> None:
@@ -128,6 +185,12 @@ def main() -> None:
     parser.add_argument("--source", choices=["arm", "graph"], default="arm")
     parser.add_argument(
         "--runs", type=int, default=1, help="scans of the tenant; each is printed, and the median (machines vary)"
+    )
+    parser.add_argument(
+        "--credential-cost",
+        type=float,
+        default=0.5,
+        help="seconds a token request costs (the Azure CLI's: an az process, about 0.5 s)",
     )
     args = parser.parse_args()
 
@@ -149,10 +212,13 @@ def main() -> None:
         bound = args.latency * (1 + math.ceil(args.subscriptions * lists_per_subscription / args.workers))
         bound += burst_limited
 
-    walls = []
+    walls, cpus = [], []
     for run in range(1, args.runs + 1):
-        wall, inventory, stats = scan(path, args.latency, args.workers, args.processes, source=args.source)
+        wall, inventory, stats, credential_calls, cpu = scan(
+            path, args.latency, args.workers, args.processes, source=args.source, credential_cost=args.credential_cost
+        )
         walls.append(wall)
+        cpus.append(cpu)
         if args.runs > 1:
             print(f"run {run}: {wall:.1f} s, ratio to the bound {wall / bound:.2f}", flush=True)
     wall = statistics.median(walls)
@@ -160,7 +226,7 @@ def main() -> None:
     vms = sum(len(s.resources) for s in inventory.subscriptions)
 
     sample = [arm.sub_id(f"bench-{i}") for i in range(min(args.sequential_sample, args.subscriptions))]
-    sequential_sample, _, _ = scan(path, args.latency, 1, 1, sample)
+    sequential_sample, *_ = scan(path, args.latency, 1, 1, sample)
     sequential = (sequential_sample - args.latency) * args.subscriptions / len(sample) + args.latency
 
     print(
@@ -177,6 +243,16 @@ def main() -> None:
     print(
         f"sequential (1 worker): {sequential:8.1f} s   (measured on {len(sample)} subscriptions: "
         f"{sequential_sample:.1f} s, scaled)   speed-up: {sequential / wall:5.1f}x  (target >= 20)"
+    )
+    processes = args.processes if args.source == "arm" and args.subscriptions >= 50 else 1
+    print(
+        f"credential calls:      {credential_calls:8d}   at {args.credential_cost:.1f} s each (target: one per scope "
+        f"per process, <= {processes}; the last run)"
+    )
+    print(f"CPU:                   {statistics.median(cpus):8.1f} s   (this process and its workers; median)")
+    print(
+        f"RESULT ratio_to_bound={wall / bound:.2f} cpu_s={statistics.median(cpus):.1f} "
+        f"credential_calls={credential_calls} lost={lost}"
     )
 
 

@@ -109,6 +109,7 @@ class Classifier:
         }
         self._inventory = inventory
         self._egress = EgressEvaluator(NetworkIndex(inventory))
+        self._rules: dict[tuple[ResourceCategory, str | None, AppPath | None], Rule] = {}
 
     def findings(self) -> tuple[Finding, ...]:
         return tuple(
@@ -249,6 +250,13 @@ class Classifier:
         return rule.policy, rule.id, note
 
     def _rule(self, category: ResourceCategory, known: _Known | None, app_path: AppPath | None) -> Rule:
+        key = (category, known.subscription.subscription_id if known else None, app_path)
+        rule = self._rules.get(key)
+        if rule is None:
+            rule = self._rules[key] = self._deciding_rule(category, known, app_path)
+        return rule
+
+    def _deciding_rule(self, category: ResourceCategory, known: _Known | None, app_path: AppPath | None) -> Rule:
         facts = Facts(
             category=category,
             offer=known.offer.offer if known else None,

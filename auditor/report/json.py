@@ -7,7 +7,7 @@ changes meaning or goes away.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ import pandas as pd
 
 from auditor.classify.rules import RULES
 from auditor.files import InputFileError, read_json
-from auditor.model import Baseline, CollectionError, PreviousFinding, ScanResult, Verdict
+from auditor.model import Baseline, CollectionError, Finding, PreviousFinding, ScanResult, Verdict
 from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
 from auditor.report.tables import drift_table, findings_table, subscriptions_table
 from auditor.report.text import utf8
@@ -79,7 +79,7 @@ def scan_document(result: ScanResult, findings: Any = None) -> dict[str, Any]:
             "errors": [_error(e) for e in meta.tenant_errors],
         },
         "subscriptions": subscriptions,
-        "findings": _with_paths(findings_table(result), result).to_dict(orient="records")
+        "findings": _with_paths(findings_table(result), result.findings).to_dict(orient="records")
         if findings is None
         else findings,
         "rules": [
@@ -99,10 +99,10 @@ def scan_document(result: ScanResult, findings: Any = None) -> dict[str, Any]:
     }
 
 
-def _with_paths(table: pd.DataFrame, result: ScanResult) -> pd.DataFrame:
+def _with_paths(table: pd.DataFrame, findings: Sequence[Finding]) -> pd.DataFrame:
     """The findings with each one's way out as a list of hops (kind, id, what it says): scan.json only, so tools
-    need not parse the reason; the CSV keeps its columns."""
-    paths = [[{"kind": h.kind, "id": h.id, "says": h.says} for h in f.path] for f in result.findings]
+    need not parse the reason; the CSV keeps its columns. `findings` are the table's rows, in its order."""
+    paths = [[{"kind": h.kind, "id": h.id, "says": h.says} for h in f.path] for f in findings]
     return table.assign(path=pd.Series(paths, index=table.index, dtype=object))
 
 
@@ -117,9 +117,10 @@ class JsonFormatter(Formatter):
         # our key, with quotes that no text from Azure can bring unescaped
         before, after = text.split(f'"findings": "{FINDINGS_SLOT}"', 1)
         yield utf8(before + '"findings": [')
-        table = _with_paths(findings_table(result), result)
+        table = findings_table(result)
         for start in range(0, len(table), CHUNK_ROWS):
-            part = table.iloc[start : start + CHUNK_ROWS]
+            # each slice's paths made with it: a million findings' hops as dicts at once would be gigabytes
+            part = _with_paths(table.iloc[start : start + CHUNK_ROWS], result.findings[start : start + CHUNK_ROWS])
             try:
                 rows = part.to_json(orient="records", force_ascii=False)[1:-1]
             except UnicodeEncodeError:  # pandas' writer refuses lone surrogates; Python's keeps them, escaped

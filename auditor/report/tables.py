@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from auditor.model import ScanResult, Verdict
+from auditor.model import Finding, ScanResult, Verdict
 
 FINDING_COLUMNS = [
     "tenant_id",
@@ -30,6 +30,9 @@ FINDING_COLUMNS = [
     "relay_587",
 ]
 
+# Columns whose values are port25-audit's own words (enum values, rule ids), never text from Azure.
+OWN_FINDING_COLUMNS = frozenset({"offer", "platform_policy", "egress", "verdict", "rule", "via_policy", "relay_587"})
+
 SUBSCRIPTION_COLUMNS = [
     "subscription_id",
     "subscription_name",
@@ -46,8 +49,21 @@ SUBSCRIPTION_COLUMNS = [
 ]
 
 
+# The last scan's findings table: every format asks for it, and at a million rows it takes seconds to build.
+_last_table: tuple[tuple[Finding, ...], pd.DataFrame] | None = None
+
+
 def findings_table(result: ScanResult) -> pd.DataFrame:
-    findings = result.findings
+    """One row per finding, built once per scan (formats only read it)."""
+    global _last_table
+    if _last_table is not None and _last_table[0] is result.findings:
+        return _last_table[1]
+    table = _findings_table(result.findings)
+    _last_table = (result.findings, table)
+    return table
+
+
+def _findings_table(findings: tuple[Finding, ...]) -> pd.DataFrame:
     columns: dict[str, list[str]] = {
         "tenant_id": [f.tenant_id for f in findings],
         "subscription_id": [f.subscription_id for f in findings],

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from auditor.classify.rules import RULES
-from auditor.collect.arm import PAGES
 from auditor.collect.graph import RESOURCES_QUERY
 from auditor.collect.lists import AUDITED_KINDS, KINDS, RESOURCE_LISTS
+from auditor.collect.pages import ARM_LISTS
 from auditor.model import AUDITED_TYPES, AuditedType, ListName, Ruleset, resource_unread
 
 CHILD_LISTS = {t.list_name for t in AUDITED_TYPES if t.parent_list is not None}
@@ -18,8 +18,8 @@ CHILD_LISTS = {t.list_name for t in AUDITED_TYPES if t.parent_list is not None}
 
 def test_every_list_has_one_reader() -> None:
     """A list read per subscription has an SDK reader; a list under an item (slots) is read with its parent."""
-    assert {kind.operation for kind in KINDS} == set(PAGES)
-    assert set(ListName) == set(PAGES) | CHILD_LISTS
+    assert {kind.operation for kind in KINDS} == set(ARM_LISTS)
+    assert set(ListName) == set(ARM_LISTS) | CHILD_LISTS
     assert {ListName.SLOTS} == CHILD_LISTS
 
 
@@ -29,7 +29,7 @@ def test_every_audited_type_is_read_converted_queried_and_ruled(audited: Audited
     assert kind.resource_type == audited.resource_type
     assert audited.list_name in RESOURCE_LISTS
     if audited.parent_list is None:
-        assert audited.list_name in PAGES
+        assert audited.list_name in ARM_LISTS
         assert repr(audited.resource_type.lower()) in RESOURCES_QUERY  # Graph mode asks for it too
     for ruleset in Ruleset:
         assert any(audited.category in rule.categories for rule in RULES[ruleset])

@@ -11,7 +11,7 @@ import gc
 import logging
 import multiprocessing
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -25,6 +25,7 @@ from auditor.collect.children import with_children
 from auditor.collect.errors import logged, read_all
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
 from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, inventory, malformed, understood
+from auditor.collect.pages import json_items
 from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.session import ArmSession, Clients
 from auditor.collect.throttle import RateLimiter, ScanStats
@@ -41,33 +42,6 @@ def chunk_size(remaining: int, processes: int) -> int:
     the end and the processes finish together, even when a worker started seconds late. Never below
     SMALLEST_CHUNK: a chunk has a fixed cost (its thread pool's last lists, its results sent back)."""
     return min(remaining, max(SMALLEST_CHUNK, -(-remaining // (2 * processes))))
-
-
-def _rest_payload(model: Any) -> Any:
-    """Older (msrest) SDK models are not mappings of REST names: their REST form is."""
-    return model.serialize(keep_readonly=True) if hasattr(model, "serialize") else model
-
-
-# How each list is read through the SDK, by list (`auditor.collect.lists.KINDS` says what it holds).
-PAGES: dict[ListName, Callable[[Clients], Iterable[Any]]] = {
-    ListName.VIRTUAL_MACHINES: lambda c: c.compute.virtual_machines.list_all(),
-    ListName.SCALE_SETS: lambda c: c.compute.virtual_machine_scale_sets.list_all(),
-    ListName.SITES: lambda c: c.web.web_apps.list(),
-    ListName.HOSTING_ENVIRONMENTS: lambda c: c.web.app_service_environments.list(),
-    ListName.AZURE_FIREWALLS: lambda c: c.network.azure_firewalls.list_all(),
-    ListName.CONTAINER_APPS: lambda c: c.apps.container_apps.list_by_subscription(),
-    ListName.CONTAINER_GROUPS: lambda c: map(_rest_payload, c.containers.container_groups.list()),
-    ListName.NETWORK_INTERFACES: lambda c: c.network.network_interfaces.list_all(),
-    ListName.PUBLIC_IP_ADDRESSES: lambda c: c.network.public_ip_addresses.list_all(),
-    ListName.NETWORK_SECURITY_GROUPS: lambda c: c.network.network_security_groups.list_all(),
-    ListName.ROUTE_TABLES: lambda c: c.network.route_tables.list_all(),
-    ListName.VIRTUAL_NETWORKS: lambda c: c.network.virtual_networks.list_all(),
-    ListName.NAT_GATEWAYS: lambda c: c.network.nat_gateways.list_all(),
-    ListName.LOAD_BALANCERS: lambda c: c.network.load_balancers.list_all(),
-    ListName.FIREWALL_POLICIES: lambda c: c.network.firewall_policies.list_all(),
-    ListName.IP_GROUPS: lambda c: c.network.ip_groups.list(),
-    ListName.VIRTUAL_HUBS: lambda c: c.network.virtual_hubs.list(),
-}
 
 
 class ArmCollector(Collector):
@@ -149,7 +123,9 @@ class ArmCollector(Collector):
                 kind.operation,
                 request,
                 lambda: understood(
-                    PAGES[kind.operation](client), lambda item: kind.convert(item, subscription_id), problems
+                    json_items(client, kind.operation, subscription_id),
+                    lambda item: kind.convert(item, subscription_id),
+                    problems,
                 ),
             )
             failures = [error] if error is not None else []

@@ -250,8 +250,9 @@ def main() -> None:
         # subscription's bucket: its lists are far fewer than the 250 it holds).
         bound = args.latency * max(3, 1 + math.ceil((needed.requests - 1) / args.workers))
     # Azure's limits alone: every subscription's lists at once (each far under its bucket), then the lists under
-    # their items: three round trips, if the client could keep that many requests in flight.
-    azure_bound = args.latency * 3
+    # their items: three round trips, if the client could keep that many requests in flight. For Resource Graph,
+    # its quota on queries.
+    azure_bound = graph_bound(args.subscriptions, needed, args.latency, 10**9) if graph else args.latency * 3
 
     walls, cpus = [], []
     for run in range(1, args.runs + 1):

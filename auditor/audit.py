@@ -15,13 +15,17 @@ from auditor.classify.engine import classify
 from auditor.collect.interface import ADVICE, TRIED, Auth, Collector
 from auditor.model import (
     DEFAULT_RULESET,
+    MANAGEMENT_GROUP_PREFIX,
+    SUBSCRIPTION_LIST,
     AuditConfig,
     Baseline,
+    CollectionError,
     ConfigProvenance,
     ErrorCode,
     Ruleset,
     ScanMetadata,
     ScanResult,
+    Scope,
     Verdict,
 )
 from auditor.report.formats import formatter_for
@@ -43,7 +47,7 @@ class ScanOptions:
     collector: Collector
     source: str  # what was read, as the reports name it ("replay:tenant.json", "live:Azure Resource Manager")
     ruleset: Ruleset = DEFAULT_RULESET
-    scope: tuple[str, ...] = ()  # subscription ids; none: every subscription the identity sees
+    scope: Scope = field(default_factory=Scope)  # none named: every subscription the identity sees
     config: AuditConfig = field(default_factory=AuditConfig)
     provenance: ConfigProvenance | None = None
     baseline: Baseline | None = None
@@ -65,7 +69,7 @@ def run_scan(options: ScanOptions) -> ScanResult:
         started,
         options.now(),
         options.source,
-        tuple(s.lower() for s in options.scope),
+        (*options.scope.subscriptions, *(f"{MANAGEMENT_GROUP_PREFIX}{g}" for g in options.scope.management_groups)),
         inventory.errors,
         options.provenance,
         options.portal,
@@ -110,20 +114,29 @@ def exit_status(result: ScanResult, fail_on: Collection[Verdict]) -> ExitStatus:
 
 def status_lines(result: ScanResult, fail_on: Collection[Verdict], auth: Auth = Auth.DEFAULT) -> list[str]:
     """What the user is told about the run's end: what could not be read, and why the gate tripped."""
-    lines = [_tenant_error_line(error.code, error.message, auth) for error in result.metadata.tenant_errors]
+    lines = [_tenant_error_line(error, auth) for error in result.metadata.tenant_errors]
     unreadable = [s for s in result.subscriptions if s.errors]
     # the subscription list could not be read at all (not: some of its items could not be understood)
-    list_failed = [e for e in result.metadata.tenant_errors if e.code != ErrorCode.MALFORMED_ITEM]
+    list_failed = [
+        e
+        for e in result.metadata.tenant_errors
+        if e.operation == SUBSCRIPTION_LIST and e.code != ErrorCode.MALFORMED_ITEM
+    ]
     if not result.complete and list_failed and not unreadable:
         lines.append(
             "the audit is INCOMPLETE: nothing was audited; the reports are written, empty, and say why "
             "(scan.json, scan.errors)."
         )
-    elif not result.complete:
+    elif not result.complete and unreadable:
         lists = sum(len(s.errors) for s in unreadable) + len(result.metadata.tenant_errors)
         lines.append(
             f"the audit is INCOMPLETE: {lists} list(s) in {len(unreadable)} subscription(s) could not be read; "
             "they are marked in the reports (subscriptions.csv, column collection)."
+        )
+    elif not result.complete:
+        lines.append(
+            f"the audit is INCOMPLETE: {len(result.metadata.tenant_errors)} read(s) above the subscriptions could "
+            "not be read (said above); the reports say so (scan.json, scan.errors)."
         )
     tripped = [f for f in result.findings if f.verdict in fail_on]
     if tripped:
@@ -136,8 +149,16 @@ def status_lines(result: ScanResult, fail_on: Collection[Verdict], auth: Auth = 
     return lines
 
 
-def _tenant_error_line(code: str, message: str, auth: Auth) -> str:
+def _tenant_error_line(error: CollectionError, auth: Auth) -> str:
+    code, message = error.code, error.message
     shown = message if len(message) <= 300 else message[:297] + "..."
+    if error.operation.startswith("managementGroups/"):
+        group = error.operation.split("/")[1]
+        status = f"HTTP {error.status} " if error.status is not None else ""
+        return (
+            f"management group {group} could not be read ({status}{code}), so its subscriptions were not audited: "
+            f"{shown} (the identity needs Management Group Reader, or Reader, on it)"
+        )
     if code == ErrorCode.MALFORMED_ITEM:
         return f"the subscription list: {shown}"
     if code == ErrorCode.SIGN_IN_FAILED:

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -27,9 +28,11 @@ from auditor.collect.interface import (
 )
 from auditor.config import GUID, ConfigError, load_config
 from auditor.model import (
+    AUDITED_STATES,
     DEFAULT_RULESET,
     AuditConfig,
     Ruleset,
+    Scope,
     Verdict,
 )
 from auditor.report.interface import Format
@@ -118,6 +121,36 @@ def _subscription_id(value: str) -> str:
     return value.strip().lower()
 
 
+class SkippedState(StrEnum):
+    """Subscription states not audited unless asked: their resources cannot run."""
+
+    DISABLED = "disabled"
+    EXPIRED = "expired"
+    DELETED = "deleted"
+
+
+def _management_group(value: str) -> str:
+    # a management group id: letters, digits, '-', '_', '(', ')' and '.', at most 90 (Azure's naming rules)
+    if not re.fullmatch(r"[A-Za-z0-9_().-]{1,90}", value.strip()):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a management group id (its name, e.g. mg-landingzones)")
+    return value.strip()
+
+
+def _scope(args: Any, config: AuditConfig | None = None) -> Scope:
+    """What the audit reads: the subscriptions and management groups named, minus the excluded (on the command line,
+    or `exclude = true` in the audit config), in the states audited."""
+    excluded = {s: "--exclude-subscription" for s in args.exclude_subscription}
+    for subscription_id, facts in config.subscriptions.items() if config else ():
+        if facts.exclude:
+            excluded.setdefault(subscription_id, facts.reason or "the audit config says exclude = true")
+    return Scope(
+        tuple(dict.fromkeys(args.subscription)),
+        tuple(dict.fromkeys(args.management_group)),
+        tuple(sorted(excluded.items())),
+        AUDITED_STATES | {state.value for state in args.include_state},
+    )
+
+
 def _positive(value: str) -> int:
     try:
         number = int(value)
@@ -164,6 +197,32 @@ def _add_reading_options(command: argparse.ArgumentParser) -> None:
         default=[],
         metavar="ID",
         help="audit only this subscription (repeatable)",
+    )
+    command.add_argument(
+        "--management-group",
+        action="append",
+        type=_management_group,
+        default=[],
+        metavar="ID",
+        help="audit the subscriptions under this management group, at any depth (repeatable; with --subscription, "
+        "both)",
+    )
+    command.add_argument(
+        "--exclude-subscription",
+        action="append",
+        type=_subscription_id,
+        default=[],
+        metavar="ID",
+        help="leave this subscription out; the reports list it as excluded (repeatable)",
+    )
+    command.add_argument(
+        "--include-state",
+        action="extend",
+        type=_choices(SkippedState, "subscription state"),
+        default=[],
+        metavar="STATE",
+        help="also audit subscriptions in this state: disabled, expired or deleted (by default only enabled, warned "
+        "and past-due ones, whose resources can run; the others are listed, not read)",
     )
     command.add_argument(
         "--max-workers",
@@ -434,7 +493,7 @@ def _record(args: Any, env: Environment) -> ExitStatus:
             raise
         return status
     with progress_bar(collector.stats, raw_stream(env.stderr), enabled=not args.quiet):
-        inventory = collector.collect(args.subscription)
+        inventory = collector.collect(_scope(args))
     document = recorder.document()
     if args.scrub:
         document = scrub(document)
@@ -488,7 +547,7 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         collector=collector,
         source=_source_label(args),
         ruleset=Ruleset(args.ruleset),
-        scope=tuple(args.subscription),
+        scope=_scope(args, config),
         config=config,
         provenance=provenance,
         baseline=baseline,

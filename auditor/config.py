@@ -14,7 +14,7 @@ from auditor.model import AuditConfig, ConfigProvenance, Offer, SubscriptionFact
 
 # fullmatch only: `$` would also match before a trailing newline
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
-KNOWN_KEYS = ("offer", "created", "exemption_granted")
+KNOWN_KEYS = ("offer", "created", "exemption_granted", "exclude", "reason")
 
 
 class ConfigError(InputFileError):
@@ -50,10 +50,17 @@ def parse_config(document: dict[str, Any], where: str) -> AuditConfig:
         extra = sorted(set(table) - set(KNOWN_KEYS))
         if extra:
             raise ConfigError(f"{place}: unknown key {extra[0]!r} (known: {', '.join(KNOWN_KEYS)})")
+        exclude, reason = table.get("exclude", False), table.get("reason", "")
+        if not isinstance(exclude, bool):
+            raise ConfigError(f"{place}.exclude: {exclude!r} is not true or false")
+        if not isinstance(reason, str):
+            raise ConfigError(f"{place}.reason: {reason!r} is not text")
         facts[subscription_id.lower()] = SubscriptionFacts(
             offer=_offer(table.get("offer"), place),
             created=_date(table.get("created"), f"{place}.created"),
             exemption_granted=_date(table.get("exemption_granted"), f"{place}.exemption_granted"),
+            exclude=exclude,
+            reason=" ".join(reason.split()),
         )
     return AuditConfig(facts)
 

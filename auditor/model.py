@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -196,6 +197,7 @@ class CollectionError:
 # Errors of these operations mean nothing of the subscription was read: the subscription list, or the Resource
 # Graph query that stood for every list at once.
 SUBSCRIPTION_LIST = "subscriptions"
+MANAGEMENT_GROUP_PREFIX = "/providers/Microsoft.Management/managementGroups/"  # a management group in a scope
 RESOURCE_GRAPH = "resourceGraph"
 WHOLE_SUBSCRIPTION_OPERATIONS = frozenset({SUBSCRIPTION_LIST, RESOURCE_GRAPH})
 
@@ -218,6 +220,7 @@ class Subscription:
     state: str
     tenant_id: str
     quota_id: str | None
+    management_group: str = ""  # with --management-group: the group it sits in directly, where it was read
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,6 +499,7 @@ class SubscriptionInventory:
     environments: tuple[AppServiceEnvironment, ...] = ()
     errors: tuple[CollectionError, ...] = ()
     network: NetworkInventory = field(default_factory=NetworkInventory)
+    skipped: str = ""  # not read, by choice, and why: "excluded: <reason>", or its state
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,6 +532,35 @@ class SubscriptionFacts:
     offer: Offer | None = None
     created: dt.date | None = None
     exemption_granted: dt.date | None = None
+    exclude: bool = False  # leave it out of the audit, listed as excluded
+    reason: str = ""  # why it is excluded
+
+
+# Subscription states whose resources can run, audited by default ("Azure subscription states", Cost Management
+# docs): a Disabled subscription's VMs are deallocated and its other services stopped; an Expired one is
+# cancelled; a Deleted one holds nothing. Warned and PastDue subscriptions still run everything.
+AUDITED_STATES = frozenset({"enabled", "warned", "pastdue"})
+KNOWN_STATES = frozenset({*AUDITED_STATES, "disabled", "expired", "deleted"})
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which subscriptions an audit reads: those named, those under the management groups named (all visible when
+    neither is given), minus the excluded ones (by id, with the reason) and those in a state not audited."""
+
+    subscriptions: tuple[str, ...] = ()
+    management_groups: tuple[str, ...] = ()
+    excluded: tuple[tuple[str, str], ...] = ()  # (subscription id, reason)
+    states: frozenset[str] = AUDITED_STATES  # lower case
+
+    @classmethod
+    def of(cls, scope: Scope | Sequence[str]) -> Scope:
+        """A scope, from a scope or a plain list of subscription ids."""
+        return scope if isinstance(scope, Scope) else cls(tuple(s.lower() for s in scope))
+
+    @property
+    def named(self) -> bool:
+        return bool(self.subscriptions or self.management_groups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,9 +620,12 @@ class SubscriptionSummary:
     exemption_route: str
     verdict_counts: dict[Verdict, int]
     errors: tuple[CollectionError, ...]
+    skipped: str = ""
 
     @property
     def collection(self) -> str:
+        if self.skipped:
+            return self.skipped
         if not self.errors:
             return "ok"
         return "; ".join(e.describe() for e in self.errors)

@@ -21,6 +21,7 @@ from auditor.model import (
     Drift,
     ErrorCode,
     ScanResult,
+    Scope,
     Subscription,
     SubscriptionFacts,
     SubscriptionInventory,
@@ -122,13 +123,17 @@ def test_run_scan_takes_any_collector_and_stamps_the_run(tmp_path: Path) -> None
     subscription = Subscription("11111111-1111-1111-1111-111111111111", "one", "Enabled", "t", "PayAsYouGo_2014-09-01")
     collector = _Listed(TenantInventory((SubscriptionInventory(subscription),), billing_note="no billing access"))
     times = iter([dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, 8, 5, tzinfo=dt.UTC)])
-    options = ScanOptions(collector, "test:in-memory", scope=(subscription.subscription_id.upper(),),
-                          now=lambda: next(times))  # fmt: skip
+    scope = Scope((subscription.subscription_id,), ("mg-landing",))
+    options = ScanOptions(collector, "test:in-memory", scope=scope, now=lambda: next(times))
 
     result = run_scan(options)
 
-    assert collector.asked == (subscription.subscription_id.upper(),)
-    assert result.metadata.scope == (subscription.subscription_id,) and result.metadata.source == "test:in-memory"
+    assert collector.asked == scope
+    assert result.metadata.scope == (
+        subscription.subscription_id,
+        "/providers/Microsoft.Management/managementGroups/mg-landing",
+    )
+    assert result.metadata.source == "test:in-memory"
     assert (result.metadata.finished - result.metadata.started) == dt.timedelta(minutes=5)
     assert result.findings == () and result.complete and result.drift is None
     written = write_scan(result, tmp_path / "out", [Format.CSV], history=tmp_path / "history")

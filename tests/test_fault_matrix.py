@@ -65,6 +65,7 @@ class Fault:
     vm_count: int = 1  # VMs `faulty` shows when the fault is recovered from
     kept: bool = False  # the page read before the fault struck stays in the reports
     state: str = "Enabled"
+    skipped: str = ""  # the subscription is listed, not read, and `collection` says this (issue 17: states)
 
 
 def _vms(count: int) -> dict[str, Any]:
@@ -112,7 +113,8 @@ FAULTS: dict[str, Fault] = {
     "empty page, then a full one": Fault(),  # recorded in _recording: page 1 empty, its nextLink page 2
     "10,000 items on one page": Fault([(200, _vms(10_000), {})], vm_count=10_000),
     "unknown enum values and missing optional fields": Fault(),  # recorded in _recording
-    "disabled subscription": Fault(state="Disabled"),
+    # "Azure subscription states": a Disabled subscription's VMs are deallocated; listed, not read (issue 17)
+    "disabled subscription": Fault(state="Disabled", vm_count=0, skipped="not audited: its state is Disabled"),
     "warned subscription": Fault(state="Warned"),
 }
 
@@ -207,6 +209,10 @@ def test_fault(tmp_path: Path, name: str) -> None:
 
     if fault.marked is None:  # recovered: the audit is complete and nothing is missing
         assert status is ExitStatus.SUCCESS, stderr
+        if fault.skipped:
+            assert subscriptions.pop(FAULTY)["collection"].startswith(fault.skipped)
+            assert not any(row["subscription_id"] == FAULTY for row in findings)
+            return
         assert {row["collection"] for row in subscriptions.values()} == {"ok"}
         assert sum(row["subscription_id"] == FAULTY for row in findings) == fault.vm_count
         assert subscriptions[FAULTY]["state"] == fault.state

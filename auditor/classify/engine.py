@@ -137,6 +137,7 @@ class Classifier:
                     exemption_route=vm_rule.remediation,
                     verdict_counts={verdict: tally.get(verdict, 0) for verdict in Verdict},
                     errors=item.errors,
+                    skipped=item.skipped,
                 )
             )
         return tuple(summaries)

@@ -29,7 +29,7 @@ from auditor.collect.pages import json_items
 from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.session import ArmSession, Clients
 from auditor.collect.throttle import RateLimiter, ScanStats
-from auditor.model import CollectionError, ListName, Subscription, SubscriptionInventory, TenantInventory
+from auditor.model import CollectionError, ListName, Scope, Subscription, SubscriptionInventory, TenantInventory
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class ArmCollector(Collector):
     def session(self) -> ArmSession:
         return self._session
 
-    def collect(self, scope: Sequence[str] = ()) -> TenantInventory:
+    def collect(self, scope: Scope | Sequence[str] = ()) -> TenantInventory:
         with fewer_garbage_collections():
             chosen, unreadable = self._session.visible_subscriptions(scope)
             if self._processes > 1 and len(chosen) >= SUBSCRIPTIONS_FOR_PROCESSES:

@@ -28,7 +28,7 @@ from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, MalformedItem
 from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.session import ArmSession
 from auditor.collect.throttle import RateLimiter, ScanStats
-from auditor.model import RESOURCE_GRAPH, CollectionError, ErrorCode, ListName, Subscription, TenantInventory
+from auditor.model import RESOURCE_GRAPH, CollectionError, ErrorCode, ListName, Scope, Subscription, TenantInventory
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class GraphCollector(Collector):
             credential_scopes=[recipe.endpoints.scope],
         )
 
-    def collect(self, scope: Sequence[str] = ()) -> TenantInventory:
+    def collect(self, scope: Scope | Sequence[str] = ()) -> TenantInventory:
         chosen, unreadable = self._session.visible_subscriptions(scope)
         ordered = sorted(chosen, key=lambda s: s.subscription_id)
         batches = [ordered[i : i + self._batch_size] for i in range(0, len(ordered), self._batch_size)]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from auditor.collect.throttle import ScanStats
-from auditor.model import TenantInventory
+from auditor.model import Scope, TenantInventory
 
 DEFAULT_MAX_WORKERS = 32
 # processes reading a large tenant in ARM mode, this one included: the machine's cores, at most 4
@@ -79,5 +79,6 @@ class Collector(ABC):
     stats: ScanStats
 
     @abstractmethod
-    def collect(self, scope: Sequence[str] = ()) -> TenantInventory:
-        """Read every subscription the credential sees (or only `scope`), with what could not be read."""
+    def collect(self, scope: Scope | Sequence[str] = ()) -> TenantInventory:
+        """Read every subscription the credential sees (or only those of `scope`: subscription ids, or a Scope with
+        management groups, exclusions and states), with what could not be read and what was left out, and why."""

@@ -1,4 +1,4 @@
-"""List pages as plain JSON, through an SDK client's own pipeline.
+"""The lists of a subscription, as ARM mode requests them: plain JSON pages through an SDK client's pipeline.
 
 The SDK's typed models cost half a scan's CPU to build, and port25-audit reads items as mappings of REST names
 anyway (as Resource Graph rows come). So in ARM mode each list is requested through the client's `send_request`:
@@ -11,30 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from azure.core.exceptions import (
-    ClientAuthenticationError,
-    HttpResponseError,
-    ResourceExistsError,
-    ResourceNotFoundError,
-    ResourceNotModifiedError,
-    map_error,
-)
-from azure.core.rest import HttpRequest
-from azure.mgmt.core.exceptions import ARMErrorFormat
-
-from auditor.collect.policy import MalformedPage
+from auditor.collect.paging import json_pages
 from auditor.collect.session import Clients
 from auditor.model import ListName
-
-# What the SDK's list operations raise for these statuses; every other failure is an HttpResponseError.
-ERROR_MAP = {
-    401: ClientAuthenticationError,
-    404: ResourceNotFoundError,
-    409: ResourceExistsError,
-    304: ResourceNotModifiedError,
-}
 
 
 @dataclass(frozen=True)
@@ -79,30 +59,3 @@ def json_items(clients: Clients, name: ListName, subscription_id: str) -> Iterat
     """Every item of a subscription's list, page by page, as the JSON Azure sent."""
     listed = ARM_LISTS[name]
     return json_pages(listed.client(clients), listed.path(subscription_id), listed.api_version)
-
-
-def json_pages(client: Any, path: str, api_version: str) -> Iterator[Mapping[str, Any]]:
-    """The items of a paged ARM list; a `nextLink` is requested with the same `api-version`, as the SDK does."""
-    send = getattr(client, "send_request", None) or client._send_request  # the older (msrest) clients' name
-    url = f"{path}?api-version={api_version}"
-    while True:
-        response = send(HttpRequest("GET", url, headers={"Accept": "application/json"}))
-        if response.status_code != 200:
-            map_error(status_code=response.status_code, response=response, error_map=ERROR_MAP)
-            raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-        page = response.json()
-        if not isinstance(page, dict):
-            raise MalformedPage(f"the page is a JSON {type(page).__name__}, not an object")
-        yield from page.get("value") or ()
-        next_link = page.get("nextLink")
-        if not next_link:
-            return
-        if not isinstance(next_link, str):
-            raise MalformedPage(f"the page's nextLink is a JSON {type(next_link).__name__}, not a URL")
-        url = _with_api_version(next_link, api_version)
-
-
-def _with_api_version(url: str, api_version: str) -> str:
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() != "api-version"]
-    return parts._replace(query=urlencode([*query, ("api-version", api_version)], safe="$/:,*")).geturl()

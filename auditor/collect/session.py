@@ -24,6 +24,7 @@ from azure.mgmt.web import WebSiteManagementClient
 from auditor.collect.billing import read_billing
 from auditor.collect.errors import READ_FAILURES, read_all
 from auditor.collect.lists import MalformedItem, malformed, understood
+from auditor.collect.paging import json_pages
 from auditor.collect.policy import DEFAULT_HOST, CappedRetryPolicy, ReadPolicy
 from auditor.collect.throttle import RateLimiter, ScanStats
 from auditor.collect.tokens import SharedTokenCredential, shared
@@ -31,6 +32,7 @@ from auditor.model import (
     SUBSCRIPTION_LIST,
     CollectionError,
     ErrorCode,
+    Scope,
     Subscription,
     SubscriptionInventory,
     TenantInventory,
@@ -39,6 +41,8 @@ from auditor.model import (
 log = logging.getLogger(__name__)
 
 RETRY_TOTAL = 8
+MANAGEMENT_GROUPS_API = "2023-04-01"  # Management Groups - Get Descendants
+MANAGEMENT_GROUP_SUBSCRIPTION = "microsoft.management/managementgroups/subscriptions"
 
 
 class Clients:
@@ -113,9 +117,11 @@ class ArmSession:
     def clients(self, subscription_id: str) -> Clients:
         return Clients(lambda kind: kind(self.credential, subscription_id, **self.client_options()))
 
-    def visible_subscriptions(self, scope: Sequence[str] = ()) -> tuple[list[Subscription], TenantInventory]:
-        """The subscriptions to read (all visible, or those of `scope`) and an inventory of what cannot be:
-        scope entries the identity does not see, or, when the list itself fails, every entry of the scope."""
+    def visible_subscriptions(self, scope: Scope | Sequence[str] = ()) -> tuple[list[Subscription], TenantInventory]:
+        """The subscriptions to read, and an inventory of those not read: scope entries the identity does not see
+        (or, when the list itself fails, every entry of the scope), and those excluded or in a state not audited,
+        each saying why. A management group that cannot be read is an error of the run, never an empty scope."""
+        scope = Scope.of(scope)
         client = SubscriptionClient(self.credential, **self.client_options())
         # The CLI says a failed subscription list itself, in one line, even with --quiet.
         problems: list[str] = []
@@ -126,14 +132,44 @@ class ArmSession:
             logged=False,
         )
         if error is not None:
-            return [], TenantInventory(subscriptions=tuple(_unreadable(scope)), errors=(error,))
+            return [], TenantInventory(subscriptions=tuple(_unreadable(scope.subscriptions)), errors=(error,))
         subscriptions = _once_each(listed)
-        notes = (malformed(SUBSCRIPTION_LIST, "GET /subscriptions", problems),) if problems else ()
-        wanted = {s.lower() for s in scope}
-        chosen = [s for s in subscriptions if not wanted or s.subscription_id in wanted]
-        missing = sorted(wanted - {s.subscription_id for s in subscriptions})
+        notes = [malformed(SUBSCRIPTION_LIST, "GET /subscriptions", problems)] if problems else []
+        groups: dict[str, str] = {}  # subscription id -> the management group it sits in directly
+        for group in scope.management_groups:
+            found, failure = self._management_group(client, group)
+            groups.update(found)
+            if failure is not None:
+                notes.append(failure)
+        wanted = {*scope.subscriptions, *groups}
+        if scope.named:
+            subscriptions = [s for s in subscriptions if s.subscription_id in wanted]
+        subscriptions = [replace(s, management_group=groups.get(s.subscription_id, "")) for s in subscriptions]
+        excluded = dict(scope.excluded)
+        chosen = [s for s in subscriptions if s.subscription_id not in excluded and s.state.lower() in scope.states]
+        left_out = [_left_out(s, excluded) for s in subscriptions if s not in chosen]
+        missing = sorted(wanted - {s.subscription_id for s in subscriptions} - set(excluded))
         self.stats.add(subscriptions_total=len(chosen))
-        return chosen, TenantInventory(subscriptions=tuple(_unreadable(missing)), errors=notes)
+        unread = tuple(_unreadable(missing, groups))
+        return chosen, TenantInventory(subscriptions=(*unread, *left_out), errors=tuple(notes))
+
+    def _management_group(self, client: Any, group: str) -> tuple[dict[str, str], CollectionError | None]:
+        """The subscriptions under a management group, at any depth, each with the group it sits in directly."""
+        path = f"/providers/Microsoft.Management/managementGroups/{group}/descendants"
+        items, error = read_all(
+            f"managementGroups/{group}/descendants",
+            f"GET {path}",
+            lambda: json_pages(client, path, MANAGEMENT_GROUPS_API),
+        )
+        found: dict[str, str] = {}
+        for item in items:
+            if not isinstance(item, dict) or str(item.get("type", "")).lower() != MANAGEMENT_GROUP_SUBSCRIPTION:
+                continue
+            properties = item.get("properties")
+            parent = properties.get("parent") if isinstance(properties, dict) else None
+            parent_id = str((parent.get("id") if isinstance(parent, dict) else None) or f"/{group}")
+            found[str(item.get("name", "")).lower()] = parent_id.rsplit("/", 1)[-1]
+        return found, error
 
     def tenant(self, inventories: Sequence[SubscriptionInventory], unreadable: TenantInventory) -> TenantInventory:
         """The run's inventory: the subscriptions read, those that could not be, and what billing accounts say of
@@ -176,9 +212,26 @@ def _once_each(subscriptions: Sequence[Subscription]) -> list[Subscription]:
     return [first[subscription_id] for subscription_id in dict.fromkeys(s.subscription_id for s in subscriptions)]
 
 
-def _unreadable(subscription_ids: Iterable[str]) -> Iterator[SubscriptionInventory]:
+def _left_out(subscription: Subscription, excluded: dict[str, str]) -> SubscriptionInventory:
+    """A subscription the audit does not read, by choice, saying why."""
+    reason = excluded.get(subscription.subscription_id)
+    if reason is not None:
+        said = f"excluded: {reason}" if reason else "excluded"
+    else:
+        said = (
+            f"not audited: its state is {subscription.state} (its resources cannot run; "
+            f"--include-state {subscription.state.lower()} audits it)"
+        )
+    log.info("subscription %s %s", subscription.subscription_id, said)
+    return SubscriptionInventory(subscription, skipped=said)
+
+
+def _unreadable(
+    subscription_ids: Iterable[str], groups: dict[str, str] | None = None
+) -> Iterator[SubscriptionInventory]:
     for subscription_id in subscription_ids:
-        subscription = Subscription(subscription_id.lower(), "", "Unknown", "", None)
+        group = (groups or {}).get(subscription_id.lower(), "")
+        subscription = Subscription(subscription_id.lower(), "", "Unknown", "", None, group)
         error = CollectionError(
             SUBSCRIPTION_LIST,
             "GET /subscriptions",

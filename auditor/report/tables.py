@@ -46,6 +46,8 @@ SUBSCRIPTION_COLUMNS = [
     "exemption",
     *[v.value for v in Verdict],
     "collection",
+    # appended, never reordered
+    "management_group",
 ]
 
 
@@ -104,6 +106,7 @@ def subscriptions_table(result: ScanResult) -> pd.DataFrame:
             "vm_rule": s.vm_rule,
             "exemption": s.exemption_route,
             "collection": s.collection,
+            "management_group": s.subscription.management_group,
         }
         row.update({verdict.value: s.verdict_counts.get(verdict, 0) for verdict in Verdict})
         rows.append(row)

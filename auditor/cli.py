@@ -27,6 +27,7 @@ from auditor.collect.interface import (
     Source,
 )
 from auditor.config import GUID, ConfigError, load_config
+from auditor.deliver.target import UploadTarget, UploadTargetError
 from auditor.model import (
     AUDITED_STATES,
     DEFAULT_RULESET,
@@ -51,6 +52,8 @@ E = TypeVar("E", bound=StrEnum)
 
 # The collector a recipe makes, with `processes` processes: tests give their own to watch or fault the reading.
 CollectorFactory = Callable[["CollectorRecipe", int], Collector]
+# Uploads the written reports to --upload's container: (files, target, run's folder name, recipe) -> blob names.
+Uploader = Callable[[Sequence[Path], UploadTarget, str, "CollectorRecipe"], list[str]]
 
 
 @dataclass
@@ -60,6 +63,14 @@ class Environment:
     now: Callable[[], dt.datetime] = field(default_factory=lambda: lambda: dt.datetime.now(dt.UTC))
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     collectors: CollectorFactory = field(default_factory=lambda: _build_collector)
+    uploads: Uploader = field(default_factory=lambda: _upload)
+
+
+def _upload(files: Sequence[Path], target: UploadTarget, run: str, recipe: CollectorRecipe) -> list[str]:
+    """Upload the reports, signed in as the scan was (a recording's replay credential has no storage access)."""
+    from auditor.deliver.blob import upload_reports
+
+    return upload_reports(files, target, recipe.credential(), run)
 
 
 def _build_collector(recipe: CollectorRecipe, processes: int) -> Collector:
@@ -127,6 +138,13 @@ class SkippedState(StrEnum):
     DISABLED = "disabled"
     EXPIRED = "expired"
     DELETED = "deleted"
+
+
+def _upload_target(value: str) -> UploadTarget:
+    try:
+        return UploadTarget.parse(value)
+    except UploadTargetError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _management_group(value: str) -> str:
@@ -312,6 +330,14 @@ def build_parser(env: Environment) -> _Parser:
         type=Path,
         metavar="PREVIOUS/scan.json",
         help="report what changed since that scan; exit 1 when a resource became open or a new open one appeared",
+    )
+    scan.add_argument(
+        "--upload",
+        type=_upload_target,
+        metavar="URL",
+        help="after writing the reports, upload them to this blob container and prefix "
+        "(https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX), under PREFIX/<scan time>/ and PREFIX/latest/, "
+        "signed in as the scan is (Storage Blob Data Contributor); the only write port25-audit makes",
     )
     scan.add_argument(
         "--fail-on",
@@ -582,4 +608,21 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
             )
     for line in status_lines(result, args.fail_on, Auth(args.auth)):
         env.stderr.write(f"port25-audit: {line}\n")
+    if args.upload is not None:
+        run = result.metadata.started.strftime("%Y-%m-%dT%H-%M-%SZ")
+        try:
+            names = env.uploads(written, args.upload, run, recipe)
+        except Exception as err:  # an upload that fails leaves the local reports as they are
+            said = " ".join(str(err).split())[:300] or type(err).__name__
+            env.stderr.write(
+                f"port25-audit: the reports are in {args.out}, but uploading them to {args.upload.container_url} "
+                f"failed: {type(err).__name__}: {said}\n"
+            )
+            return ExitStatus.CANT_CREATE
+        if not args.quiet:
+            where = args.upload.blob_name(run)
+            env.stderr.write(
+                f"port25-audit: uploaded {len(names) // 2} file(s) to {args.upload.container_url}/{where}/ and "
+                f"{args.upload.blob_name('latest')}/\n"
+            )
     return exit_status(result, args.fail_on)

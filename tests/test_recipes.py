@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shlex
 from typing import Any
 
@@ -25,8 +26,18 @@ def _scripts(value: Any) -> list[str]:
     return []
 
 
+# What a user sets as the recipes' variables, for checking their command lines: `${{ vars.X }}` (GitHub) and
+# `$(x)` (Azure DevOps) become these.
+EXAMPLE_VALUES = {
+    "AZURE_MANAGEMENT_GROUP": "mg-landingzones", "managementGroup": "mg-landingzones",
+    "STORAGE_ACCOUNT": "contosoaudits", "storageAccount": "contosoaudits",
+    "STORAGE_CONTAINER": "compliance", "storageContainer": "compliance",
+}  # fmt: skip
+
+
 def _commands(script: str) -> list[list[str]]:
-    joined = script.replace("\\\n", " ")
+    joined = re.sub(r"\$\{\{\s*vars\.(\w+)\s*\}\}|\$\((\w+)\)", lambda m: EXAMPLE_VALUES[m[1] or m[2]], script)
+    joined = joined.replace("\\\n", " ")
     return [shlex.split(line.strip()) for line in joined.splitlines() if line.strip().startswith("port25-audit ")]
 
 
@@ -48,7 +59,13 @@ def test_every_command_in_a_recipe_is_accepted(recipe: str) -> None:
     for command in commands:
         args = _accepted(command[1:])
         assert args.command == "scan" and args.auth == "cli" and not args.fail_on
+        assert args.management_group == ["mg-landingzones"]
+        assert args.upload.container_url == "https://contosoaudits.blob.core.windows.net/compliance"
+        assert args.upload.prefix == "port25"
     assert [_accepted(c[1:]).baseline is not None for c in commands] == [True, False]
+    # the baseline is the container's latest scan.json, the one the previous run uploaded
+    download = next(line for script in _scripts(document) for line in script.splitlines() if "blob download" in line)
+    assert "--auth-mode login" in download and "port25/latest/scan.json" in " ".join(_scripts(document))
 
 
 def test_github_recipe_runs_weekly_with_oidc_and_keeps_the_baseline() -> None:
@@ -59,7 +76,7 @@ def test_github_recipe_runs_weekly_with_oidc_and_keeps_the_baseline() -> None:
     steps = workflow["jobs"]["audit"]["steps"]
     uses = {step.get("uses", "").split("@")[0]: step for step in steps}
     assert "client-secret" not in uses["azure/login"]["with"]
-    assert uses["actions/download-artifact"]["with"]["name"] == uses["actions/upload-artifact"]["with"]["name"]
+    assert "actions/download-artifact" not in uses  # the baseline comes from the container now
     assert uses["actions/upload-artifact"]["if"] == "always()"
     assert "previous/scan.json" in " ".join(_scripts(workflow))
 
@@ -68,10 +85,7 @@ def test_azure_devops_recipe_runs_weekly_and_keeps_the_baseline() -> None:
     pipeline = yaml.safe_load((DOCS / "azure-pipelines.yml").read_text(encoding="utf-8"))
     assert pipeline["schedules"][0]["cron"].split()[4] == "1" and pipeline["schedules"][0]["always"] is True
     tasks = {step.get("task", "").split("@")[0]: step for step in pipeline["steps"]}
-    assert (
-        tasks["DownloadPipelineArtifact"]["inputs"]["artifact"]
-        == tasks["PublishPipelineArtifact"]["inputs"]["artifact"]
-    )
+    assert "DownloadPipelineArtifact" not in tasks  # the baseline comes from the container now
     assert tasks["PublishPipelineArtifact"]["condition"] == "always()"
     assert tasks["AzureCLI"]["inputs"]["scriptType"] == "bash"
 

@@ -100,11 +100,15 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     else:
         process.kill()
         pytest.fail("Azurite did not start within 30 s")
+    before = os.environ.get("REQUESTS_CA_BUNDLE")
     os.environ["REQUESTS_CA_BUNDLE"] = str(cert)  # this machine trusts the emulator's certificate, for these tests
     try:
         yield f"https://127.0.0.1:{port}/{ACCOUNT}"
     finally:
-        os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        if before is None:
+            os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        else:
+            os.environ["REQUESTS_CA_BUNDLE"] = before
         process.kill()
         process.wait(timeout=10)
 

@@ -136,7 +136,15 @@ def test_excluded_subscriptions_are_listed_with_their_reason_and_not_read(tmp_pa
 
 @pytest.mark.parametrize(
     ("state", "audited"),
-    [("Disabled", False), ("Deleted", False), ("Warned", True), ("PastDue", True)],
+    [
+        ("Disabled", False),
+        ("Deleted", False),
+        ("Expired", False),
+        ("Warned", True),
+        ("PastDue", True),
+        ("SomethingNew", True),
+        ("", True),
+    ],  # a state Azure does not document is read: more exposure, not less
 )
 def test_subscriptions_whose_resources_cannot_run_are_listed_not_read(
     tmp_path: Path, state: str, audited: bool

@@ -29,6 +29,7 @@ from auditor.collect.policy import DEFAULT_HOST, CappedRetryPolicy, ReadPolicy
 from auditor.collect.throttle import RateLimiter, ScanStats
 from auditor.collect.tokens import SharedTokenCredential, shared
 from auditor.model import (
+    KNOWN_STATES,
     SUBSCRIPTION_LIST,
     CollectionError,
     ErrorCode,
@@ -146,7 +147,7 @@ class ArmSession:
             subscriptions = [s for s in subscriptions if s.subscription_id in wanted]
         subscriptions = [replace(s, management_group=groups.get(s.subscription_id, "")) for s in subscriptions]
         excluded = dict(scope.excluded)
-        chosen = [s for s in subscriptions if s.subscription_id not in excluded and s.state.lower() in scope.states]
+        chosen = [s for s in subscriptions if s.subscription_id not in excluded and _audited_state(s.state, scope)]
         left_out = [_left_out(s, excluded) for s in subscriptions if s not in chosen]
         missing = sorted(wanted - {s.subscription_id for s in subscriptions} - set(excluded))
         self.stats.add(subscriptions_total=len(chosen))
@@ -210,6 +211,11 @@ def _once_each(subscriptions: Sequence[Subscription]) -> list[Subscription]:
             )
     first = {s.subscription_id: s for s in reversed(subscriptions)}  # the first listing wins
     return [first[subscription_id] for subscription_id in dict.fromkeys(s.subscription_id for s in subscriptions)]
+
+
+def _audited_state(state: str, scope: Scope) -> bool:
+    """A state Azure does not document (or none) is read: only the states known to stop resources are left out."""
+    return state.lower() in scope.states or state.lower() not in KNOWN_STATES
 
 
 def _left_out(subscription: Subscription, excluded: dict[str, str]) -> SubscriptionInventory:

@@ -54,7 +54,7 @@ from auditor.report.tables import FINDING_COLUMNS
 QUOTAS = ["EnterpriseAgreement_2014-09-01", "PayAsYouGo_2014-09-01", "MSDNDevTest_2014-09-01"]
 
 
-def synthetic_tenant(subscriptions: int, resources: int) -> TenantInventory:
+def synthetic_tenant(subscriptions: int, resources: int, specific_sources: int = 0) -> TenantInventory:
     items = []
     for s in range(subscriptions):
         sub = f"00000000-0000-0000-{s // 10**12:04d}-{s % 10**12:012d}"
@@ -62,6 +62,12 @@ def synthetic_tenant(subscriptions: int, resources: int) -> TenantInventory:
         subnet_id = f"{prefix}/Microsoft.Network/virtualNetworks/vnet/subnets/snet"
         nsg_id = f"{prefix}/Microsoft.Network/networkSecurityGroups/nsg"
         deny = SecurityRule("deny-smtp", 100, "Outbound", "Deny", "Tcp", ("*",), ("Internet",), ("25",))
+        # rules naming specific sources, as real NSGs have: each VM's address is then matched against them
+        specific = tuple(
+            SecurityRule(f"app-{i}", 200 + i, "Outbound", "Allow" if i % 2 else "Deny", "Tcp", (f"10.{i}.0.0/16",),
+                         ("Internet",), ("25" if i % 5 == 0 else "443",))
+            for i in range(specific_sources)
+        )  # fmt: skip
         vms, nics = [], []
         for r in range(resources):
             nic_id = f"{prefix}/Microsoft.Network/networkInterfaces/vm-{r}-nic"
@@ -89,7 +95,7 @@ def synthetic_tenant(subscriptions: int, resources: int) -> TenantInventory:
             )
         network = NetworkInventory(
             interfaces=tuple(nics),
-            security_groups=(NetworkSecurityGroup(nsg_id, "nsg", (deny,) if s % 4 == 0 else ()),),
+            security_groups=(NetworkSecurityGroup(nsg_id, "nsg", ((deny,) if s % 4 == 0 else ()) + specific),),
             subnets=(Subnet(subnet_id, "snet", ("10.0.0.0/16",), nsg_id=nsg_id),),
         )
         items.append(
@@ -138,12 +144,15 @@ def main() -> None:
     parser.add_argument("--resources", type=int, default=1000, help="virtual machines per subscription")
     parser.add_argument("--formats", default="csv,json,html", help="the reports in the ratio (default: scan's)")
     parser.add_argument("--xlsx", action=argparse.BooleanOptionalAction, default=True, help="time XLSX beside")
+    parser.add_argument(
+        "--specific-sources", type=int, default=0, help="rules with a specific source prefix added to every NSG"
+    )
     args = parser.parse_args()
     formats = [Format(f) for f in args.formats.split(",")]
     out = Path(tempfile.mkdtemp(prefix="port25-report-bench-"))
 
     started = time.perf_counter()
-    tenant = synthetic_tenant(args.subscriptions, args.resources)
+    tenant = synthetic_tenant(args.subscriptions, args.resources, args.specific_sources)
     built = time.perf_counter()
     findings, summaries = classify(tenant, AuditConfig(), Ruleset.CURRENT)
     classified = time.perf_counter()

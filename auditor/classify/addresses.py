@@ -107,8 +107,18 @@ def public_coverage(prefixes: Sequence[str]) -> Match:
 
 @lru_cache(maxsize=65536)
 def _contains(prefixes: tuple[str, ...], source: tuple[str, ...]) -> Match:
-    ranges = networks(prefixes)
-    ours = networks(source)
+    return covered(networks(prefixes), networks(source))
+
+
+@lru_cache(maxsize=16384)
+def parsed_prefixes(prefixes: tuple[str, ...]) -> tuple[IPv4Network, ...] | None:
+    """`networks`, kept per list of prefixes (a rule's, parsed once for every sender it is matched against)."""
+    found = networks(prefixes)
+    return None if found is None else tuple(found)
+
+
+def covered(ranges: Sequence[IPv4Network] | None, ours: Sequence[IPv4Network] | None) -> Match:
+    """Do the ranges (None: not all prefixes) contain the sender's networks (its address, or its subnet)?"""
     if ranges is None or not ours:
         return Match.NO if ranges is None else Match.UNCERTAIN
     if all(any(o.subnet_of(n) for n in ranges) for o in ours):

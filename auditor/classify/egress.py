@@ -15,14 +15,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from ipaddress import IPv4Network
 from itertools import groupby
 
 from auditor.classify.addresses import (
     RELAY_PORT,
     SMTP_PORT,
     Match,
-    contains,
+    covered,
     networks,
+    parsed_prefixes,
     port_matches,
     public_coverage,
 )
@@ -85,27 +87,51 @@ def destination_match(rule: SecurityRule) -> Match:
     return public_coverage(rule.destination_prefixes)
 
 
-def source_match(rule: SecurityRule, source: Sequence[str]) -> Match:
-    """Does the rule's source contain the resource (its private address, or its whole subnet)?"""
+def source_match(rule: SecurityRule, sender: Sequence[IPv4Network] | None) -> Match:
+    """Does the rule's source contain the resource (its private address, or its whole subnet, parsed)?"""
     if rule.source_asgs:
         return Match.UNCERTAIN
     if {p.strip().lower() for p in rule.source_prefixes} & ANY_SOURCE_WORDS:
         return Match.YES
-    return contains(rule.source_prefixes, source)
+    return covered(parsed_prefixes(tuple(rule.source_prefixes)), sender)
 
 
-def rule_match(rule: SecurityRule, source: Sequence[str], port: int = SMTP_PORT) -> Match:
+def fixed_match(rule: SecurityRule, port: int = SMTP_PORT) -> Match:
+    """What of a rule does not depend on the sender: direction, protocol, port and destination."""
     if rule.direction.lower() != "outbound" or rule.protocol.lower() not in ("tcp", "*", "any"):
         return Match.NO
     if not port_matches(rule.destination_ports, port):
         return Match.NO
-    destination = destination_match(rule)
-    if destination is Match.NO:
+    return destination_match(rule)
+
+
+def rule_match(fixed: Match, rule: SecurityRule, sender: Sequence[IPv4Network] | None) -> Match:
+    """A rule's match for a sender, given its `fixed_match`."""
+    if fixed is Match.NO:
         return Match.NO
-    origin = source_match(rule, source)
+    origin = source_match(rule, sender)
     if origin is Match.NO:
         return Match.NO
-    return min(destination, origin, key=lambda m: m.value)
+    return min(fixed, origin, key=lambda m: m.value)
+
+
+# An NSG's outbound rules that can match on one port, by priority, each with its fixed match: sorted and matched
+# once per NSG and port.
+CompiledNsg = tuple[tuple[int, tuple[tuple[SecurityRule, Match], ...]], ...]
+
+
+def compile_nsg(nsg: NetworkSecurityGroup, port: int = SMTP_PORT) -> CompiledNsg:
+    """Outbound rules in priority order, defaults included (and supplied if the data lacks them)."""
+    rules = [r for r in nsg.rules if r.direction.lower() == "outbound"]
+    if not any(r.is_default for r in rules):
+        rules += DEFAULT_OUTBOUND_RULES
+    matched = [(rule, fixed) for rule in rules if (fixed := fixed_match(rule, port)) is not Match.NO]
+    # a rule that cannot match whatever the sender (another port, protocol, destination) is left out: it neither
+    # decides nor ties
+    return tuple(
+        (priority, tuple(group))
+        for priority, group in groupby(sorted(matched, key=lambda m: m[0].priority), key=lambda m: m[0].priority)
+    )
 
 
 @dataclass(frozen=True)
@@ -133,14 +159,17 @@ def _label(rule: SecurityRule) -> str:
 
 def evaluate_nsg(nsg: NetworkSecurityGroup, source: Sequence[str], port: int = SMTP_PORT) -> NsgDecision:
     """Outbound rules in priority order, first match wins; defaults included (and supplied if the data lacks them)."""
-    rules = [r for r in nsg.rules if r.direction.lower() == "outbound"]
-    if not any(r.is_default for r in rules):
-        rules += DEFAULT_OUTBOUND_RULES
+    return decide_nsg(compile_nsg(nsg, port), source, port)
+
+
+def decide_nsg(compiled: CompiledNsg, source: Sequence[str], port: int = SMTP_PORT) -> NsgDecision:
+    """A compiled NSG's decision for a sender: first match wins."""
     notes: list[str] = []
     pending: list[SecurityRule] = []
-    for priority, group in groupby(sorted(rules, key=lambda r: r.priority), key=lambda r: r.priority):
-        tied = list(group)
-        matches = {rule.name: rule_match(rule, source, port) for rule in tied}
+    sender = networks(source)  # parsed once for every rule
+    for priority, group in compiled:
+        tied = [rule for rule, _ in group]
+        matches = {rule.name: rule_match(fixed, rule, sender) for rule, fixed in group}
         certain = [r for r in tied if matches[r.name] is Match.YES]
         for rule in tied:
             if matches[rule.name] is Match.PARTIAL:
@@ -361,7 +390,8 @@ class NetworkIndex:
 class EgressEvaluator:
     def __init__(self, index: NetworkIndex) -> None:
         self._index = index
-        self._nsg_decisions: dict[tuple[str, tuple[str, ...], int], NsgDecision] = {}
+        self._nsg_decisions: dict[tuple[str, int], NsgDecision] = {}
+        self._compiled_nsgs: dict[tuple[str, int], CompiledNsg] = {}
         self._source_dependent: dict[str, bool] = {}
         self._firewall_decisions: dict[tuple[str, tuple[str, ...] | None, int], FirewallDecision] = {}
         # A subnet's path, by everything it is decided on but the sender's address; kept only where the
@@ -439,8 +469,8 @@ class EgressEvaluator:
         return found
 
     def _nsg(self, nsg: NetworkSecurityGroup, source: Sequence[str], port: int) -> NsgDecision:
-        """The NSG's decision, evaluated once per NSG and port when none of its outbound rules looks at the source
-        (the common case: `*`, `VirtualNetwork`), else once per source."""
+        """The NSG's decision: its rules sorted and matched once per NSG and port; decided once when none of its
+        outbound rules looks at the source (the common case: `*`, `VirtualNetwork`), else for each sender."""
         nsg_id = nsg.nsg_id.lower()
         by_source = self._source_dependent.get(nsg_id)
         if by_source is None:
@@ -450,10 +480,14 @@ class EgressEvaluator:
                 if rule.direction.lower() == "outbound"
             )
         self._source_read |= by_source
-        key = (nsg_id, tuple(source) if by_source else (), port)
-        decision = self._nsg_decisions.get(key)
+        compiled = self._compiled_nsgs.get((nsg_id, port))
+        if compiled is None:
+            compiled = self._compiled_nsgs[(nsg_id, port)] = compile_nsg(nsg, port)
+        if by_source:  # decided for each sender, on rules sorted and matched once: no memo of a million senders
+            return decide_nsg(compiled, source, port)
+        decision = self._nsg_decisions.get((nsg_id, port))
         if decision is None:
-            decision = self._nsg_decisions[key] = evaluate_nsg(nsg, source, port)
+            decision = self._nsg_decisions[(nsg_id, port)] = decide_nsg(compiled, source, port)
         return decision
 
     def _through_subnet(

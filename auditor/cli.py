@@ -276,15 +276,18 @@ def build_parser(env: Environment) -> _Parser:
     scan = commands.add_parser(
         "scan",
         help="audit the tenant and write reports",
-        description="Audit every subscription the signed-in identity can see (or --subscription) and write reports.",
+        description="Audit every subscription the signed-in identity can see (or those --subscription and "
+        "--management-group name) and write reports.",
         epilog="examples:\n"
         "  port25-audit scan --replay fixtures/contoso.json --config fixtures/contoso.toml --out reports/\n"
         "  port25-audit scan --subscription 00000000-0000-0000-0000-000000000000 --ruleset 2020\n"
-        "  port25-audit scan --out reports/ --baseline previous/scan.json --fail-on open\n\n"
+        "  port25-audit scan --out reports/ --baseline previous/scan.json --fail-on open\n"
+        "  port25-audit scan --management-group mg-landingzones \\\n"
+        "      --upload https://contosoaudits.blob.core.windows.net/compliance/port25\n\n"
         "exit codes: 0 complete; 1 a --fail-on verdict or new exposure since --baseline; 2 something could not be\n"
         "read (marked in the reports); 64 bad arguments or config; 65 an input file whose contents cannot be\n"
         "used (a baseline of another schema_version); 66 an input file cannot be read; 70 a bug; 73 the reports\n"
-        "cannot be written (or another scan is writing into --out)",
+        "cannot be written, another scan is writing into --out, or --upload failed (the local reports are kept)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_reading_options(scan)

@@ -11,4 +11,4 @@ class ExitStatus(IntEnum):
     DATA_ERROR = 65  # an input file whose contents cannot be used (not a scan.json or recording, another schema)
     NO_INPUT = 66  # an input file (recording, config) cannot be read
     SOFTWARE = 70  # a bug in port25-audit
-    CANT_CREATE = 73  # the reports cannot be written (or another scan is writing into --out)
+    CANT_CREATE = 73  # the reports cannot be written, another scan is writing into --out, or --upload failed

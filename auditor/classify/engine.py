@@ -166,7 +166,7 @@ class Classifier:
         notes.append(self._exemption_note(rule, resource, governing))
         policy = rule.policy
         weighed = [self._weigh(policy, path) for path in self._network_paths(resource, route, SMTP_PORT)]
-        chosen = min(weighed, key=lambda w: SEVERITY.index(w.verdict))
+        chosen = weighed[0] if len(weighed) == 1 else min(weighed, key=lambda w: SEVERITY.index(w.verdict))
         relay = self._relay(resource, route)
         lead, rest = self._deciding_first(rule, chosen, notes)
         return Finding(
@@ -230,8 +230,9 @@ class Classifier:
         paths = self._network_paths(resource, route, RELAY_PORT)
         if paths == [NOT_FOLLOWED]:
             return None
-        verdicts = [network_verdict(path) for path in paths]
-        return min(verdicts, key=SEVERITY.index)
+        if len(paths) == 1:  # most resources have one way out
+            return network_verdict(paths[0])
+        return min((network_verdict(path) for path in paths), key=SEVERITY.index)
 
     def _network_paths(self, resource: Resource, route: _AppRoute | None, port: int) -> list[NetworkPath]:
         if route is None:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from auditor.classify.rules import RELAY, Rule
 from auditor.model import Egress, PlatformPolicy, Verdict
@@ -19,6 +20,7 @@ _UNREAD_LIST = re.compile(r"the (\S+) list of subscription (\S+) could not be re
 _NOT_AUDITED = re.compile(r"its subscription (\S*) is not among the audited subscriptions")
 
 
+@lru_cache(maxsize=4096)  # a million findings share a few thousand network reasons
 def deciding_fact(reason: str) -> str:
     """The last sentence of a network reason: the step that decided (a rule, a route, a firewall, no path)."""
     sentences = [s for s in reason.strip().rstrip(".").split(". ") if s]

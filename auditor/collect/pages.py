@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.collect.lists import KINDS, ListKind
 from auditor.collect.paging import json_pages
 from auditor.collect.session import Clients
 from auditor.model import ListName
@@ -19,40 +20,40 @@ from auditor.model import ListName
 
 @dataclass(frozen=True)
 class ArmList:
-    """One list of a subscription: the client whose pipeline sends it, its provider path and API version (the
-    ones the SDK's list operation uses: `tests/test_pages.py` checks them against the SDK)."""
+    """How one list of a subscription is requested: its list (whose path it is), the client whose pipeline sends
+    it, and the API version the SDK's list operation uses (`tests/test_pages.py` checks both against the SDK)."""
 
+    kind: ListKind
     client: Callable[[Clients], Any]
-    provider_path: str
     api_version: str
 
     def path(self, subscription_id: str) -> str:
-        return f"/subscriptions/{subscription_id}/providers/{self.provider_path}"
+        return f"/subscriptions/{subscription_id}/{self.kind.path}"
 
 
 COMPUTE, NETWORK, WEB = "2026-04-01", "2026-03-01", "2025-05-01"
 
-ARM_LISTS: dict[ListName, ArmList] = {
-    ListName.VIRTUAL_MACHINES: ArmList(lambda c: c.compute, "Microsoft.Compute/virtualMachines", COMPUTE),
-    ListName.SCALE_SETS: ArmList(lambda c: c.compute, "Microsoft.Compute/virtualMachineScaleSets", COMPUTE),
-    ListName.SITES: ArmList(lambda c: c.web, "Microsoft.Web/sites", WEB),
-    ListName.HOSTING_ENVIRONMENTS: ArmList(lambda c: c.web, "Microsoft.Web/hostingEnvironments", WEB),
-    ListName.AZURE_FIREWALLS: ArmList(lambda c: c.network, "Microsoft.Network/azureFirewalls", NETWORK),
-    ListName.CONTAINER_APPS: ArmList(lambda c: c.apps, "Microsoft.App/containerApps", "2026-07-01"),
-    ListName.CONTAINER_GROUPS: ArmList(
-        lambda c: c.containers, "Microsoft.ContainerInstance/containerGroups", "2023-05-01"
-    ),
-    ListName.NETWORK_INTERFACES: ArmList(lambda c: c.network, "Microsoft.Network/networkInterfaces", NETWORK),
-    ListName.PUBLIC_IP_ADDRESSES: ArmList(lambda c: c.network, "Microsoft.Network/publicIPAddresses", NETWORK),
-    ListName.NETWORK_SECURITY_GROUPS: ArmList(lambda c: c.network, "Microsoft.Network/networkSecurityGroups", NETWORK),
-    ListName.ROUTE_TABLES: ArmList(lambda c: c.network, "Microsoft.Network/routeTables", NETWORK),
-    ListName.VIRTUAL_NETWORKS: ArmList(lambda c: c.network, "Microsoft.Network/virtualNetworks", NETWORK),
-    ListName.NAT_GATEWAYS: ArmList(lambda c: c.network, "Microsoft.Network/natGateways", NETWORK),
-    ListName.LOAD_BALANCERS: ArmList(lambda c: c.network, "Microsoft.Network/loadBalancers", NETWORK),
-    ListName.FIREWALL_POLICIES: ArmList(lambda c: c.network, "Microsoft.Network/firewallPolicies", NETWORK),
-    ListName.IP_GROUPS: ArmList(lambda c: c.network, "Microsoft.Network/ipGroups", NETWORK),
-    ListName.VIRTUAL_HUBS: ArmList(lambda c: c.network, "Microsoft.Network/virtualHubs", NETWORK),
+# Each list's client and API version; its path is its ListKind's (`auditor.collect.lists.KINDS`).
+_READERS: dict[ListName, tuple[Callable[[Clients], Any], str]] = {
+    ListName.VIRTUAL_MACHINES: (lambda c: c.compute, COMPUTE),
+    ListName.SCALE_SETS: (lambda c: c.compute, COMPUTE),
+    ListName.SITES: (lambda c: c.web, WEB),
+    ListName.HOSTING_ENVIRONMENTS: (lambda c: c.web, WEB),
+    ListName.AZURE_FIREWALLS: (lambda c: c.network, NETWORK),
+    ListName.CONTAINER_APPS: (lambda c: c.apps, "2026-07-01"),
+    ListName.CONTAINER_GROUPS: (lambda c: c.containers, "2023-05-01"),
+    ListName.NETWORK_INTERFACES: (lambda c: c.network, NETWORK),
+    ListName.PUBLIC_IP_ADDRESSES: (lambda c: c.network, NETWORK),
+    ListName.NETWORK_SECURITY_GROUPS: (lambda c: c.network, NETWORK),
+    ListName.ROUTE_TABLES: (lambda c: c.network, NETWORK),
+    ListName.VIRTUAL_NETWORKS: (lambda c: c.network, NETWORK),
+    ListName.NAT_GATEWAYS: (lambda c: c.network, NETWORK),
+    ListName.LOAD_BALANCERS: (lambda c: c.network, NETWORK),
+    ListName.FIREWALL_POLICIES: (lambda c: c.network, NETWORK),
+    ListName.IP_GROUPS: (lambda c: c.network, NETWORK),
+    ListName.VIRTUAL_HUBS: (lambda c: c.network, NETWORK),
 }
+ARM_LISTS: dict[ListName, ArmList] = {kind.operation: ArmList(kind, *_READERS[kind.operation]) for kind in KINDS}
 
 
 def json_items(clients: Clients, name: ListName, subscription_id: str) -> Iterator[Mapping[str, Any]]:

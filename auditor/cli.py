@@ -34,6 +34,7 @@ from auditor.model import (
     AuditConfig,
     Ruleset,
     Scope,
+    StoppedState,
     Verdict,
 )
 from auditor.report.interface import Format
@@ -132,14 +133,6 @@ def _subscription_id(value: str) -> str:
     return value.strip().lower()
 
 
-class SkippedState(StrEnum):
-    """Subscription states not audited unless asked: their resources cannot run."""
-
-    DISABLED = "disabled"
-    EXPIRED = "expired"
-    DELETED = "deleted"
-
-
 def _upload_target(value: str) -> UploadTarget:
     try:
         return UploadTarget.parse(value)
@@ -236,7 +229,7 @@ def _add_reading_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--include-state",
         action="extend",
-        type=_choices(SkippedState, "subscription state"),
+        type=_choices(StoppedState, "subscription state"),
         default=[],
         metavar="STATE",
         help="also audit subscriptions in this state: disabled, expired or deleted (by default only enabled, warned "

@@ -540,7 +540,17 @@ class SubscriptionFacts:
 # docs): a Disabled subscription's VMs are deallocated and its other services stopped; an Expired one is
 # cancelled; a Deleted one holds nothing. Warned and PastDue subscriptions still run everything.
 AUDITED_STATES = frozenset({"enabled", "warned", "pastdue"})
-KNOWN_STATES = frozenset({*AUDITED_STATES, "disabled", "expired", "deleted"})
+
+
+class StoppedState(StrEnum):
+    """Subscription states left out unless `--include-state` names them: their resources cannot run."""
+
+    DISABLED = "disabled"
+    EXPIRED = "expired"
+    DELETED = "deleted"
+
+
+KNOWN_STATES = AUDITED_STATES | {state.value for state in StoppedState}
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,8 +147,13 @@ class ArmSession:
             subscriptions = [s for s in subscriptions if s.subscription_id in wanted]
         subscriptions = [replace(s, management_group=groups.get(s.subscription_id, "")) for s in subscriptions]
         excluded = dict(scope.excluded)
-        chosen = [s for s in subscriptions if s.subscription_id not in excluded and _audited_state(s.state, scope)]
-        left_out = [_left_out(s, excluded) for s in subscriptions if s not in chosen]
+        chosen: list[Subscription] = []
+        left_out: list[SubscriptionInventory] = []
+        for subscription in subscriptions:
+            if subscription.subscription_id not in excluded and _audited_state(subscription.state, scope):
+                chosen.append(subscription)
+            else:
+                left_out.append(_left_out(subscription, excluded))
         missing = sorted(wanted - {s.subscription_id for s in subscriptions} - set(excluded))
         self.stats.add(subscriptions_total=len(chosen))
         unread = tuple(_unreadable(missing, groups))

@@ -27,6 +27,7 @@ from auditor.model import (
     ScanResult,
     Scope,
     Verdict,
+    group_of,
 )
 from auditor.report.formats import formatter_for
 from auditor.report.history import copied, keep, trend
@@ -152,8 +153,8 @@ def status_lines(result: ScanResult, fail_on: Collection[Verdict], auth: Auth = 
 def _tenant_error_line(error: CollectionError, auth: Auth) -> str:
     code, message = error.code, error.message
     shown = message if len(message) <= 300 else message[:297] + "..."
-    if error.operation.startswith("managementGroups/"):
-        group = error.operation.split("/")[1]
+    group = group_of(error.operation)
+    if group is not None:
         status = f"HTTP {error.status} " if error.status is not None else ""
         return (
             f"management group {group} could not be read ({status}{code}), so its subscriptions were not audited: "

@@ -197,7 +197,21 @@ class CollectionError:
 # Errors of these operations mean nothing of the subscription was read: the subscription list, or the Resource
 # Graph query that stood for every list at once.
 SUBSCRIPTION_LIST = "subscriptions"
-MANAGEMENT_GROUP_PREFIX = "/providers/Microsoft.Management/managementGroups/"  # a management group in a scope
+MANAGEMENT_GROUP_PREFIX = "/providers/Microsoft.Management/managementGroups/"  # a management group's id
+_DESCENDANTS = re.compile(r"managementGroups/([^/]+)/descendants")
+
+
+def descendants_list(group: str) -> str:
+    """The operation name of a management group's descendants list, as its collection errors carry it."""
+    return f"managementGroups/{group}/descendants"
+
+
+def group_of(operation: str) -> str | None:
+    """The management group whose descendants list an operation name is; None for any other list."""
+    match = _DESCENDANTS.fullmatch(operation)
+    return match.group(1) if match else None
+
+
 RESOURCE_GRAPH = "resourceGraph"
 WHOLE_SUBSCRIPTION_OPERATIONS = frozenset({SUBSCRIPTION_LIST, RESOURCE_GRAPH})
 

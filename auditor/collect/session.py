@@ -30,6 +30,7 @@ from auditor.collect.throttle import RateLimiter, ScanStats
 from auditor.collect.tokens import SharedTokenCredential, shared
 from auditor.model import (
     KNOWN_STATES,
+    MANAGEMENT_GROUP_PREFIX,
     SUBSCRIPTION_LIST,
     CollectionError,
     ErrorCode,
@@ -37,6 +38,7 @@ from auditor.model import (
     Subscription,
     SubscriptionInventory,
     TenantInventory,
+    descendants_list,
 )
 
 log = logging.getLogger(__name__)
@@ -161,9 +163,9 @@ class ArmSession:
 
     def _management_group(self, client: Any, group: str) -> tuple[dict[str, str], CollectionError | None]:
         """The subscriptions under a management group, at any depth, each with the group it sits in directly."""
-        path = f"/providers/Microsoft.Management/managementGroups/{group}/descendants"
+        path = f"{MANAGEMENT_GROUP_PREFIX}{group}/descendants"
         items, error = read_all(
-            f"managementGroups/{group}/descendants",
+            descendants_list(group),
             f"GET {path}",
             lambda: json_pages(client, path, MANAGEMENT_GROUPS_API),
         )

@@ -36,9 +36,10 @@ class PrefixOnlyTransport(RequestsTransport):
 
     def __init__(self, target: UploadTarget, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._target = target
-        container = urlsplit(target.container_url).path.rstrip("/")
-        self._blobs = f"{container}/{target.prefix}/" if target.prefix else f"{container}/"
+        parts = urlsplit(target.container_url)
+        self._origin = (parts.scheme, parts.netloc)
+        self._container = parts.path.rstrip("/")
+        self._blobs = f"{self._container}/{target.prefix}/" if target.prefix else f"{self._container}/"
 
     def send(self, request: Any, **kwargs: Any) -> Any:
         if not self._allowed(request.method.upper(), request.url):
@@ -47,14 +48,13 @@ class PrefixOnlyTransport(RequestsTransport):
 
     def _allowed(self, method: str, url: str) -> bool:
         parts = urlsplit(url)
-        if f"{parts.scheme}://{parts.netloc}" != urlsplit(self._target.container_url)._replace(path="").geturl():
+        if (parts.scheme, parts.netloc) != self._origin:
             return False
         path = unquote(parts.path)
         if method in ("PUT", "DELETE"):
             return path.startswith(self._blobs)
         if method == "GET":  # the container's listing, by prefix
-            container = urlsplit(self._target.container_url).path.rstrip("/")
-            return path.rstrip("/") == container and "comp=list" in parts.query
+            return path.rstrip("/") == self._container and "comp=list" in parts.query
         return False
 
 
@@ -65,7 +65,7 @@ def upload_reports(files: Sequence[Path], target: UploadTarget, credential: Toke
         target.container,
         credential=credential,
         transport=PrefixOnlyTransport(target),
-        # a few seconds of retries, not Blob Storage's default of minutes: a scheduled run says it failed, and when
+        # a few seconds of retries, not Blob Storage's default of minutes: a scheduled run soon says the upload failed
         retry_policy=ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=3),
     )
     written: list[str] = []

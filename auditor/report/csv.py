@@ -62,9 +62,9 @@ def _csv_text(rows: Iterable[Sequence[object]]) -> str:
 
 def trend_csv(points: tuple[TrendPoint, ...]) -> bytes:
     """trend.csv: one row per run kept with --history, oldest first."""
-    lines = ["started,open,unknown,resources,complete"]
-    lines += [f"{p.started},{p.open},{p.unknown},{p.resources},{str(p.complete).lower()}" for p in points]
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    # the same writer as the other reports: a start time read back from a kept scan.json is not trusted either
+    rows = [(neutralise(p.started), p.open, p.unknown, p.resources, str(p.complete).lower()) for p in points]
+    return utf8(_csv_text([("started", "open", "unknown", "resources", "complete"), *rows]))
 
 
 class CsvFormatter(Formatter):

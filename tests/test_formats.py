@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+from dataclasses import replace
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from auditor.model import (
@@ -15,6 +18,7 @@ from auditor.model import (
     Finding,
     Offer,
     OfferReading,
+    PathHop,
     PlatformPolicy,
     Resource,
     ResourceCategory,
@@ -25,9 +29,10 @@ from auditor.model import (
     SubscriptionSummary,
     Verdict,
 )
-from auditor.report.csv import neutralise
+from auditor.report.csv import csv_chunks, neutralise
 from auditor.report.formats import formatter_for
-from auditor.report.interface import Format, Formatter, rendered
+from auditor.report.interface import CHUNK_ROWS, Format, Formatter, rendered
+from auditor.report.tables import findings_table
 
 HOSTILE = '<script>alert("x")</script> =HYPERLINK("http://evil") \u00e9\u00e8'
 SUB = Subscription(
@@ -107,3 +112,64 @@ def test_html_escapes_names_and_errors() -> None:
     assert "<script>alert" not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     assert "<b>denied</b>" not in page and "&lt;b&gt;denied&lt;/b&gt;" in page
     assert "innerHTML" not in page
+
+
+# Cells the writers must write as pandas' own writers do: quoting, escapes, empties, repeats, lone surrogates.
+AWKWARD = [
+    "", "plain", "a,b", 'q"uote', "line\nbreak", "cr\rlf", "\r\n", " lead", "trail ", "\x00nul\x01\x1f", "\x7f\x9f",
+    "\u2028\u2029", "é ünïcode 😀", "back\\slash", "sl/ash /subscriptions/x", "<b>&amp;</b>", "\ufeff", "tab\t", "'",
+]  # fmt: skip
+
+
+def _awkward_table(rows: int) -> pd.DataFrame:
+    """Every awkward value in every column, repeated across more than one slice of CHUNK_ROWS."""
+    values = [AWKWARD[(i * 7) % len(AWKWARD)] for i in range(rows)]
+    return pd.DataFrame({"a": values, "b": values[::-1], "c": [f"unique {i}" for i in range(rows)]}, dtype=object)
+
+
+def test_csv_writes_what_pandas_to_csv_writes() -> None:
+    table = _awkward_table(CHUNK_ROWS + 5)
+    expected = table.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+    # every column as port25-audit's own words, so nothing is neutralised and pandas is the whole reference
+    assert b"".join(csv_chunks(table, own_columns=set(table.columns))) == expected
+    assert b"".join(csv_chunks(table.iloc[:0])) == b"a,b,c\r\n"
+
+
+def test_csv_neutralises_each_cell_of_a_repeated_value() -> None:
+    table = pd.DataFrame({"name": ["=1+2", "ok", "=1+2", "-x"], "verdict": ["=own", "open", "=own", "open"]})
+    rows = list(csv.reader(io.StringIO(b"".join(csv_chunks(table, own_columns={"verdict"})).decode("utf-8"))))
+    assert rows[1:] == [["'=1+2", "=own"], ["ok", "open"], ["'=1+2", "=own"], ["'-x", "open"]]
+
+
+def test_scan_json_findings_are_what_pandas_to_json_writes() -> None:
+    """The rows are joined from each distinct value's encoding; they must read (and be byte for byte) as pandas'
+    own writer's, across slices, with each finding's path."""
+    base = _result()
+    finding = base.findings[0]
+    count = CHUNK_ROWS + 3
+    findings = tuple(
+        replace(
+            finding,
+            resource=replace(finding.resource, name=AWKWARD[i % len(AWKWARD)]),
+            reason=AWKWARD[(i * 7) % len(AWKWARD)],
+            path=(PathHop("nsg", "/subscriptions/x/nsg", AWKWARD[i % 5]),) if i % 3 else (),
+        )
+        for i in range(count)
+    )
+    result = replace(base, findings=findings)
+    document = rendered(formatter_for(Format.JSON).format(result))["scan.json"]
+    text = document.decode("utf-8")
+    start = text.index('"findings": [') + len('"findings": ')
+    end = text.index('],\n  "rules"') + 1
+    table = findings_table(result).assign(
+        path=[[{"kind": h.kind, "id": h.id, "says": h.says} for h in f.path] for f in findings]
+    )
+    assert text[start:end] == table.to_json(orient="records", force_ascii=False)
+    assert len(json.loads(document)["findings"]) == count
+
+
+def test_scan_json_keeps_a_lone_surrogate_as_its_escape() -> None:
+    base = _result()
+    result = replace(base, findings=(replace(base.findings[0], reason="bad \ud800 text"),))
+    document = rendered(formatter_for(Format.JSON).format(result))["scan.json"]
+    assert json.loads(document)["findings"][0]["reason"] == "bad \ud800 text"

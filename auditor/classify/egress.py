@@ -318,7 +318,9 @@ class NetworkIndex:
     """
 
     def __init__(self, inventory: TenantInventory) -> None:
-        self.interfaces: dict[str, NetworkInterface] = {}
+        # NICs by id as Azure spelt it: a million NICs need no lower-case copies of their ids (see `interface`)
+        self._interfaces: dict[str, NetworkInterface] = {}
+        self._interfaces_by_lower_id: dict[str, NetworkInterface] | None = None
         self.security_groups: dict[str, NetworkSecurityGroup] = {}
         self.route_tables: dict[str, RouteTable] = {}
         self.subnets: dict[str, Subnet] = {}
@@ -329,7 +331,8 @@ class NetworkIndex:
         self.vnets: dict[str, tuple[str, ...]] = {}  # VNet id -> the VNets peered with it (either side says so)
         self.hub_connections: dict[str, list[tuple[VirtualHub, HubConnection]]] = {}
         self.unread_hubs: list[VirtualHub] = []
-        self.interface_addresses: dict[tuple[str, str], list[str]] = {}  # (VNet id, private IP) -> NIC ids
+        self._interface_addresses: dict[tuple[str, str], list[str]] | None = None  # see `interfaces_at`
+        self._inventory = inventory
         self.failed: dict[str, set[str]] = {}
         self.collected_vnets: set[str] = set()
         peers: dict[str, set[str]] = {}
@@ -337,7 +340,7 @@ class NetworkIndex:
         ip_groups: dict[str, IpGroup] = {}
         for item in inventory.subscriptions:
             network = item.network
-            self.interfaces.update((n.nic_id.lower(), n) for n in network.interfaces)
+            self._interfaces.update((n.nic_id, n) for n in network.interfaces)
             self.security_groups.update((g.nsg_id.lower(), g) for g in network.security_groups)
             self.route_tables.update((t.route_table_id.lower(), t) for t in network.route_tables)
             self.subnets.update((s.subnet_id.lower(), s) for s in network.subnets)
@@ -354,11 +357,6 @@ class NetworkIndex:
                 for remote in vnet.peered_vnet_ids:
                     peers[own].add(remote.lower())
                     peers.setdefault(remote.lower(), set()).add(own)
-            for interface in network.interfaces:
-                for configuration in interface.ip_configurations:
-                    if configuration.subnet_id and configuration.private_ip:
-                        key = (vnet_of(configuration.subnet_id), configuration.private_ip)
-                        self.interface_addresses.setdefault(key, []).append(interface.nic_id)
             for hub in network.virtual_hubs:
                 if hub.connections is None:
                     self.unread_hubs.append(hub)
@@ -371,6 +369,29 @@ class NetworkIndex:
             self.failed[item.subscription.subscription_id] = {e.operation for e in item.errors}
         self.vnets = {vnet: tuple(sorted(remotes)) for vnet, remotes in peers.items()}
         self.rules = FirewallRules(policies, ip_groups, self.missing)
+
+    def interface(self, nic_id: str) -> NetworkInterface | None:
+        """The NIC with this id, in any case (ARM ids are case-insensitive); the lower-case index is built only
+        when an id is not found as it is spelt."""
+        found = self._interfaces.get(nic_id)
+        if found is None:
+            if self._interfaces_by_lower_id is None:
+                self._interfaces_by_lower_id = {key.lower(): nic for key, nic in self._interfaces.items()}
+            found = self._interfaces_by_lower_id.get(nic_id.lower())
+        return found
+
+    def interfaces_at(self, vnet_id: str, address: str) -> list[str]:
+        """The NICs (ids) with this private address in this VNet (lower-case id); indexed on first use, which only
+        a route to a virtual appliance makes."""
+        if self._interface_addresses is None:
+            self._interface_addresses = {}
+            for item in self._inventory.subscriptions:
+                for interface in item.network.interfaces:
+                    for configuration in interface.ip_configurations:
+                        if configuration.subnet_id and configuration.private_ip:
+                            key = (vnet_of(configuration.subnet_id), configuration.private_ip)
+                            self._interface_addresses.setdefault(key, []).append(interface.nic_id)
+        return self._interface_addresses.get((vnet_id, address), [])
 
     def missing(self, what: str, object_id: str, operation: str) -> Hop:
         subscription = subscription_of(object_id) or ""
@@ -460,7 +481,7 @@ class EgressEvaluator:
             return _undetermined("The VM lists no network interface.")
         found: list[NetworkInterface | NetworkPath] = []
         for nic_id in resource.nic_ids:
-            interface = self._index.interfaces.get(nic_id.lower())
+            interface = self._index.interface(nic_id)
             found.append(
                 interface
                 if interface is not None
@@ -662,7 +683,7 @@ class EgressEvaluator:
         appliances = [
             nic
             for vnet in self._index.reachable_vnets(vnet_id)
-            for nic in self._index.interface_addresses.get((vnet, address), [])
+            for nic in self._index.interfaces_at(vnet, address)
         ]
         if appliances:
             return NetworkPath(

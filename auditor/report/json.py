@@ -49,8 +49,8 @@ def _error(error: CollectionError) -> dict[str, Any]:
 FINDINGS_SLOT = "__port25_findings__"
 
 
-def scan_document(result: ScanResult, findings: Any = None) -> dict[str, Any]:
-    """The document; `findings` replaces the rows (JsonFormatter passes a slot it fills with pandas' JSON)."""
+def scan_document(result: ScanResult) -> dict[str, Any]:
+    """The document, with a slot where the findings go (JsonFormatter writes them a slice at a time)."""
     meta = result.metadata
     subscriptions = subscriptions_table(result).to_dict(orient="records")
     for row, summary in zip(subscriptions, result.subscriptions, strict=True):
@@ -79,9 +79,7 @@ def scan_document(result: ScanResult, findings: Any = None) -> dict[str, Any]:
             "errors": [_error(e) for e in meta.tenant_errors],
         },
         "subscriptions": subscriptions,
-        "findings": _with_paths(findings_table(result), result.findings).to_dict(orient="records")
-        if findings is None
-        else findings,
+        "findings": FINDINGS_SLOT,
         "rules": [
             {
                 "id": r.id,
@@ -99,34 +97,53 @@ def scan_document(result: ScanResult, findings: Any = None) -> dict[str, Any]:
     }
 
 
-def _with_paths(table: pd.DataFrame, findings: Sequence[Finding]) -> pd.DataFrame:
-    """The findings with each one's way out as a list of hops (kind, id, what it says): scan.json only, so tools
-    need not parse the reason; the CSV keeps its columns. `findings` are the table's rows, in its order."""
-    paths = [[{"kind": h.kind, "id": h.id, "says": h.says} for h in f.path] for f in findings]
-    return table.assign(path=pd.Series(paths, index=table.index, dtype=object))
-
-
 class JsonFormatter(Formatter):
     def format(self, result: ScanResult) -> dict[str, Chunks]:
         return {"scan.json": self._chunks(result)}
 
     @staticmethod
     def _chunks(result: ScanResult) -> Iterator[bytes]:
-        """The document around the rows, and the rows by pandas' own JSON writer, a slice at a time."""
-        text = json.dumps(scan_document(result, FINDINGS_SLOT), indent=2, ensure_ascii=False)
+        """The document around the rows, and the rows a slice at a time."""
+        text = json.dumps(scan_document(result), indent=2, ensure_ascii=False)
         # our key, with quotes that no text from Azure can bring unescaped
         before, after = text.split(f'"findings": "{FINDINGS_SLOT}"', 1)
         yield utf8(before + '"findings": [')
         table = findings_table(result)
         for start in range(0, len(table), CHUNK_ROWS):
-            # each slice's paths made with it: a million findings' hops as dicts at once would be gigabytes
-            part = _with_paths(table.iloc[start : start + CHUNK_ROWS], result.findings[start : start + CHUNK_ROWS])
-            try:
-                rows = part.to_json(orient="records", force_ascii=False)[1:-1]
-            except UnicodeEncodeError:  # pandas' writer refuses lone surrogates; Python's keeps them, escaped
-                rows = json.dumps(part.to_dict(orient="records"), ensure_ascii=False)[1:-1]
-            yield utf8(("," if start else "") + rows)
+            if start:
+                yield b","
+            yield _finding_objects(table.iloc[start : start + CHUNK_ROWS], result.findings[start : start + CHUNK_ROWS])
         yield utf8("]" + after + "\n")
+
+
+def _finding_objects(part: pd.DataFrame, findings: Sequence[Finding]) -> bytes:
+    """The slice's findings as JSON objects, comma-separated: the table's columns, then each one's path.
+
+    A million findings hold a few thousand distinct reasons, names, verdicts and paths, so each distinct value is
+    encoded once, by Python's json (as pandas' writer would write it, `/` escaped) and to UTF-8, and the objects
+    are joined from those bytes. Each slice's paths are encoded with it: a million findings' hops at once would be
+    gigabytes."""
+    members = [_members(str(name), part[name].tolist()) for name in part.columns]
+    # by identity: findings that share a way out share its hops
+    paths = [finding.path for finding in findings]
+    ways = dict(zip(map(id, paths), paths, strict=True))
+    encoded = {
+        key: utf8('"path":' + _json([{"kind": h.kind, "id": h.id, "says": h.says} for h in path]))
+        for key, path in ways.items()
+    }
+    members.append(list(map(encoded.__getitem__, map(id, paths))))
+    return b"{" + b"},{".join(map(b",".join, zip(*members, strict=True))) + b"}" if findings else b""
+
+
+def _members(name: str, values: list[object]) -> list[bytes]:
+    key = _json(name) + ":"
+    encoded = {value: utf8(key + _json(value)) for value in dict.fromkeys(values)}
+    return list(map(encoded.__getitem__, values))
+
+
+def _json(value: object) -> str:
+    """Compact JSON, as pandas' writer makes it (which escapes `/`); a lone surrogate stays for `utf8` to escape."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("/", "\\/")
 
 
 def read_baseline(path: Path) -> Baseline:

@@ -4,6 +4,7 @@ and the network combine (docs/design.md §1), which of several paths speaks, and
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from auditor.classify.engine import classify
 from auditor.model import (
@@ -119,6 +120,21 @@ def test_where_the_platform_lets_port_25_out_the_network_decides() -> None:
     closed = _one(closed_findings)
     assert (closed.platform_policy, closed.verdict) == (PlatformPolicy.NOT_BLOCKED, Verdict.DENIED_BY_NETWORK)
     assert "deny-smtp" in closed.reason
+
+
+def test_a_vm_finds_its_nic_whatever_the_case_of_the_id() -> None:
+    """ARM ids are case-insensitive, and Azure spells a resource group differently in a VM's NIC reference and in
+    the NIC's own id: the NIC is found either way, so the NSG that denies TCP 25 decides."""
+    vm = _vm("vm", "nic")
+    shouting = replace(
+        vm, nic_ids=tuple(nic_id.replace("/resourceGroups/rg/", "/resourceGroups/RG/") for nic_id in vm.nic_ids)
+    )
+    tenant = _tenant(EA, shouting, nics=(_nic("nic", True, "nsg"),), nsgs=(_deny_25("nsg"),))
+
+    finding = _one(classify(tenant, AuditConfig(), Ruleset.CURRENT)[0])
+
+    assert (finding.verdict, finding.egress) == (Verdict.DENIED_BY_NETWORK, Egress.PUBLIC_IP)
+    assert "was not collected" not in finding.reason
 
 
 def test_the_most_exposed_path_speaks_for_a_vm_with_several_nics() -> None:

@@ -324,6 +324,7 @@ class NetworkIndex:
         self.security_groups: dict[str, NetworkSecurityGroup] = {}
         self.route_tables: dict[str, RouteTable] = {}
         self.subnets: dict[str, Subnet] = {}
+        self._subnets_as_spelt: dict[str, Subnet] = {}  # a million NICs name a few subnets, mostly as spelt here
         self.outbound_pools: dict[str, str] = {}
         self.backend_pools: set[str] = set()
         self.public_ips: dict[str, str | None] = {}
@@ -344,6 +345,7 @@ class NetworkIndex:
             self.security_groups.update((g.nsg_id.lower(), g) for g in network.security_groups)
             self.route_tables.update((t.route_table_id.lower(), t) for t in network.route_tables)
             self.subnets.update((s.subnet_id.lower(), s) for s in network.subnets)
+            self._subnets_as_spelt.update((s.subnet_id, s) for s in network.subnets)
             self.public_ips.update((p.public_ip_id.lower(), p.ip_address) for p in network.public_ips)
             policies.update((p.policy_id.lower(), p) for p in network.firewall_policies)
             ip_groups.update((g.ip_group_id.lower(), g) for g in network.ip_groups)
@@ -379,6 +381,11 @@ class NetworkIndex:
                 self._interfaces_by_lower_id = {key.lower(): nic for key, nic in self._interfaces.items()}
             found = self._interfaces_by_lower_id.get(nic_id.lower())
         return found
+
+    def subnet(self, subnet_id: str) -> Subnet | None:
+        """The subnet with this id, in any case."""
+        found = self._subnets_as_spelt.get(subnet_id)
+        return found if found is not None else self.subnets.get(subnet_id.lower())
 
     def interfaces_at(self, vnet_id: str, address: str) -> list[str]:
         """The NICs (ids) with this private address in this VNet (lower-case id); indexed on first use, which only
@@ -437,6 +444,19 @@ class EgressEvaluator:
             return [self._through_subnet(app_subnet_id, None, None, port, is_app=True)]
         if resource.category not in (ResourceCategory.VIRTUAL_MACHINE, ResourceCategory.SCALE_SET):
             return [NOT_FOLLOWED]
+        flexible_member = resource.scale_set_id is not None or resource.flexible
+        if len(resource.nic_ids) == 1 and resource.category is ResourceCategory.VIRTUAL_MACHINE:
+            # most VMs: one NIC with one IP configuration, one way out
+            only = self._index.interface(resource.nic_ids[0])
+            if only is not None and len(only.ip_configurations) == 1:
+                (configuration,) = only.ip_configurations
+                if configuration.subnet_id:
+                    return [
+                        self._through_subnet(
+                            configuration.subnet_id, only, configuration, port, is_app=False,
+                            flexible_member=flexible_member,
+                        )
+                    ]  # fmt: skip
         interfaces = self._interfaces(resource)
         if isinstance(interfaces, NetworkPath):
             return [interfaces]
@@ -457,7 +477,7 @@ class EgressEvaluator:
                     configuration,
                     port,
                     is_app=False,
-                    flexible_member=resource.scale_set_id is not None or resource.flexible,
+                    flexible_member=flexible_member,
                 )
                 found.append((label, path))
         if len(found) == 1:
@@ -521,17 +541,19 @@ class EgressEvaluator:
         is_app: bool,
         flexible_member: bool = False,
     ) -> NetworkPath:
-        subnet = self._index.subnets.get(subnet_id.lower())
-        named = [f"NIC {interface.name}"] if interface else []
+        subnet = self._index.subnet(subnet_id)
         if subnet is None:
             path = _undetermined(_sentence([self._index.missing("Subnet", subnet_id, ListName.VIRTUAL_NETWORKS)]))
+            where = f"NIC {interface.name}" if interface else ""
         else:
-            named.append(f"subnet {subnet.name}")
             path = self._subnet_path(
                 subnet, interface, configuration, port, is_app=is_app, flexible_member=flexible_member
             )
+            if port != SMTP_PORT:  # where to close a path is advice on TCP 25 only: the subnet's path as it is
+                return path
+            where = f"NIC {interface.name} or subnet {subnet.name}" if interface else f"subnet {subnet.name}"
         # not dataclasses.replace: this runs once a path of every resource, and replace costs four times as much
-        return NetworkPath(path.egress, path.outcome, path.reason, path.firewall, path.via, " or ".join(named))
+        return NetworkPath(path.egress, path.outcome, path.reason, path.firewall, path.via, where)
 
     def _subnet_path(
         self,
@@ -681,9 +703,7 @@ class EgressEvaluator:
                 )
             )
         appliances = [
-            nic
-            for vnet in self._index.reachable_vnets(vnet_id)
-            for nic in self._index.interfaces_at(vnet, address)
+            nic for vnet in self._index.reachable_vnets(vnet_id) for nic in self._index.interfaces_at(vnet, address)
         ]
         if appliances:
             return NetworkPath(

@@ -6,6 +6,7 @@ import datetime as dt
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from auditor.classify.egress import (
     NOT_FOLLOWED,
@@ -53,6 +54,8 @@ class _Known:
     subscription: Subscription
     facts: SubscriptionFacts
     offer: OfferReading
+
+    offer_label: str  # findings.csv's offer column, said once per subscription
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,8 @@ class Classifier:
             sub = item.subscription
             facts = config.facts_for(sub.subscription_id)
             offer = read_offer(sub.quota_id, facts, billing.get(sub.subscription_id))
-            self._known[sub.subscription_id] = _Known(sub, facts, offer)
+            label = offer.offer.value if offer.offer else "unknown"
+            self._known[sub.subscription_id] = _Known(sub, facts, offer, label)
         self._environments: dict[str, AppServiceEnvironment] = {
             env.environment_id.lower(): env for item in inventory.subscriptions for env in item.environments
         }
@@ -173,7 +177,7 @@ class Classifier:
             tenant_id=own.subscription.tenant_id,
             subscription_id=resource.subscription_id,
             subscription_name=own.subscription.display_name,
-            offer=own.offer.offer.value if own.offer.offer else "unknown",
+            offer=own.offer_label,
             quota_id=own.subscription.quota_id or "",
             resource=resource,
             platform_policy=policy,
@@ -181,7 +185,7 @@ class Classifier:
             verdict=chosen.verdict,
             rule=rule.id,
             # many resources share a reason (one subscription, one subnet): keep one copy of each
-            reason=sys.intern(" ".join(n for n in [lead, *rest] if n)),
+            reason=sys.intern(" ".join(filter(None, (lead, *rest)))),
             remediation=remediation(
                 chosen.verdict,
                 rule,
@@ -209,11 +213,10 @@ class Classifier:
             chosen.verdict is Verdict.UNKNOWN and rule.policy is not PlatformPolicy.UNKNOWN
         )
         path = chosen.path.reason
-        fact = deciding_fact(path)
+        fact, before = _deciding_last(path)
         if not decided_by_network or not fact:
             return rule.summary, [*notes, path, chosen.note]
-        before = path.strip().rstrip(".")[: -len(fact)].rstrip(". ")
-        return f"{fact}.", [rule.summary, *notes, f"{before}." if before else "", chosen.note]
+        return fact, [rule.summary, *notes, before, chosen.note]
 
     def _weigh(self, policy: PlatformPolicy, path: NetworkPath) -> _Weighed:
         """A path's verdict: traffic through an Azure Firewall takes the firewall's platform policy."""
@@ -359,6 +362,16 @@ class Classifier:
             f"Its outbound traffic is routed into subnet {app.subnet_id} (regional VNet integration){said}.",
             app.subnet_id,
         )
+
+
+@lru_cache(maxsize=4096)  # a million findings share a few thousand network reasons
+def _deciding_last(reason: str) -> tuple[str, str]:
+    """A network reason's deciding step and the steps before it, each as a sentence ("" where there is none)."""
+    fact = deciding_fact(reason)
+    if not fact:
+        return "", ""
+    before = reason.strip().rstrip(".")[: -len(fact)].rstrip(". ")
+    return f"{fact}.", f"{before}." if before else ""
 
 
 def _only_a_container(resource: Resource) -> bool:

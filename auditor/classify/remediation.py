@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from functools import lru_cache
 
 from auditor.classify.rules import RELAY, Rule
@@ -27,14 +28,23 @@ def deciding_fact(reason: str) -> str:
     return sentences[-1] if sentences else ""
 
 
+# The relay advice by what TCP 587 does on the path: one string each, shared by a million findings.
+_RELAY_ADVICE: dict[Verdict | None, str] = {
+    Verdict.OPEN: RELAY + " TCP 587 gets out on this resource's path.",
+    Verdict.DENIED_BY_NETWORK: RELAY
+    + " But TCP 587 is denied on this resource's path too: allow it to the relay's address.",
+    Verdict.UNKNOWN: RELAY + " Whether TCP 587 gets out on this resource's path could not be determined.",
+}
+
+
 def _relay(relay: Verdict | None) -> str:
-    if relay is Verdict.OPEN:
-        return RELAY + " TCP 587 gets out on this resource's path."
-    if relay is Verdict.DENIED_BY_NETWORK:
-        return RELAY + " But TCP 587 is denied on this resource's path too: allow it to the relay's address."
-    if relay is Verdict.UNKNOWN:
-        return RELAY + " Whether TCP 587 gets out on this resource's path could not be determined."
-    return RELAY
+    return _RELAY_ADVICE.get(relay, RELAY)
+
+
+@lru_cache(maxsize=4096)
+def _nothing_to_do(network_reason: str) -> str:
+    fact = deciding_fact(network_reason)
+    return f"Nothing to do: TCP 25 cannot leave ({fact}). Keep it so." if fact else "Nothing to do."
 
 
 def _missing(reason: str) -> str | None:
@@ -81,13 +91,13 @@ def remediation(
             )
         relay_advice = _relay(relay)
         keep = own if rule.policy is PlatformPolicy.EXEMPTED else "If mail must flow, s" + relay_advice[1:]
-        return f"{close} {keep}"
+        # advice on a firewall is the same for every resource behind it: one copy (an NSG's names the NIC)
+        return sys.intern(f"{close} {keep}") if via_firewall else f"{close} {keep}"
     if verdict is Verdict.DENIED_BY_NETWORK:
-        fact = deciding_fact(network_reason)
-        return f"Nothing to do: TCP 25 cannot leave ({fact}). Keep it so." if fact else "Nothing to do."
+        return _nothing_to_do(network_reason)
     if verdict is Verdict.BLOCKED:
         if via_firewall and rule.policy not in (PlatformPolicy.BLOCKED, PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE):
-            return (
+            return sys.intern(
                 f"The traffic leaves through Azure Firewall {via_firewall}, whose subscription blocks TCP 25 (an "
                 "exemption of this subscription does not cover it): " + _relay(relay)
             )

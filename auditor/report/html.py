@@ -98,14 +98,14 @@ class HtmlFormatter(Formatter):
         subscriptions = subscriptions_table(result)
         meta = result.metadata
         # most severe first, so the row limit keeps the most severe
-        shown = by_severity(findings).head(TABLE_ROW_LIMIT)
+        shown = by_severity(findings, TABLE_ROW_LIMIT)
         drift = drift_table(result)
         totals = verdict_counts(findings)
-        open_rows = findings[findings["verdict"] == Verdict.OPEN.value]
+        open_rows = findings["verdict"].to_numpy() == Verdict.OPEN.value
         page = _environment.get_template("report.html.j2").render(
             nothing_audited=nothing_audited(result),
-            open_count=len(open_rows),
-            open_subscriptions=sorted(set(open_rows["subscription_name"])),
+            open_count=int(open_rows.sum()),
+            open_subscriptions=sorted(set(findings["subscription_name"].to_numpy()[open_rows])),
             actions=actions(findings, result),
             meta=meta,
             complete=result.complete,

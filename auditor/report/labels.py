@@ -42,8 +42,19 @@ def severity(verdict: str, policy: str) -> str:
     return verdict
 
 
-def by_severity(findings: pd.DataFrame) -> pd.DataFrame:
-    """The findings, most severe first (then subscription, resource), with `severity` and `severity_rank` columns."""
+def by_severity(findings: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+    """The findings, most severe first (then subscription, resource), with `severity` and `severity_rank` columns;
+    the first `limit` of them when given."""
     levels = [severity(v, p) for v, p in zip(findings["verdict"], findings["platform_policy"], strict=True)]
-    ranked = findings.assign(severity=levels, severity_rank=[SEVERITY.index(level) for level in levels])
-    return ranked.sort_values(["severity_rank", "subscription_name", "resource_name"], kind="stable")
+    ranks = [SEVERITY.index(level) for level in levels]
+    # the three sort keys alone are sorted, and only the rows kept are copied: a million rows' table copied whole
+    # to be sorted would hold it twice
+    keys = pd.DataFrame(
+        {
+            "severity_rank": ranks,
+            "subscription_name": findings["subscription_name"].to_numpy(),
+            "resource_name": findings["resource_name"].to_numpy(),
+        }
+    )
+    order = keys.sort_values(list(keys.columns), kind="stable").index.to_numpy()[:limit]
+    return findings.iloc[order].assign(severity=[levels[i] for i in order], severity_rank=[ranks[i] for i in order])

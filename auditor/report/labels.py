@@ -45,15 +45,18 @@ def severity(verdict: str, policy: str) -> str:
 def by_severity(findings: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
     """The findings, most severe first (then subscription, resource), with `severity` and `severity_rank` columns;
     the first `limit` of them when given."""
-    levels = [severity(v, p) for v, p in zip(findings["verdict"], findings["platform_policy"], strict=True)]
-    ranks = [SEVERITY.index(level) for level in levels]
+    levels = [
+        severity(v, p) for v, p in zip(findings["verdict"].tolist(), findings["platform_policy"].tolist(), strict=True)
+    ]
+    rank_of = {level: rank for rank, level in enumerate(SEVERITY)}
+    ranks = [rank_of[level] for level in levels]
     # the three sort keys alone are sorted, and only the rows kept are copied: a million rows' table copied whole
     # to be sorted would hold it twice
     keys = pd.DataFrame(
         {
             "severity_rank": ranks,
-            "subscription_name": findings["subscription_name"].to_numpy(),
-            "resource_name": findings["resource_name"].to_numpy(),
+            "subscription_name": pd.Series(findings["subscription_name"].to_numpy(), dtype=object),
+            "resource_name": pd.Series(findings["resource_name"].to_numpy(), dtype=object),
         }
     )
     order = keys.sort_values(list(keys.columns), kind="stable").index.to_numpy()[:limit]

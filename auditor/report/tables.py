@@ -74,7 +74,7 @@ def _findings_table(findings: tuple[Finding, ...]) -> pd.DataFrame:
     cells = np.empty((len(FINDING_COLUMNS), len(findings)), dtype=object)
     for row, column in zip(cells, _finding_columns(findings), strict=True):
         row[:] = column
-    return pd.DataFrame(cells.T, columns=FINDING_COLUMNS, copy=False)
+    return pd.DataFrame(cells.T, columns=FINDING_COLUMNS, dtype=object, copy=False)
 
 
 def _finding_columns(findings: tuple[Finding, ...]) -> Iterator[list[str]]:

@@ -308,7 +308,9 @@ def _last_step_is(path: NetworkPath, kind: str, object_id: str) -> NetworkPath:
 
 def hops_of(reason: str) -> tuple[PathHop, ...]:
     """The steps of a network reason (one plain step when it was not built from steps)."""
-    return getattr(reason, "hops", (PathHop("step", "", reason),) if reason else ())
+    if isinstance(reason, Reason):
+        return reason.hops
+    return (PathHop("step", "", reason),) if reason else ()
 
 
 class NetworkIndex:

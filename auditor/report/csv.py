@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 
 import pandas as pd
@@ -33,18 +34,30 @@ def csv_chunks(table: pd.DataFrame, own_columns: Collection[str] = ()) -> Iterat
         yield b"\r\n".join(map(b",".join, zip(*cells, strict=True))) + b"\r\n"
 
 
+_DIALECT = csv.writer(io.StringIO(), lineterminator="\r\n").dialect
+# What QUOTE_MINIMAL quotes a field for (the csv docs: "the delimiter, quotechar or any of the characters in
+# lineterminator"), read from the writer's own dialect: text without them the writer writes as it is.
+_QUOTED_FOR = re.compile(
+    "[" + re.escape(_DIALECT.delimiter + (_DIALECT.quotechar or "") + _DIALECT.lineterminator + "\r\n") + "]"
+)
+
+
 def _cells(values: list[object], *, checked: bool) -> list[bytes]:
     """Each value as its CSV field. A million rows hold a few thousand distinct reasons, names and verdicts, so
     each distinct value is neutralised, quoted by Python's csv writer (what pandas' to_csv writes too: minimal
     quoting, None empty) and encoded once, and the rows are joined from those bytes."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, dialect=_DIALECT)
 
     def field(value: object) -> bytes:
+        if checked:
+            value = neutralise(value)
+        if isinstance(value, str) and not _QUOTED_FOR.search(value):
+            return utf8(value)  # most ids and names: the writer would write them as they are
         buffer.seek(0)
         buffer.truncate()
         # a field among others, as it sits in a row (a row of one empty field alone would be quoted)
-        writer.writerow((neutralise(value) if checked else value, ""))
+        writer.writerow((value, ""))
         return utf8(buffer.getvalue()[:-3])
 
     fields = {value: field(value) for value in dict.fromkeys(values)}

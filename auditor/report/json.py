@@ -141,9 +141,12 @@ def _members(name: str, values: list[object]) -> list[bytes]:
     return list(map(encoded.__getitem__, values))
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _json(value: object) -> str:
     """Compact JSON, as pandas' writer makes it (which escapes `/`); a lone surrogate stays for `utf8` to escape."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("/", "\\/")
+    return _COMPACT.encode(value).replace("/", "\\/")
 
 
 def read_baseline(path: Path) -> Baseline:

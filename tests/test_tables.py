@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
+import pandas as pd
+
 from auditor.model import Change, ChangeKind, Drift, Verdict
+from auditor.report.labels import by_severity
 from auditor.report.tables import (
     DRIFT_COLUMNS,
     FINDING_COLUMNS,
@@ -75,3 +78,26 @@ def test_drift_table_leaves_an_absent_verdict_empty() -> None:
     assert list(table.columns) == DRIFT_COLUMNS
     assert table.iloc[0]["verdict_before"] == "open" and table.iloc[0]["verdict_after"] is None
     assert drift_table(synthetic_result(0)).empty
+
+
+def test_the_first_rows_by_severity_are_those_of_the_whole_order() -> None:
+    """The HTML shows the first rows only and sorts only the severities that can reach them: the rows must be the
+    whole order's first ones, whatever the limit, a lifted block ahead of the other blocked rows."""
+    rows = 40
+    verdicts = ["blocked", "open", "unknown", "denied_by_network", "not_supported"]
+    table = pd.DataFrame(
+        {
+            "verdict": [verdicts[i % 5] for i in range(rows)],
+            "platform_policy": ["blocked_exemption_available" if i % 3 == 0 else "blocked" for i in range(rows)],
+            "subscription_name": [f"sub {i % 4}" for i in range(rows)],
+            "resource_name": [f"vm {(i * 7) % 10}" for i in range(rows)],  # ties, which the original order breaks
+            "n": range(rows),
+        },
+        dtype=object,
+    )
+    whole = by_severity(table)
+    assert whole["severity"].tolist()[:8] == ["open"] * 8
+    assert whole["severity"].tolist()[16:19] == ["exemption_available"] * 3
+    assert whole["severity"].tolist()[19] == "blocked"
+    for limit in (0, 1, 7, 8, 9, 19, 20, 39, 40, 41):
+        assert by_severity(table, limit)["n"].tolist() == whole["n"].tolist()[:limit], limit

@@ -17,7 +17,7 @@ class Format(StrEnum):
 
 
 Chunks = Iterable[bytes]
-CHUNK_ROWS = 20_000  # rows turned into text at a time: a million-row report never sits in memory whole
+CHUNK_ROWS = 5_000  # rows turned into text at a time: a million-row report never sits in memory whole
 
 
 class Formatter(ABC):

@@ -3,6 +3,7 @@ the machine values."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from auditor.model import PlatformPolicy, Verdict
@@ -35,29 +36,32 @@ SEVERITY_LABELS = {
 }
 
 
-def severity(verdict: str, policy: str) -> str:
-    """The row's place in the order of severity: a blocked row whose block can be lifted comes before the others."""
-    if verdict == Verdict.BLOCKED and policy == PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE:
-        return "exemption_available"
-    return verdict
-
-
 def by_severity(findings: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
     """The findings, most severe first (then subscription, resource), with `severity` and `severity_rank` columns;
-    the first `limit` of them when given."""
-    levels = [
-        severity(v, p) for v, p in zip(findings["verdict"].tolist(), findings["platform_policy"].tolist(), strict=True)
-    ]
+    the first `limit` of them when given. A blocked row whose block can be lifted comes before the other blocked
+    ones."""
     rank_of = {level: rank for rank, level in enumerate(SEVERITY)}
-    ranks = [rank_of[level] for level in levels]
+    verdicts = findings["verdict"].to_numpy()
+    ranks = np.fromiter((rank_of[verdict] for verdict in verdicts), np.int8, len(verdicts))
+    lifted = (verdicts == Verdict.BLOCKED) & (
+        findings["platform_policy"].to_numpy() == PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE
+    )
+    ranks[lifted] = rank_of["exemption_available"]
+    rows = np.arange(len(findings))
+    if limit is not None and limit < len(rows):
+        # only the rows up to the severity that reaches the limit can be among the first `limit`
+        reached = int(np.searchsorted(np.cumsum(np.bincount(ranks, minlength=len(SEVERITY))), limit))
+        rows = np.flatnonzero(ranks <= reached)
     # the three sort keys alone are sorted, and only the rows kept are copied: a million rows' table copied whole
     # to be sorted would hold it twice
     keys = pd.DataFrame(
         {
-            "severity_rank": ranks,
-            "subscription_name": pd.Series(findings["subscription_name"].to_numpy(), dtype=object),
-            "resource_name": pd.Series(findings["resource_name"].to_numpy(), dtype=object),
+            "severity_rank": ranks[rows],
+            "subscription_name": pd.Series(findings["subscription_name"].to_numpy()[rows], dtype=object),
+            "resource_name": pd.Series(findings["resource_name"].to_numpy()[rows], dtype=object),
         }
     )
-    order = keys.sort_values(list(keys.columns), kind="stable").index.to_numpy()[:limit]
-    return findings.iloc[order].assign(severity=[levels[i] for i in order], severity_rank=[ranks[i] for i in order])
+    order = rows[keys.sort_values(list(keys.columns), kind="stable").index.to_numpy()[:limit]]
+    return findings.iloc[order].assign(
+        severity=[SEVERITY[rank] for rank in ranks[order]], severity_rank=ranks[order].astype(int)
+    )

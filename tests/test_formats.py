@@ -29,7 +29,7 @@ from auditor.model import (
     SubscriptionSummary,
     Verdict,
 )
-from auditor.report.csv import csv_chunks, neutralise
+from auditor.report.csv import neutralise, table_chunks
 from auditor.report.formats import formatter_for
 from auditor.report.interface import CHUNK_ROWS, Format, Formatter, rendered
 from auditor.report.tables import findings_table
@@ -131,13 +131,13 @@ def test_csv_writes_what_pandas_to_csv_writes() -> None:
     table = _awkward_table(CHUNK_ROWS + 5)
     expected = table.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
     # every column as port25-audit's own words, so nothing is neutralised and pandas is the whole reference
-    assert b"".join(csv_chunks(table, own_columns=set(table.columns))) == expected
-    assert b"".join(csv_chunks(table.iloc[:0])) == b"a,b,c\r\n"
+    assert b"".join(table_chunks(table, own_columns=set(table.columns))) == expected
+    assert b"".join(table_chunks(table.iloc[:0])) == b"a,b,c\r\n"
 
 
 def test_csv_neutralises_each_cell_of_a_repeated_value() -> None:
     table = pd.DataFrame({"name": ["=1+2", "ok", "=1+2", "-x"], "verdict": ["=own", "open", "=own", "open"]})
-    rows = list(csv.reader(io.StringIO(b"".join(csv_chunks(table, own_columns={"verdict"})).decode("utf-8"))))
+    rows = list(csv.reader(io.StringIO(b"".join(table_chunks(table, own_columns={"verdict"})).decode("utf-8"))))
     assert rows[1:] == [["'=1+2", "=own"], ["ok", "open"], ["'=1+2", "=own"], ["'-x", "open"]]
 
 
@@ -161,7 +161,7 @@ def test_scan_json_findings_are_what_pandas_to_json_writes() -> None:
     text = document.decode("utf-8")
     start = text.index('"findings": [') + len('"findings": ')
     end = text.index('],\n  "rules"') + 1
-    table = findings_table(result).assign(
+    table = findings_table(result.findings).assign(
         path=[[{"kind": h.kind, "id": h.id, "says": h.says} for h in f.path] for f in findings]
     )
     assert text[start:end] == table.to_json(orient="records", force_ascii=False)

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 
 from auditor.model import Change, ChangeKind, Drift, Verdict
-from auditor.report.labels import by_severity
+from auditor.report.labels import SEVERITY, severity_order
 from auditor.report.tables import (
     DRIFT_COLUMNS,
     FINDING_COLUMNS,
@@ -26,7 +26,7 @@ from tests.recordings import synthetic_result
 def test_findings_table_has_a_row_per_finding_in_the_contract_s_column_order() -> None:
     result = synthetic_result(7)
 
-    table = findings_table(result)
+    table = findings_table(result.findings)
 
     assert list(table.columns) == FINDING_COLUMNS and len(table) == 7
     assert FINDING_COLUMNS[-3:] == ["via", "via_policy", "relay_587"]  # appended in schema 2, never reordered
@@ -38,7 +38,7 @@ def test_findings_table_has_a_row_per_finding_in_the_contract_s_column_order() -
 def test_verdict_counts_name_every_verdict_even_those_no_resource_has() -> None:
     result = synthetic_result(3)  # open, blocked, denied_by_network (in the order synthetic_result gives)
 
-    counts = verdict_counts(findings_table(result))
+    counts = verdict_counts(findings_table(result.findings))
 
     assert set(counts) == {v.value for v in Verdict}
     had = Counter(f.verdict.value for f in result.findings)
@@ -60,11 +60,11 @@ def test_subscriptions_table_counts_by_verdict_and_says_collection() -> None:
 
 
 def test_verdicts_by_offer_has_a_total_and_every_verdict_column() -> None:
-    table = verdicts_by_offer(findings_table(synthetic_result(10)))
+    table = verdicts_by_offer(findings_table(synthetic_result(10).findings))
 
     assert list(table.columns) == ["offer", *[v.value for v in Verdict], "total"]
     assert table["total"].tolist() == [10] and table.iloc[0]["offer"] == "pay_as_you_go"
-    empty = verdicts_by_offer(findings_table(synthetic_result(0)))
+    empty = verdicts_by_offer(findings_table(synthetic_result(0).findings))
     assert list(empty.columns) == ["offer", *[v.value for v in Verdict], "total"] and empty.empty
 
 
@@ -91,13 +91,15 @@ def test_the_first_rows_by_severity_are_those_of_the_whole_order() -> None:
             "platform_policy": ["blocked_exemption_available" if i % 3 == 0 else "blocked" for i in range(rows)],
             "subscription_name": [f"sub {i % 4}" for i in range(rows)],
             "resource_name": [f"vm {(i * 7) % 10}" for i in range(rows)],  # ties, which the original order breaks
-            "n": range(rows),
         },
         dtype=object,
     )
-    whole = by_severity(table)
-    assert whole["severity"].tolist()[:8] == ["open"] * 8
-    assert whole["severity"].tolist()[16:19] == ["exemption_available"] * 3
-    assert whole["severity"].tolist()[19] == "blocked"
+    whole, ranks = severity_order(table)
+    levels = [SEVERITY[rank] for rank in ranks]
+    assert levels[:8] == ["open"] * 8
+    assert levels[16:19] == ["exemption_available"] * 3
+    assert levels[19] == "blocked"
     for limit in (0, 1, 7, 8, 9, 19, 20, 39, 40, 41):
-        assert by_severity(table, limit)["n"].tolist() == whole["n"].tolist()[:limit], limit
+        first, first_ranks = severity_order(table, limit)
+        assert first.tolist() == whole.tolist()[:limit], limit
+        assert first_ranks.tolist() == ranks.tolist()[:limit], limit

@@ -10,8 +10,15 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 import pandas as pd
 
 from auditor.model import ScanResult, TrendPoint
-from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
-from auditor.report.tables import OWN_FINDING_COLUMNS, drift_table, findings_table, subscriptions_table
+from auditor.report.interface import Chunks, Formatter
+from auditor.report.tables import (
+    FINDING_COLUMNS,
+    OWN_FINDING_COLUMNS,
+    drift_table,
+    finding_slices,
+    subscriptions_table,
+    table_slices,
+)
 from auditor.report.text import utf8
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -24,14 +31,20 @@ def neutralise(value: object) -> object:
     return value
 
 
-def csv_chunks(table: pd.DataFrame, own_columns: Collection[str] = ()) -> Iterator[bytes]:
-    """The table as CSV, a slice at a time; `own_columns` hold only port25-audit's own words (verdicts, rule
-    ids), which never start like a formula, so they are not checked."""
-    yield utf8(_csv_text([list(table.columns)]))
-    for start in range(0, len(table), CHUNK_ROWS):
-        part = table.iloc[start : start + CHUNK_ROWS]
-        cells = [_cells(part[c].tolist(), checked=c not in own_columns) for c in table.columns]
+def csv_chunks(
+    parts: Iterable[pd.DataFrame], columns: Sequence[str], own_columns: Collection[str] = ()
+) -> Iterator[bytes]:
+    """A table's header, then its rows a slice at a time; `own_columns` hold only port25-audit's own words
+    (verdicts, rule ids), which never start like a formula, so they are not checked."""
+    yield utf8(_csv_text([list(columns)]))
+    for part in parts:
+        cells = [_cells(part[c].tolist(), checked=c not in own_columns) for c in columns]
         yield b"\r\n".join(map(b",".join, zip(*cells, strict=True))) + b"\r\n"
+
+
+def table_chunks(table: pd.DataFrame, own_columns: Collection[str] = ()) -> Iterator[bytes]:
+    """A whole table as CSV (`csv_chunks` of its slices)."""
+    return csv_chunks(table_slices(table), list(table.columns), own_columns)
 
 
 _DIALECT = csv.writer(io.StringIO(), lineterminator="\r\n").dialect
@@ -80,11 +93,13 @@ def trend_csv(points: tuple[TrendPoint, ...]) -> bytes:
 class CsvFormatter(Formatter):
     def format(self, result: ScanResult) -> dict[str, Chunks]:
         files: dict[str, Chunks] = {
-            "findings.csv": csv_chunks(findings_table(result), OWN_FINDING_COLUMNS),
-            "subscriptions.csv": csv_chunks(subscriptions_table(result)),
+            "findings.csv": csv_chunks(
+                (table for table, _ in finding_slices(result.findings)), FINDING_COLUMNS, OWN_FINDING_COLUMNS
+            ),
+            "subscriptions.csv": table_chunks(subscriptions_table(result)),
         }
         if result.drift is not None:
-            files["drift.csv"] = csv_chunks(drift_table(result))
+            files["drift.csv"] = table_chunks(drift_table(result))
         if result.trend:
             files["trend.csv"] = [trend_csv(result.trend)]
         return files

@@ -17,6 +17,7 @@ from auditor.model import PlatformPolicy, ScanResult, Verdict
 from auditor.report.interface import Chunks, Formatter
 from auditor.report.labels import POLICY_LABELS, SEVERITY_LABELS, VERDICT_LABELS, by_severity
 from auditor.report.tables import (
+    OVERVIEW_COLUMNS,
     drift_table,
     findings_table,
     subscriptions_table,
@@ -95,11 +96,11 @@ def actions(findings: pd.DataFrame, result: ScanResult) -> list[Action]:
 
 class HtmlFormatter(Formatter):
     def format(self, result: ScanResult) -> dict[str, Chunks]:
-        findings = findings_table(result)
+        findings = findings_table(result.findings, OVERVIEW_COLUMNS)
         subscriptions = subscriptions_table(result)
         meta = result.metadata
         # most severe first, so the row limit keeps the most severe
-        shown = by_severity(findings, TABLE_ROW_LIMIT)
+        shown = by_severity(result.findings, findings, TABLE_ROW_LIMIT)
         drift = drift_table(result)
         totals = verdict_counts(findings)
         open_rows = findings["verdict"].to_numpy() == Verdict.OPEN.value

@@ -17,8 +17,8 @@ import pandas as pd
 from auditor.classify.rules import RULES
 from auditor.files import InputFileError, read_json
 from auditor.model import Baseline, CollectionError, Finding, PreviousFinding, ScanResult, Verdict
-from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
-from auditor.report.tables import drift_table, findings_table, subscriptions_table
+from auditor.report.interface import Chunks, Formatter
+from auditor.report.tables import drift_table, finding_slices, subscriptions_table
 from auditor.report.text import utf8
 
 SCHEMA_VERSION = 2
@@ -108,11 +108,10 @@ class JsonFormatter(Formatter):
         # our key, with quotes that no text from Azure can bring unescaped
         before, after = text.split(f'"findings": "{FINDINGS_SLOT}"', 1)
         yield utf8(before + '"findings": [')
-        table = findings_table(result)
-        for start in range(0, len(table), CHUNK_ROWS):
-            if start:
+        for index, (table, findings) in enumerate(finding_slices(result.findings)):
+            if index:
                 yield b","
-            yield _finding_objects(table.iloc[start : start + CHUNK_ROWS], result.findings[start : start + CHUNK_ROWS])
+            yield _finding_objects(table, findings)
         yield utf8("]" + after + "\n")
 
 

@@ -3,10 +3,13 @@ the machine values."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
-from auditor.model import PlatformPolicy, Verdict
+from auditor.model import Finding, PlatformPolicy, Verdict
+from auditor.report.tables import findings_table
 
 VERDICT_LABELS: dict[str, str] = {
     Verdict.OPEN: "Open",
@@ -36,32 +39,36 @@ SEVERITY_LABELS = {
 }
 
 
-def by_severity(findings: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
-    """The findings, most severe first (then subscription, resource), with `severity` and `severity_rank` columns;
-    the first `limit` of them when given. A blocked row whose block can be lifted comes before the other blocked
-    ones."""
+def severity_order(overview: pd.DataFrame, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows' positions most severe first (then subscription, resource), the first `limit` of them when given,
+    and each one's rank in SEVERITY. A blocked row whose block can be lifted comes before the other blocked ones.
+    `overview` needs the verdict, platform_policy, subscription_name and resource_name columns."""
     rank_of = {level: rank for rank, level in enumerate(SEVERITY)}
-    verdicts = findings["verdict"].to_numpy()
+    verdicts = overview["verdict"].to_numpy()
     ranks = np.fromiter((rank_of[verdict] for verdict in verdicts), np.int8, len(verdicts))
     lifted = (verdicts == Verdict.BLOCKED) & (
-        findings["platform_policy"].to_numpy() == PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE
+        overview["platform_policy"].to_numpy() == PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE
     )
     ranks[lifted] = rank_of["exemption_available"]
-    rows = np.arange(len(findings))
+    rows = np.arange(len(overview))
     if limit is not None and limit < len(rows):
         # only the rows up to the severity that reaches the limit can be among the first `limit`
         reached = int(np.searchsorted(np.cumsum(np.bincount(ranks, minlength=len(SEVERITY))), limit))
         rows = np.flatnonzero(ranks <= reached)
-    # the three sort keys alone are sorted, and only the rows kept are copied: a million rows' table copied whole
-    # to be sorted would hold it twice
     keys = pd.DataFrame(
         {
             "severity_rank": ranks[rows],
-            "subscription_name": pd.Series(findings["subscription_name"].to_numpy()[rows], dtype=object),
-            "resource_name": pd.Series(findings["resource_name"].to_numpy()[rows], dtype=object),
+            "subscription_name": pd.Series(overview["subscription_name"].to_numpy()[rows], dtype=object),
+            "resource_name": pd.Series(overview["resource_name"].to_numpy()[rows], dtype=object),
         }
     )
     order = rows[keys.sort_values(list(keys.columns), kind="stable").index.to_numpy()[:limit]]
-    return findings.iloc[order].assign(
-        severity=[SEVERITY[rank] for rank in ranks[order]], severity_rank=ranks[order].astype(int)
-    )
+    return order, ranks[order]
+
+
+def by_severity(findings: Sequence[Finding], overview: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+    """The findings' table (`overview` of the same findings), most severe first, with `severity` and
+    `severity_rank` columns; only the rows kept are built."""
+    order, ranks = severity_order(overview, limit)
+    table = findings_table([findings[position] for position in order])
+    return table.assign(severity=[SEVERITY[rank] for rank in ranks], severity_rank=ranks.astype(int))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from itertools import repeat
+from operator import attrgetter
 
 import numpy as np
 import pandas as pd
 
-from auditor.model import Finding, ScanResult, Verdict
+from auditor.model import Egress, Finding, PlatformPolicy, ScanResult, Verdict
+from auditor.report.interface import CHUNK_ROWS
 
 FINDING_COLUMNS = [
     "tenant_id",
@@ -55,51 +58,52 @@ SUBSCRIPTION_COLUMNS = [
 ]
 
 
-# The last scan's findings table: every format asks for it, and at a million rows it takes seconds to build.
-_last_table: tuple[tuple[Finding, ...], pd.DataFrame] | None = None
+# Where each column of findings.csv comes from in a finding (the column's own name where not listed).
+_FINDING_SOURCES = {
+    "resource_id": "resource.resource_id",
+    "resource_name": "resource.name",
+    "resource_type": "resource.resource_type",
+    "kind": "resource.kind",
+    "resource_group": "resource.resource_group",
+    "location": "resource.location",
+}
+# Columns holding an enum member's value; "" where there is none (relay_587 of a resource with no path followed).
+# A StrEnum member equals its value, so two enums' members of one value share a key, and that value.
+_VALUES: dict[object, str] = {member: member.value for enum in (PlatformPolicy, Egress, Verdict) for member in enum}
+_ENUM_COLUMNS = frozenset({"platform_policy", "egress", "verdict", "relay_587"})
+# What the HTML's counts, actions and order read of every finding; it shows whole rows for the first few only.
+OVERVIEW_COLUMNS = ["offer", "subscription_name", "resource_name", "platform_policy", "verdict", "remediation"]
 
 
-def findings_table(result: ScanResult) -> pd.DataFrame:
-    """One row per finding, built once per scan (formats only read it)."""
-    global _last_table
-    if _last_table is not None and _last_table[0] is result.findings:
-        return _last_table[1]
-    table = _findings_table(result.findings)
-    _last_table = (result.findings, table)
-    return table
+def finding_column(findings: Sequence[Finding], name: str) -> list[object]:
+    """One column of findings.csv, a cell per finding."""
+    read = attrgetter(_FINDING_SOURCES.get(name, name))
+    if name in _ENUM_COLUMNS:
+        return list(map(_VALUES.get, map(read, findings), repeat("")))
+    return list(map(read, findings))
 
 
-def _findings_table(findings: tuple[Finding, ...]) -> pd.DataFrame:
-    # one array for every column, filled a column at a time and handed to pandas as it is: a million rows' 20
-    # columns built as lists first and then copied into the frame would hold twice the memory at the peak
-    cells = np.empty((len(FINDING_COLUMNS), len(findings)), dtype=object)
-    for row, column in zip(cells, _finding_columns(findings), strict=True):
-        row[:] = column
-    return pd.DataFrame(cells.T, columns=FINDING_COLUMNS, dtype=object, copy=False)
+def findings_table(findings: Sequence[Finding], columns: Sequence[str] = FINDING_COLUMNS) -> pd.DataFrame:
+    """A row per finding. Formats build it a slice at a time (`finding_slices`), or of the few columns they count:
+    a million rows' 20 columns held whole beside the findings would be 160 MB more at the peak."""
+    # one array, filled a column at a time and handed to pandas as it is (no copy)
+    cells = np.empty((len(columns), len(findings)), dtype=object)
+    for row, name in zip(cells, columns, strict=True):
+        row[:] = finding_column(findings, name)
+    return pd.DataFrame(cells.T, columns=list(columns), dtype=object, copy=False)
 
 
-def _finding_columns(findings: tuple[Finding, ...]) -> Iterator[list[str]]:
-    """findings.csv's columns in FINDING_COLUMNS' order, one at a time."""
-    yield [f.tenant_id for f in findings]
-    yield [f.subscription_id for f in findings]
-    yield [f.subscription_name for f in findings]
-    yield [f.offer for f in findings]
-    yield [f.quota_id for f in findings]
-    yield [f.resource.resource_id for f in findings]
-    yield [f.resource.name for f in findings]
-    yield [f.resource.resource_type for f in findings]
-    yield [f.resource.kind for f in findings]
-    yield [f.resource.resource_group for f in findings]
-    yield [f.resource.location for f in findings]
-    yield [f.platform_policy.value for f in findings]
-    yield [f.egress.value for f in findings]
-    yield [f.verdict.value for f in findings]
-    yield [f.rule for f in findings]
-    yield [f.reason for f in findings]
-    yield [f.remediation for f in findings]
-    yield [f.via for f in findings]
-    yield [f.via_policy for f in findings]
-    yield [f.relay_587.value if f.relay_587 else "" for f in findings]
+def finding_slices(findings: Sequence[Finding]) -> Iterator[tuple[pd.DataFrame, Sequence[Finding]]]:
+    """findings.csv's table CHUNK_ROWS rows at a time, each with the findings it shows."""
+    for start in range(0, len(findings), CHUNK_ROWS):
+        part = findings[start : start + CHUNK_ROWS]
+        yield findings_table(part), part
+
+
+def table_slices(table: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    """A table CHUNK_ROWS rows at a time."""
+    for start in range(0, len(table), CHUNK_ROWS):
+        yield table.iloc[start : start + CHUNK_ROWS]
 
 
 def subscriptions_table(result: ScanResult) -> pd.DataFrame:

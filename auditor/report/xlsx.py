@@ -7,7 +7,7 @@ fit in memory. Every text cell is stored as text: a leading = + - @ never runs a
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -18,11 +18,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from auditor.classify.rules import RULES
-from auditor.model import ScanMetadata, ScanResult
+from auditor.model import Finding, ScanMetadata, ScanResult
 from auditor.report.csv import FORMULA_PREFIXES
 from auditor.report.interface import Chunks, Formatter
 from auditor.report.labels import POLICY_LABELS, SEVERITY_LABELS, by_severity
 from auditor.report.tables import (
+    OVERVIEW_COLUMNS,
     drift_table,
     findings_table,
     subscriptions_table,
@@ -136,9 +137,10 @@ def _write_sheet(book: Workbook, name: str, table: pd.DataFrame, portal: ScanMet
         sheet.append(cells)
 
 
-def _for_people(findings: pd.DataFrame) -> pd.DataFrame:
-    """Most severe first, with plain labels for the verdict and the platform policy (the CSV keeps the values)."""
-    ordered = by_severity(findings)
+def _for_people(findings: Sequence[Finding], overview: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The first `limit` most severe first, with plain labels for the verdict and the platform policy (the CSV keeps
+    the values)."""
+    ordered = by_severity(findings, overview, limit)
     return ordered.assign(
         verdict=ordered["severity"].map(SEVERITY_LABELS),
         platform_policy=ordered["platform_policy"].map(POLICY_LABELS),
@@ -147,11 +149,11 @@ def _for_people(findings: pd.DataFrame) -> pd.DataFrame:
 
 class XlsxFormatter(Formatter):
     def format(self, result: ScanResult) -> dict[str, Chunks]:
-        findings = findings_table(result)
+        findings = findings_table(result.findings, OVERVIEW_COLUMNS)
         truncated = max(0, len(findings) - (EXCEL_MAX_ROWS - 1))
         subscriptions = subscriptions_table(result)
         sheets = {
-            "findings": _for_people(findings).head(EXCEL_MAX_ROWS - 1),
+            "findings": _for_people(result.findings, findings, EXCEL_MAX_ROWS - 1),
             "summary": _summary(result, findings, truncated),
             "by subscription": verdicts_by_subscription(subscriptions),
             "subscriptions": subscriptions,

@@ -33,12 +33,19 @@ from auditor.classify.engine import classify
 from auditor.model import (
     AuditConfig,
     Finding,
+    FirewallNetworking,
+    FirewallPolicy,
     IpConfiguration,
     NetworkInterface,
     NetworkInventory,
+    NetworkRule,
+    NetworkRuleCollection,
     NetworkSecurityGroup,
     Resource,
     ResourceCategory,
+    Route,
+    RouteTable,
+    RuleCollectionGroup,
     Ruleset,
     ScanMetadata,
     ScanResult,
@@ -47,6 +54,7 @@ from auditor.model import (
     Subscription,
     SubscriptionInventory,
     TenantInventory,
+    VirtualNetwork,
 )
 from auditor.report.interface import Format
 from auditor.report.tables import FINDING_COLUMNS
@@ -54,7 +62,41 @@ from auditor.report.tables import FINDING_COLUMNS
 QUOTAS = ["EnterpriseAgreement_2014-09-01", "PayAsYouGo_2014-09-01", "MSDNDevTest_2014-09-01"]
 
 
-def synthetic_tenant(subscriptions: int, resources: int, specific_sources: int = 0) -> TenantInventory:
+HUB = "00000000-0000-0000-ffff-000000000000"
+HUB_PREFIX = f"/subscriptions/{HUB}/resourceGroups/hub/providers"
+HUB_VNET = f"{HUB_PREFIX}/Microsoft.Network/virtualNetworks/hub"
+FIREWALL_IP = "10.255.0.4"
+
+
+def hub(spoke_vnets: list[str], rules: str) -> SubscriptionInventory:
+    """A landing zone's hub: an Azure Firewall with a policy, its VNet peered with every spoke. `rules`: "any"
+    (its rules name any source, so one decision serves every sender) or "specific" (a rule names the spokes'
+    addresses, so each sender is matched)."""
+    policy_id = f"{HUB_PREFIX}/Microsoft.Network/firewallPolicies/policy"
+    web = NetworkRule("web", ("TCP",), ("*",), destination_addresses=("*",), destination_ports=("443",))
+    smtp = NetworkRule("smtp", ("TCP",), ("10.0.1.0/24",), destination_addresses=("*",), destination_ports=("25",))
+    rules_of = {"any": (web,), "specific": (web, smtp)}[rules]
+    group = RuleCollectionGroup(f"{policy_id}/ruleCollectionGroups/g", "g", 100, (
+        NetworkRuleCollection("allow-out", 100, "Allow", rules_of),
+    ))  # fmt: skip
+    firewall = Resource(
+        f"{HUB_PREFIX}/Microsoft.Network/azureFirewalls/fw", "fw", "Microsoft.Network/azureFirewalls", "",
+        "westeurope", "hub", HUB, ResourceCategory.FIREWALL,
+        firewall=FirewallNetworking((FIREWALL_IP,), True, f"{HUB_VNET}/subnets/AzureFirewallSubnet", None, policy_id),
+    )  # fmt: skip
+    network = NetworkInventory(
+        subnets=(Subnet(f"{HUB_VNET}/subnets/AzureFirewallSubnet", "AzureFirewallSubnet", ("10.255.0.0/26",)),),
+        virtual_networks=(VirtualNetwork(HUB_VNET, "hub", ("10.255.0.0/16",), tuple(spoke_vnets)),),
+        firewall_policies=(FirewallPolicy(policy_id, "policy", None, (group,)),),
+    )
+    subscription = Subscription(HUB, "hub", "Enabled", "tenant", QUOTAS[0])
+    return SubscriptionInventory(subscription, (firewall,), (), (), network)
+
+
+def synthetic_tenant(
+    subscriptions: int, resources: int, specific_sources: int = 0, hub_firewall: str = ""
+) -> TenantInventory:
+    """`hub_firewall` ("any" or "specific", see `hub`): every spoke subnet routes 0.0.0.0/0 to a hub firewall."""
     items = []
     for s in range(subscriptions):
         sub = f"00000000-0000-0000-{s // 10**12:04d}-{s % 10**12:012d}"
@@ -93,16 +135,26 @@ def synthetic_tenant(subscriptions: int, resources: int, specific_sources: int =
                     (IpConfiguration("ipconfig1", True, subnet_id, f"10.0.{r // 250}.{r % 250 + 4}"),),
                 )
             )
+        vnet_id = subnet_id.rsplit("/subnets/", 1)[0]
+        table_id = f"{prefix}/Microsoft.Network/routeTables/to-hub" if hub_firewall else None
         network = NetworkInventory(
             interfaces=tuple(nics),
             security_groups=(NetworkSecurityGroup(nsg_id, "nsg", ((deny,) if s % 4 == 0 else ()) + specific),),
-            subnets=(Subnet(subnet_id, "snet", ("10.0.0.0/16",), nsg_id=nsg_id),),
+            subnets=(Subnet(subnet_id, "snet", ("10.0.0.0/16",), nsg_id=nsg_id, route_table_id=table_id),),
+            route_tables=(
+                RouteTable(table_id, "to-hub", (Route("default", "0.0.0.0/0", "VirtualAppliance", FIREWALL_IP),)),
+            )
+            if table_id
+            else (),
+            virtual_networks=(VirtualNetwork(vnet_id, "vnet", ("10.0.0.0/16",), (HUB_VNET,)),) if hub_firewall else (),
         )
         items.append(
             SubscriptionInventory(
                 Subscription(sub, f"subscription {s}", "Enabled", "tenant", QUOTAS[s % 3]), tuple(vms), (), (), network
             )
         )
+    if hub_firewall:
+        items.append(hub([item.network.virtual_networks[0].vnet_id for item in items], hub_firewall))
     return TenantInventory(tuple(items))
 
 
@@ -147,12 +199,17 @@ def main() -> None:
     parser.add_argument(
         "--specific-sources", type=int, default=0, help="rules with a specific source prefix added to every NSG"
     )
+    parser.add_argument(
+        "--hub-firewall",
+        choices=["any", "specific"],
+        help="spokes route through a hub Azure Firewall whose rules name any source, or the spokes' addresses",
+    )
     args = parser.parse_args()
     formats = [Format(f) for f in args.formats.split(",")]
     out = Path(tempfile.mkdtemp(prefix="port25-report-bench-"))
 
     started = time.perf_counter()
-    tenant = synthetic_tenant(args.subscriptions, args.resources, args.specific_sources)
+    tenant = synthetic_tenant(args.subscriptions, args.resources, args.specific_sources, args.hub_firewall or "")
     built = time.perf_counter()
     findings, summaries = classify(tenant, AuditConfig(), Ruleset.CURRENT)
     classified = time.perf_counter()
@@ -169,7 +226,7 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux; before the baseline runs
 
     checked = 0
-    expected = args.subscriptions * args.resources
+    expected = args.subscriptions * args.resources + (1 if args.hub_firewall else 0)  # the hub firewall
     if Format.CSV in formats:
         assert rows_in_csv(out / "csv" / "findings.csv") == expected, "findings.csv lost rows"
         checked = expected

@@ -12,14 +12,21 @@ from auditor.model import (
     CollectionError,
     Egress,
     Finding,
+    FirewallNetworking,
+    FirewallPolicy,
     IpConfiguration,
     NetworkInterface,
     NetworkInventory,
+    NetworkRule,
+    NetworkRuleCollection,
     NetworkSecurityGroup,
     PlatformPolicy,
     PublicIpAddress,
     Resource,
     ResourceCategory,
+    Route,
+    RouteTable,
+    RuleCollectionGroup,
     Ruleset,
     SecurityRule,
     Subnet,
@@ -28,6 +35,7 @@ from auditor.model import (
     SubscriptionInventory,
     TenantInventory,
     Verdict,
+    VirtualNetwork,
 )
 
 SUB = "11111111-1111-1111-1111-111111111111"
@@ -214,3 +222,71 @@ def test_the_2020_edition_needs_the_creation_date_for_pay_as_you_go() -> None:
 
     assert (unknown.rule, unknown.verdict) == ("2020-DATE-UNKNOWN", Verdict.UNKNOWN)
     assert (known.rule, known.verdict) == ("2020-PAYG", Verdict.BLOCKED)
+
+
+def _behind_hub_firewall(smtp_sources: tuple[str, ...]) -> TenantInventory:
+    """A spoke whose subnet routes 0.0.0.0/0 to a hub Azure Firewall (EA hub) whose one rule allows TCP 25 from
+    `smtp_sources`; two VMs, 10.0.0.4 and 10.0.0.5."""
+    hub = "22222222-2222-2222-2222-222222222222"
+    hub_group = f"/subscriptions/{hub}/resourceGroups/hub/providers/Microsoft.Network"
+    hub_vnet, spoke_vnet = f"{hub_group}/virtualNetworks/hub", SUBNET.rsplit("/subnets/", 1)[0]
+    policy_id = f"{hub_group}/firewallPolicies/policy"
+    rule = NetworkRule("smtp", ("TCP",), smtp_sources, destination_addresses=("*",), destination_ports=("25",))
+    group = RuleCollectionGroup(
+        f"{policy_id}/ruleCollectionGroups/g", "g", 100, (NetworkRuleCollection("out", 100, "Allow", (rule,)),)
+    )
+    networking = FirewallNetworking(("10.255.0.4",), True, f"{hub_vnet}/subnets/AzureFirewallSubnet", None, policy_id)
+    firewall = Resource(
+        f"{hub_group}/azureFirewalls/fw", "fw", "Microsoft.Network/azureFirewalls", "", "westeurope", "hub", hub,
+        ResourceCategory.FIREWALL, firewall=networking,
+    )  # fmt: skip
+    table_id = f"{GROUP}/providers/Microsoft.Network/routeTables/to-hub"
+    nics = tuple(
+        NetworkInterface(
+            f"{GROUP}/providers/Microsoft.Network/networkInterfaces/{name}", name, True, None,
+            (IpConfiguration("ipconfig1", True, SUBNET, address),),
+        )
+        for name, address in (("nic-a", "10.0.0.4"), ("nic-b", "10.0.0.5"))
+    )  # fmt: skip
+    spoke = NetworkInventory(
+        interfaces=nics,
+        subnets=(Subnet(SUBNET, "default", ("10.0.0.0/24",), route_table_id=table_id),),
+        route_tables=(RouteTable(table_id, "to-hub", (Route("fw", "0.0.0.0/0", "VirtualAppliance", "10.255.0.4"),)),),
+        virtual_networks=(VirtualNetwork(spoke_vnet, "spoke", ("10.0.0.0/16",), (hub_vnet,)),),
+    )  # fmt: skip
+    hub_network = NetworkInventory(
+        subnets=(Subnet(f"{hub_vnet}/subnets/AzureFirewallSubnet", "AzureFirewallSubnet", ("10.255.0.0/26",)),),
+        virtual_networks=(VirtualNetwork(hub_vnet, "hub", ("10.255.0.0/16",), (spoke_vnet,)),),
+        firewall_policies=(FirewallPolicy(policy_id, "policy", None, (group,)),),
+    )
+    return TenantInventory(
+        (
+            SubscriptionInventory(
+                Subscription(SUB, "spoke", "Enabled", "tenant", PAYG),
+                (_vm("a", "nic-a"), _vm("b", "nic-b")),
+                network=spoke,
+            ),
+            SubscriptionInventory(Subscription(hub, "hub", "Enabled", "tenant", EA), (firewall,), network=hub_network),
+        )
+    )
+
+
+def test_a_hub_firewall_rule_naming_one_sender_decides_for_that_sender_only() -> None:
+    """Azure Firewall denies all traffic until a rule allows it (Azure Firewall, "Rule processing logic"), and the
+    routed traffic takes the firewall's platform policy (EA: "not blocked"). A rule allowing TCP 25 from 10.0.0.4
+    only opens that VM; its neighbour is denied by the firewall. A rule for any source opens both: one decision
+    serves every sender."""
+    one, _ = classify(_behind_hub_firewall(("10.0.0.4",)), AuditConfig(), Ruleset.CURRENT)
+    every, _ = classify(_behind_hub_firewall(("*",)), AuditConfig(), Ruleset.CURRENT)
+
+    by_name = {f.resource.name: f for f in one}
+    assert (by_name["a"].verdict, by_name["a"].egress) == (Verdict.OPEN, Egress.FIREWALL)
+    assert (by_name["b"].verdict, by_name["b"].egress) == (Verdict.DENIED_BY_NETWORK, Egress.FIREWALL)
+    assert (
+        "rule smtp allows TCP 25" in by_name["a"].reason
+        and "denies TCP 25 to the internet by default" in by_name["b"].reason
+    )
+    assert [(f.resource.name, f.verdict) for f in every if f.resource.name in "ab"] == [
+        ("a", Verdict.OPEN),
+        ("b", Verdict.OPEN),
+    ]

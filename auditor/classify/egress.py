@@ -423,7 +423,8 @@ class EgressEvaluator:
         self._nsg_decisions: dict[tuple[str, int], NsgDecision] = {}
         self._compiled_nsgs: dict[tuple[str, int], CompiledNsg] = {}
         self._source_dependent: dict[str, bool] = {}
-        self._firewall_decisions: dict[tuple[str, tuple[str, ...] | None, int], FirewallDecision] = {}
+        self._firewall_by_sender: dict[tuple[str, int], bool] = {}
+        self._firewall_decisions: dict[tuple[str, int, str | None], FirewallDecision] = {}
         # A subnet's path, by everything it is decided on but the sender's address; kept only where the
         # evaluation never looked at the address (no source-dependent NSG rule, no firewall rules), which is
         # most VMs: then every VM of the subnet with the same NIC NSG and outbound gets the same path.
@@ -816,13 +817,24 @@ class EgressEvaluator:
         return None
 
     def _firewall_decision(self, firewall: Resource, source: tuple[str, ...] | None, port: int) -> FirewallDecision:
-        self._source_read |= source is not None
-        key = (firewall.resource_id.lower(), source, port)
-        decision = self._firewall_decisions.get(key)
+        """The firewall's rules for this sender: decided once per firewall and port when no rule that may match
+        looks at the sender (then the subnet's path is shared too), else for each sender, not kept (a million
+        senders' decisions would cost more memory than deciding again costs time)."""
+        assert firewall.firewall is not None
+        key = (firewall.resource_id.lower(), port)
+        by_sender = self._firewall_by_sender.get(key)
+        if by_sender is None:
+            by_sender = self._firewall_by_sender[key] = self._index.rules.looks_at_sender(
+                firewall.firewall, firewall.name, port
+            )
+        if by_sender and source is not None:
+            self._source_read = True
+            return self._index.rules.decide(firewall.firewall, firewall.name, source, port)
+        decided_for = None if by_sender else "any sender"
+        decision = self._firewall_decisions.get((*key, decided_for))
         if decision is None:
-            assert firewall.firewall is not None
             decision = self._index.rules.decide(firewall.firewall, firewall.name, source, port)
-            self._firewall_decisions[key] = decision
+            self._firewall_decisions[(*key, decided_for)] = decision
         return decision
 
     def _through_firewall(

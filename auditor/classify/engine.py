@@ -114,6 +114,7 @@ class Classifier:
         self._inventory = inventory
         self._egress = EgressEvaluator(NetworkIndex(inventory))
         self._rules: dict[tuple[ResourceCategory, str | None, AppPath | None], Rule] = {}
+        self._firewall_policies: dict[str, tuple[PlatformPolicy, str, str]] = {}
 
     def findings(self) -> tuple[Finding, ...]:
         return tuple(
@@ -245,7 +246,14 @@ class Classifier:
         return self._egress.paths(resource, route.subnet_id, port)
 
     def _firewall_policy(self, firewall: Resource) -> tuple[PlatformPolicy, str, str]:
-        """Traffic routed through an Azure Firewall takes the firewall's platform policy, not the resource's."""
+        """Traffic routed through an Azure Firewall takes the firewall's platform policy, not the resource's (said
+        once per firewall: a hub's firewall serves every spoke's resources)."""
+        said = self._firewall_policies.get(firewall.resource_id)
+        if said is None:
+            said = self._firewall_policies[firewall.resource_id] = self._firewall_policy_of(firewall)
+        return said
+
+    def _firewall_policy_of(self, firewall: Resource) -> tuple[PlatformPolicy, str, str]:
         rule = self._rule(ResourceCategory.FIREWALL, self._known.get(firewall.subscription_id), None)
         note = (
             f"Routed through Azure Firewall {firewall.name}, it takes the firewall's platform policy: "

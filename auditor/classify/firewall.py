@@ -40,6 +40,18 @@ class _Placed:
     collection: NetworkRuleCollection
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    """A network rule that may match TCP on one port to the internet, its destination and sources read once."""
+
+    rule: NetworkRule
+    destination: Match
+    unread_destinations: tuple[str, ...]
+    sources: tuple[str, ...]
+    unread_sources: tuple[str, ...]
+    every_sender: bool  # its sources cover any address: the sender need not be looked at
+
+
 def _lower(values: Sequence[str]) -> set[str]:
     return {v.strip().lower() for v in values}
 
@@ -56,6 +68,19 @@ class FirewallRules:
         self._policies = policies
         self._ip_groups = ip_groups
         self._missing = missing  # (what, id, list) -> why it was not collected
+        # each firewall's collections in processing order, resolved once (by identity: the inventory outlives this)
+        self._placed: dict[int, tuple[FirewallNetworking, list[_Placed] | FirewallDecision]] = {}
+        # and their rules that may match each port, read once per firewall and port
+        self._compiled: dict[tuple[int, int], list[tuple[_Placed, list[_Compiled]]]] = {}
+
+    def looks_at_sender(self, firewall: FirewallNetworking, name: str, port: int) -> bool:
+        """Whether the decision can differ from sender to sender: some network rule that may match TCP `port`
+        names sources that are not every address (addresses, IP groups). A landing zone's hub usually has none
+        for port 25, and then one decision serves all its spokes' senders."""
+        placed = self._collections(firewall, name)
+        if isinstance(placed, FirewallDecision):
+            return False
+        return any(not rule.every_sender for _, rules in self._rules(firewall, placed, port) for rule in rules)
 
     def decide(
         self, firewall: FirewallNetworking, name: str, source: Sequence[str] | None, port: int
@@ -66,10 +91,10 @@ class FirewallRules:
             return placed
         notes: list[str] = []
         pending: list[tuple[_Placed, NetworkRule, tuple[str, ...]]] = []
-        for item in placed:
+        for item, rules in self._rules(firewall, placed, port):
             action = item.collection.action.strip().lower()
             if action not in ("allow", "deny") and any(
-                self._rule_match(rule, source, port, allow=True)[0] is not Match.NO for rule in item.collection.rules
+                self._match(rule, source, allow=True)[0] is not Match.NO for rule in rules
             ):
                 return FirewallDecision(
                     None,
@@ -77,16 +102,18 @@ class FirewallRules:
                     f"action Azure does not document ({item.collection.action!r}, not Allow or Deny)",
                 )
             allow = action == "allow"
-            for rule in item.collection.rules:
-                match, unread = self._rule_match(rule, source, port, allow=allow)
+            for compiled in rules:
+                match, unread = self._match(compiled, source, allow=allow)
+                if match is Match.NO:
+                    continue
                 label = (
                     f"{item.where}, collection {item.collection.name} (priority {item.collection.priority}, "
-                    f"{item.collection.action or 'no action'}), rule {rule.name}"
+                    f"{item.collection.action or 'no action'}), rule {compiled.rule.name}"
                 )
                 if match is Match.PARTIAL:
                     notes.append(f"{label} covers only some internet destinations: not counted for the internet")
                 elif match is Match.UNCERTAIN:
-                    pending.append((item, rule, unread))
+                    pending.append((item, compiled.rule, unread))
                 elif match is Match.YES:
                     verb = "allows" if allow else "denies"
                     return self._decided(allow, f"{label} {verb} TCP {port} to the internet", pending, notes)
@@ -114,6 +141,12 @@ class FirewallRules:
         return FirewallDecision(None, f"rule(s) {names} may apply before it ({why}); {said}", missing)
 
     def _collections(self, firewall: FirewallNetworking, name: str) -> list[_Placed] | FirewallDecision:
+        kept = self._placed.get(id(firewall))
+        if kept is None or kept[0] is not firewall:
+            kept = self._placed[id(firewall)] = (firewall, self._collections_in_order(firewall, name))
+        return kept[1]
+
+    def _collections_in_order(self, firewall: FirewallNetworking, name: str) -> list[_Placed] | FirewallDecision:
         if firewall.policy_id is None:
             return [
                 _Placed(f"Azure Firewall {name} classic rules", c)
@@ -160,11 +193,22 @@ class FirewallRules:
                 found += group.addresses
         return found, tuple(unread)
 
-    def _rule_match(
-        self, rule: NetworkRule, source: Sequence[str] | None, port: int, *, allow: bool
-    ) -> tuple[Match, tuple[str, ...]]:
+    def _rules(
+        self, firewall: FirewallNetworking, placed: list[_Placed], port: int
+    ) -> list[tuple[_Placed, list[_Compiled]]]:
+        """Each collection with its rules that may match TCP `port` to the internet (the others cannot decide)."""
+        key = (id(firewall), port)  # `placed` is kept by the firewall's identity, so these are too
+        rules = self._compiled.get(key)
+        if rules is None:
+            rules = self._compiled[key] = [
+                (item, [c for rule in item.collection.rules if (c := self._compile(rule, port)) is not None])
+                for item in placed
+            ]
+        return rules
+
+    def _compile(self, rule: NetworkRule, port: int) -> _Compiled | None:
         if not _lower(rule.protocols) & PROTOCOLS_WITH_TCP or not port_matches(rule.destination_ports, port):
-            return Match.NO, ()
+            return None
         destinations, unread_destinations = self._addresses(rule.destination_addresses, rule.destination_ip_groups)
         coverage = Match.YES if _lower(destinations) & ANY_WORDS else public_coverage(destinations)
         if coverage is Match.YES:
@@ -174,21 +218,22 @@ class FirewallRules:
         elif coverage is Match.PARTIAL or rule.destination_fqdns or any(not is_prefix(d) for d in destinations):
             destination = Match.PARTIAL  # FQDNs and service tags name part of the internet
         else:
-            destination = Match.NO
-        if destination is Match.NO:
-            return Match.NO, ()
+            return None
         sources, unread_sources = self._addresses(rule.source_addresses, rule.source_ip_groups)
-        origin = self._source_match(sources, unread_sources, source, allow=allow)
+        every = _covers_every_sender(sources)
+        return _Compiled(rule, destination, unread_destinations, tuple(sources), unread_sources, every)
+
+    @classmethod
+    def _match(cls, rule: _Compiled, source: Sequence[str] | None, *, allow: bool) -> tuple[Match, tuple[str, ...]]:
+        origin = Match.YES if rule.every_sender else cls._source_match(rule, source, allow=allow)
         if origin is Match.NO:
             return Match.NO, ()
-        return min(destination, origin, key=lambda m: m.value), unread_destinations + unread_sources
+        return min(rule.destination, origin, key=lambda m: m.value), rule.unread_destinations + rule.unread_sources
 
     @staticmethod
-    def _source_match(
-        sources: list[str], unread: tuple[str, ...], sender: Sequence[str] | None, *, allow: bool
-    ) -> Match:
-        if _lower(sources) & ANY_WORDS or contains(sources, ["0.0.0.0/0"]) is Match.YES:
-            return Match.YES
+    def _source_match(rule: _Compiled, sender: Sequence[str] | None, *, allow: bool) -> Match:
+        """A rule whose sources do not cover every address, against the sender."""
+        sources, unread = rule.sources, rule.unread_sources
         if sender is None:
             # any sender the firewall serves: an allow for some sources lets some out; a deny for some does not
             # keep the others in
@@ -199,3 +244,7 @@ class FirewallRules:
         if match is not Match.YES and unread:
             return Match.UNCERTAIN
         return match
+
+
+def _covers_every_sender(sources: Sequence[str]) -> bool:
+    return bool(_lower(sources) & ANY_WORDS) or contains(sources, ["0.0.0.0/0"]) is Match.YES

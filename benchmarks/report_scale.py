@@ -9,6 +9,10 @@ Figures: classify and each format's time, the ratio of classify + reports to the
 `RESULT ratio_to_pandas=… classify_s=… peak_rss_gb=… rows_checked=…`.
 
     python benchmarks/report_scale.py [--subscriptions 1000] [--resources 1000] [--formats csv,json,html] [--no-xlsx]
+        [--specific-sources N] [--hub-firewall any|specific]
+
+`--hub-firewall` shapes the tenant as a landing zone: every spoke subnet routes 0.0.0.0/0 to an Azure Firewall in a
+hub subscription, whose rules name any source (`any`) or some spokes' addresses (`specific`).
 """
 
 from __future__ import annotations

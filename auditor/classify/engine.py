@@ -232,7 +232,7 @@ class Classifier:
         if route is not None and route.path is AppPath.UNKNOWN:
             return Verdict.UNKNOWN
         paths = self._network_paths(resource, route, RELAY_PORT)
-        if paths == [NOT_FOLLOWED]:
+        if paths[0] is NOT_FOLLOWED:  # the one way out of a resource whose network is not followed
             return None
         if len(paths) == 1:  # most resources have one way out
             return network_verdict(paths[0])

@@ -4,9 +4,12 @@ and the network combine (docs/design.md §1), which of several paths speaks, and
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from dataclasses import replace
 
-from auditor.classify.engine import classify
+import pytest
+
+from auditor.classify.engine import Classifier, classify
 from auditor.model import (
     AuditConfig,
     CollectionError,
@@ -290,3 +293,20 @@ def test_a_hub_firewall_rule_naming_one_sender_decides_for_that_sender_only() ->
         ("a", Verdict.OPEN),
         ("b", Verdict.OPEN),
     ]
+
+
+def test_classify_leaves_no_object_frozen_out_of_garbage_collection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """classify keeps the inventory out of the collector's full passes while it runs (gc.freeze), and only then."""
+    assert gc.get_freeze_count() == 0
+    seen: list[int] = []
+    original = Classifier.findings
+
+    def findings_while_frozen(self: Classifier) -> tuple[Finding, ...]:
+        seen.append(gc.get_freeze_count())
+        return original(self)
+
+    monkeypatch.setattr(Classifier, "findings", findings_while_frozen)
+    classify(_tenant(EA, _vm("vm", "nic"), nics=(_nic("nic", True),)), AuditConfig(), Ruleset.CURRENT)
+
+    assert seen and seen[0] > 0
+    assert gc.get_freeze_count() == 0

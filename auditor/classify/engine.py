@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -403,6 +404,13 @@ def _restart_condition(resource: Resource, granted: dt.date) -> str:
 def classify(
     inventory: TenantInventory, config: AuditConfig, ruleset: Ruleset
 ) -> tuple[tuple[Finding, ...], tuple[SubscriptionSummary, ...]]:
-    classifier = Classifier(inventory, config, ruleset)
-    findings = classifier.findings()
-    return findings, classifier.summaries(findings)
+    # What is alive now (the inventory) outlives the classification: kept out of the garbage collector's full
+    # passes, which a million new findings set off and which would walk the whole inventory again (1.5 s at a
+    # million resources, 0.3 s without it).
+    gc.freeze()
+    try:
+        classifier = Classifier(inventory, config, ruleset)
+        findings = classifier.findings()
+        return findings, classifier.summaries(findings)
+    finally:
+        gc.unfreeze()

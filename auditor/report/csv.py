@@ -19,7 +19,7 @@ from auditor.report.tables import (
     subscriptions_table,
     table_slices,
 )
-from auditor.report.text import utf8
+from auditor.report.text import encoded_once, utf8
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -56,9 +56,8 @@ _QUOTED_FOR = re.compile(
 
 
 def _cells(values: list[object], *, checked: bool) -> list[bytes]:
-    """Each value as its CSV field. A million rows hold a few thousand distinct reasons, names and verdicts, so
-    each distinct value is neutralised, quoted by Python's csv writer (what pandas' to_csv writes too: minimal
-    quoting, None empty) and encoded once, and the rows are joined from those bytes."""
+    """Each value as its CSV field: each distinct value neutralised, quoted by Python's csv writer (what pandas'
+    to_csv writes too: minimal quoting, None empty) and encoded once; the rows are joined from those bytes."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, dialect=_DIALECT)
 
@@ -73,8 +72,7 @@ def _cells(values: list[object], *, checked: bool) -> list[bytes]:
         writer.writerow((value, ""))
         return utf8(buffer.getvalue()[:-3])
 
-    fields = {value: field(value) for value in dict.fromkeys(values)}
-    return list(map(fields.__getitem__, values))
+    return encoded_once(values, field)
 
 
 def _csv_text(rows: Iterable[Sequence[object]]) -> str:

@@ -19,7 +19,7 @@ from auditor.files import InputFileError, read_json
 from auditor.model import Baseline, CollectionError, Finding, PreviousFinding, ScanResult, Verdict
 from auditor.report.interface import Chunks, Formatter
 from auditor.report.tables import drift_table, finding_slices, subscriptions_table
-from auditor.report.text import utf8
+from auditor.report.text import encoded_once, utf8
 
 SCHEMA_VERSION = 2
 # Baselines this version reads: 1 lacks the via, via_policy and relay_587 columns, which a baseline does not use.
@@ -118,26 +118,24 @@ class JsonFormatter(Formatter):
 def _finding_objects(part: pd.DataFrame, findings: Sequence[Finding]) -> bytes:
     """The slice's findings as JSON objects, comma-separated: the table's columns, then each one's path.
 
-    A million findings hold a few thousand distinct reasons, names, verdicts and paths, so each distinct value is
-    encoded once, by Python's json (as pandas' writer would write it, `/` escaped) and to UTF-8, and the objects
-    are joined from those bytes. Each slice's paths are encoded with it: a million findings' hops at once would be
-    gigabytes."""
+    Each distinct value (and way out) is encoded once (`encoded_once`), by Python's json (as pandas' writer would
+    write it, `/` escaped) and to UTF-8, and the objects are joined from those bytes. Each slice's paths are
+    encoded with it: a million findings' hops at once would be gigabytes."""
     members = [_members(str(name), part[name].tolist()) for name in part.columns]
     # by identity: findings that share a way out share its hops
-    paths = [finding.path for finding in findings]
-    ways = dict(zip(map(id, paths), paths, strict=True))
-    encoded = {
-        key: utf8('"path":' + _json([{"kind": h.kind, "id": h.id, "says": h.says} for h in path]))
-        for key, path in ways.items()
-    }
-    members.append(list(map(encoded.__getitem__, map(id, paths))))
+    ways = {id(finding.path): finding.path for finding in findings}
+    members.append(
+        encoded_once(
+            [id(finding.path) for finding in findings],
+            lambda way: utf8('"path":' + _json([{"kind": h.kind, "id": h.id, "says": h.says} for h in ways[way]])),
+        )
+    )
     return b"{" + b"},{".join(map(b",".join, zip(*members, strict=True))) + b"}" if findings else b""
 
 
 def _members(name: str, values: list[object]) -> list[bytes]:
     key = _json(name) + ":"
-    encoded = {value: utf8(key + _json(value)) for value in dict.fromkeys(values)}
-    return list(map(encoded.__getitem__, values))
+    return encoded_once(values, lambda value: utf8(key + _json(value)))
 
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

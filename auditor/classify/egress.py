@@ -424,7 +424,7 @@ class EgressEvaluator:
         self._compiled_nsgs: dict[tuple[str, int], CompiledNsg] = {}
         self._source_dependent: dict[str, bool] = {}
         self._firewall_by_sender: dict[tuple[str, int], bool] = {}
-        self._firewall_decisions: dict[tuple[str, int, str | None], FirewallDecision] = {}
+        self._firewall_decisions: dict[tuple[str, int], FirewallDecision] = {}
         # A subnet's path, by everything it is decided on but the sender's address; kept only where the
         # evaluation never looked at the address (no source-dependent NSG rule, no firewall rules), which is
         # most VMs: then every VM of the subnet with the same NIC NSG and outbound gets the same path.
@@ -830,11 +830,12 @@ class EgressEvaluator:
         if by_sender and source is not None:
             self._source_read = True
             return self._index.rules.decide(firewall.firewall, firewall.name, source, port)
-        decided_for = None if by_sender else "any sender"
-        decision = self._firewall_decisions.get((*key, decided_for))
+        # kept per firewall and port: the decision for every sender, or (rules naming senders) for any sender
+        decision = self._firewall_decisions.get(key)
         if decision is None:
-            decision = self._index.rules.decide(firewall.firewall, firewall.name, source, port)
-            self._firewall_decisions[(*key, decided_for)] = decision
+            decision = self._firewall_decisions[key] = self._index.rules.decide(
+                firewall.firewall, firewall.name, source, port
+            )
         return decision
 
     def _through_firewall(

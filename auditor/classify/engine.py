@@ -7,7 +7,7 @@ import gc
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from auditor.classify.egress import (
@@ -57,7 +57,10 @@ class _Known:
     facts: SubscriptionFacts
     offer: OfferReading
 
-    offer_label: str  # findings.csv's offer column, said once per subscription
+    @cached_property
+    def offer_label(self) -> str:
+        """findings.csv's offer column, said once per subscription."""
+        return self.offer.offer.value if self.offer.offer else "unknown"
 
 
 @dataclass(frozen=True)
@@ -107,8 +110,7 @@ class Classifier:
             sub = item.subscription
             facts = config.facts_for(sub.subscription_id)
             offer = read_offer(sub.quota_id, facts, billing.get(sub.subscription_id))
-            label = offer.offer.value if offer.offer else "unknown"
-            self._known[sub.subscription_id] = _Known(sub, facts, offer, label)
+            self._known[sub.subscription_id] = _Known(sub, facts, offer)
         self._environments: dict[str, AppServiceEnvironment] = {
             env.environment_id.lower(): env for item in inventory.subscriptions for env in item.environments
         }

@@ -310,3 +310,48 @@ def test_classify_leaves_no_object_frozen_out_of_garbage_collection(monkeypatch:
 
     assert seen and seen[0] > 0
     assert gc.get_freeze_count() == 0
+
+
+def _plain_nic(name: str, address: str, nsg: str | None = None) -> NetworkInterface:
+    nsg_id = f"{GROUP}/providers/Microsoft.Network/networkSecurityGroups/{nsg}" if nsg else None
+    return NetworkInterface(
+        f"{GROUP}/providers/Microsoft.Network/networkInterfaces/{name}",
+        name,
+        True,
+        nsg_id,
+        (IpConfiguration("ipconfig1", True, SUBNET, address),),
+    )
+
+
+@pytest.mark.parametrize("inventory", ["one_subnet", "behind_hub_firewall"])
+def test_vms_alike_are_found_as_each_would_be_alone(inventory: str) -> None:
+    """VMs sharing a subscription and a subnet's paths share most of their finding; each is still found as it
+    would be alone. Current edition, "Enterprise and MCA-E": "outbound SMTP connections on TCP port 25 are not
+    blocked", so the open VMs' advice says where to close TCP 25, which names each VM's own NIC."""
+    if inventory == "one_subnet":
+        tenant = _tenant(
+            EA,
+            _vm("a", "nic-a"),
+            _vm("b", "nic-b"),
+            _vm("c", "nic-c"),
+            _vm("d", "nic-d"),
+            nics=(
+                _plain_nic("nic-a", "10.0.0.4"),
+                _plain_nic("nic-b", "10.0.0.5"),
+                _plain_nic("nic-c", "10.0.0.6", "nsg"),
+                _plain_nic("nic-d", "10.0.0.7", "nsg"),
+            ),
+            nsgs=(_deny_25("nsg"),),
+        )
+    else:
+        tenant = _behind_hub_firewall(("*",))
+    findings, _ = classify(tenant, AuditConfig(), Ruleset.CURRENT)
+
+    for finding in findings:
+        assert Classifier(tenant, AuditConfig(), Ruleset.CURRENT).finding(finding.resource) == finding
+    by_name = {f.resource.name: f for f in findings}
+    if inventory == "one_subnet":
+        assert [by_name[name].verdict for name in "abcd"] == [Verdict.OPEN] * 2 + [Verdict.DENIED_BY_NETWORK] * 2
+        assert "on NIC nic-a or subnet default" in by_name["a"].remediation
+        assert "on NIC nic-b or subnet default" in by_name["b"].remediation
+        assert by_name["c"].remediation is by_name["d"].remediation  # one copy where the advice names no NIC

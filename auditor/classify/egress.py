@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from ipaddress import IPv4Network
 from itertools import groupby
+from typing import NamedTuple
 
 from auditor.classify.addresses import (
     RELAY_PORT,
@@ -255,6 +256,19 @@ class NetworkPath:
 NOT_FOLLOWED = NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, "")
 
 
+class SharedPaths(NamedTuple):
+    """A VM's ways out for TCP 25 and TCP 587, shared with every VM alike; and where to close TCP 25, its own."""
+
+    smtp: NetworkPath
+    relay: NetworkPath
+    closing_point: str
+
+
+def closing_point(interface: NetworkInterface | None, subnet: Subnet) -> str:
+    """Where an outbound NSG rule would close a path through the subnet."""
+    return f"NIC {interface.name} or subnet {subnet.name}" if interface else f"subnet {subnet.name}"
+
+
 def _undetermined(reason: str, **extra: object) -> NetworkPath:
     return NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, reason, **extra)  # type: ignore[arg-type]
 
@@ -448,18 +462,14 @@ class EgressEvaluator:
         if resource.category not in (ResourceCategory.VIRTUAL_MACHINE, ResourceCategory.SCALE_SET):
             return [NOT_FOLLOWED]
         flexible_member = resource.scale_set_id is not None or resource.flexible
-        if len(resource.nic_ids) == 1 and resource.category is ResourceCategory.VIRTUAL_MACHINE:
-            # most VMs: one NIC with one IP configuration, one way out
-            only = self._index.interface(resource.nic_ids[0])
-            if only is not None and len(only.ip_configurations) == 1:
-                (configuration,) = only.ip_configurations
-                if configuration.subnet_id:
-                    return [
-                        self._through_subnet(
-                            configuration.subnet_id, only, configuration, port, is_app=False,
-                            flexible_member=flexible_member,
-                        )
-                    ]  # fmt: skip
+        one_way = self._one_way(resource)
+        if one_way is not None:
+            only, configuration, subnet_id = one_way
+            return [
+                self._through_subnet(
+                    subnet_id, only, configuration, port, is_app=False, flexible_member=flexible_member
+                )
+            ]
         interfaces = self._interfaces(resource)
         if isinstance(interfaces, NetworkPath):
             return [interfaces]
@@ -494,6 +504,37 @@ class EgressEvaluator:
             )
             for label, path in found
         ]
+
+    def _one_way(self, resource: Resource) -> tuple[NetworkInterface, IpConfiguration, str] | None:
+        """Most VMs' one way out: their one NIC, its one IP configuration and that configuration's subnet id."""
+        if len(resource.nic_ids) != 1 or resource.category is not ResourceCategory.VIRTUAL_MACHINE:
+            return None
+        only = self._index.interface(resource.nic_ids[0])
+        if only is None or len(only.ip_configurations) != 1:
+            return None
+        (configuration,) = only.ip_configurations
+        return (only, configuration, configuration.subnet_id) if configuration.subnet_id else None
+
+    def shared_paths(self, resource: Resource) -> SharedPaths | None:
+        """A VM's paths for TCP 25 and TCP 587 where every VM alike shares them: one way out, through a subnet whose
+        paths were decided without the sender's address (most VMs). None where the resource's paths are its own."""
+        one_way = self._one_way(resource)
+        if one_way is None:
+            return None
+        interface, configuration, subnet_id = one_way
+        subnet = self._index.subnet(subnet_id)
+        if subnet is None:
+            return None
+        flexible_member = resource.scale_set_id is not None or resource.flexible
+        smtp, smtp_shared = self._subnet_path(
+            subnet, interface, configuration, SMTP_PORT, is_app=False, flexible_member=flexible_member
+        )
+        relay, relay_shared = self._subnet_path(
+            subnet, interface, configuration, RELAY_PORT, is_app=False, flexible_member=flexible_member
+        )
+        if not (smtp_shared and relay_shared):
+            return None
+        return SharedPaths(smtp, relay, closing_point(interface, subnet))
 
     def _interfaces(self, resource: Resource) -> list[NetworkInterface | NetworkPath] | NetworkPath:
         if resource.category is ResourceCategory.SCALE_SET:
@@ -549,12 +590,12 @@ class EgressEvaluator:
             path = _undetermined(_sentence([self._index.missing("Subnet", subnet_id, ListName.VIRTUAL_NETWORKS)]))
             where = f"NIC {interface.name}" if interface else ""
         else:
-            path = self._subnet_path(
+            path, _ = self._subnet_path(
                 subnet, interface, configuration, port, is_app=is_app, flexible_member=flexible_member
             )
             if port != SMTP_PORT:  # where to close a path is advice on TCP 25 only: the subnet's path as it is
                 return path
-            where = f"NIC {interface.name} or subnet {subnet.name}" if interface else f"subnet {subnet.name}"
+            where = closing_point(interface, subnet)
         # not dataclasses.replace: this runs once a path of every resource, and replace costs four times as much
         return NetworkPath(path.egress, path.outcome, path.reason, path.firewall, path.via, where)
 
@@ -567,7 +608,8 @@ class EgressEvaluator:
         *,
         is_app: bool,
         flexible_member: bool,
-    ) -> NetworkPath:
+    ) -> tuple[NetworkPath, bool]:
+        """The subnet's path, and whether it is shared by every sender alike (decided without its address)."""
         outbound = (
             (configuration.has_public_ip, configuration.public_ip_id, configuration.backend_pool_ids)
             if configuration
@@ -576,14 +618,15 @@ class EgressEvaluator:
         key = (subnet.subnet_id, interface.nsg_id if interface else None, outbound, port, is_app, flexible_member)
         path = self._subnet_paths.get(key)
         if path is not None:
-            return path
+            return path, True
         self._source_read = False
         path = self._subnet_path_from(
             subnet, interface, configuration, port, is_app=is_app, flexible_member=flexible_member
         )
-        if not self._source_read:
-            self._subnet_paths[key] = path
-        return path
+        if self._source_read:
+            return path, False
+        self._subnet_paths[key] = path
+        return path, True
 
     def _subnet_path_from(
         self,

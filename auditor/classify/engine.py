@@ -18,6 +18,7 @@ from auditor.classify.egress import (
     NetworkIndex,
     NetworkPath,
     Outcome,
+    SharedPaths,
     hops_of,
 )
 from auditor.classify.remediation import deciding_fact, remediation
@@ -99,6 +100,14 @@ class _Weighed(NamedTuple):  # one per way out of every resource: a tuple costs 
     note: str = ""
 
 
+class _Alike(NamedTuple):
+    """What every VM of a subscription with the same shared paths is found to be."""
+
+    first: Finding  # the first such VM's finding
+    rule: Rule
+    advice: str | None  # None where the advice names the VM's own NIC
+
+
 class Classifier:
     """Applies one ruleset to a tenant, with the audit config's facts."""
 
@@ -118,6 +127,7 @@ class Classifier:
         self._egress = EgressEvaluator(NetworkIndex(inventory))
         self._rules: dict[tuple[ResourceCategory, str | None, AppPath | None], Rule] = {}
         self._firewall_policies: dict[str, tuple[PlatformPolicy, str, str]] = {}
+        self._alike: dict[tuple[str, int, int], _Alike] = {}
 
     def findings(self) -> tuple[Finding, ...]:
         return tuple(
@@ -152,6 +162,47 @@ class Classifier:
 
     def finding(self, resource: Resource) -> Finding:
         own = self._known[resource.subscription_id]
+        if resource.category is ResourceCategory.VIRTUAL_MACHINE and own.facts.exemption_granted is None:
+            shared = self._egress.shared_paths(resource)
+            if shared is not None:
+                return self._finding_alike(resource, own, shared)
+        return self._finding(resource, own)
+
+    def _finding_alike(self, resource: Resource, own: _Known, shared: SharedPaths) -> Finding:
+        """Most VMs: found as the first VM of their subscription with the same shared paths was, except where the
+        advice names their own NIC. (No exemption note: the rule is the subscription's, its paths the subnet's.)"""
+        # the shared paths are kept by the evaluator for the whole classification: their identity names them
+        key = (resource.subscription_id, id(shared.smtp), id(shared.relay))
+        alike = self._alike.get(key)
+        if alike is None:
+            first = self._finding(resource, own)
+            rule = self._rule(resource.category, own, None)
+            elsewhere = self._advice(first.verdict, rule, shared.smtp, resource, own, first.relay_587, "")
+            self._alike[key] = _Alike(first, rule, first.remediation if elsewhere == first.remediation else None)
+            return first
+        first, rule, advice = alike
+        return Finding(
+            tenant_id=first.tenant_id,
+            subscription_id=first.subscription_id,
+            subscription_name=first.subscription_name,
+            offer=first.offer,
+            quota_id=first.quota_id,
+            resource=resource,
+            platform_policy=first.platform_policy,
+            egress=first.egress,
+            verdict=first.verdict,
+            rule=first.rule,
+            reason=first.reason,
+            remediation=advice
+            if advice is not None
+            else self._advice(first.verdict, rule, shared.smtp, resource, own, first.relay_587, shared.closing_point),
+            via=first.via,
+            via_policy=first.via_policy,
+            relay_587=first.relay_587,
+            path=first.path,
+        )
+
+    def _finding(self, resource: Resource, own: _Known) -> Finding:
         # how the offer was read is said once per subscription (subscriptions.csv), here only when it is the gap
         notes = [self._offer_note(own) if own.offer.offer is None else ""]
         governing: _Known | None = own
@@ -190,23 +241,35 @@ class Classifier:
             rule=rule.id,
             # many resources share a reason (one subscription, one subnet): keep one copy of each
             reason=sys.intern(" ".join(filter(None, (lead, *rest)))),
-            remediation=remediation(
-                chosen.verdict,
-                rule,
-                chosen.path.reason,
-                via_firewall=chosen.path.firewall.name
-                if chosen.path.firewall
-                else (resource.name if resource.category is ResourceCategory.FIREWALL else ""),
-                closing_point=chosen.path.where,
-                relay=relay,
-                rule_remediation=self._remediation(rule, resource, governing),
-                egress=chosen.path.egress,
-                via=chosen.path.via,
-            ),
+            remediation=self._advice(chosen.verdict, rule, chosen.path, resource, governing, relay, chosen.path.where),
             via=chosen.path.via,
             via_policy=chosen.via_policy,
             relay_587=relay,
             path=hops_of(chosen.path.reason),
+        )
+
+    def _advice(
+        self,
+        verdict: Verdict,
+        rule: Rule,
+        path: NetworkPath,
+        resource: Resource,
+        governing: _Known | None,
+        relay: Verdict | None,
+        closing_point: str,
+    ) -> str:
+        return remediation(
+            verdict,
+            rule,
+            path.reason,
+            via_firewall=path.firewall.name
+            if path.firewall
+            else (resource.name if resource.category is ResourceCategory.FIREWALL else ""),
+            closing_point=closing_point,
+            relay=relay,
+            rule_remediation=self._remediation(rule, resource, governing),
+            egress=path.egress,
+            via=path.via,
         )
 
     @staticmethod

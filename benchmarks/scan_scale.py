@@ -8,7 +8,8 @@ it is scaled to N. Figures: wall time, requests, 429s, the lower bound from late
 the ratio to it (target <= 1.3), the ratio to the sequential scan (target >= 20), subscriptions lost (target 0).
 
 Every token request costs --credential-cost seconds (default 0.5, an `az` process for an `az login` user) and is
-counted across processes; the target is one per scope per process. The last line is machine-readable:
+counted across processes; the target is one per scope per process (worker processes are handed the first
+process's token, so one per scan). The last line is machine-readable:
 `RESULT ratio_to_bound=… cpu_s=… credential_calls=… lost=…`.
 
 With --source graph the same tenant is read through Resource Graph (full pages of 1,000 rows, batches of
@@ -299,10 +300,9 @@ def main() -> None:
         f"{needed.lists / max(1, args.workers * (1 if graph else args.processes)):.0f}x the concurrency used)"
     )
     print(f"baseline:              {baseline:8.1f} s   ({baseline_said})   speed-up: {baseline / wall:5.1f}x")
-    processes = args.processes if not graph and args.subscriptions >= 50 else 1
     print(
         f"credential calls:      {credential_calls:8d}   at {args.credential_cost:.1f} s each (target: one per scope "
-        f"per process, <= {processes}; the last run)"
+        "per process at most; worker processes are handed the first one's token, so 1; the last run)"
     )
     print(f"CPU:                   {statistics.median(cpus):8.1f} s   (this process and its workers; median)")
     print(

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
+import pytest
 from azure.core.credentials import AccessToken, AccessTokenInfo
 
 from auditor.collect.arm import ArmCollector
 from auditor.collect.graph import GraphCollector
+from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.replay import ReplayTransport
 from auditor.collect.tokens import REFRESH_WINDOW_SECONDS, SharedTokenCredential
+from fixtures import arm_payloads as arm
 from tests.conftest import CONTOSO
 
 SCOPE = "https://management.azure.com/.default"
@@ -103,3 +111,54 @@ def test_every_client_has_its_own_policy_objects() -> None:
 
     retry = [next(p for p in chain if type(p).__name__ == "CappedRetryPolicy") for chain in policies]
     assert len({id(p) for p in retry}) == 3
+
+
+def test_a_token_handed_over_is_used_while_fresh_and_a_stale_one_is_not() -> None:
+    now = [1_000_000.0]
+    first = SharedTokenCredential(CountingCredential(now=lambda: now[0]), clock=lambda: now[0])  # type: ignore[arg-type]
+    handed = first.get_token_info(SCOPE)
+    inner = CountingCredential(now=lambda: now[0])
+    second = SharedTokenCredential(inner, clock=lambda: now[0])  # type: ignore[arg-type]
+
+    second.seed(first.tokens())
+    assert second.get_token_info(SCOPE) is handed and inner.calls == []
+
+    now[0] += 3600 - REFRESH_WINDOW_SECONDS + 1  # due for renewal: no longer handed over, nor taken
+    assert first.tokens() == {}
+    second.seed({((SCOPE,), "", False): AccessTokenInfo("stale", int(now[0]) + 60)})
+    assert second.get_token_info(SCOPE).token != "stale" and len(inner.calls) == 1
+
+
+class _CredentialCountedInAFile:
+    """Counts token requests in a file every process of the scan appends to."""
+
+    def __init__(self, calls: Path) -> None:
+        self._calls = calls
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        token = self.get_token_info(*scopes)
+        return AccessToken(token.token, token.expires_on)
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
+        with self._calls.open("a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} {multiprocessing.parent_process() is not None}\n")
+        return AccessTokenInfo("token", int(time.time()) + 3600)
+
+
+def _counted_in(calls: Path) -> _CredentialCountedInAFile:
+    return _CredentialCountedInAFile(calls)
+
+
+@pytest.mark.slow
+def test_worker_processes_are_handed_the_token_instead_of_signing_in_again(tmp_path: Path) -> None:
+    """An `az login` user pays half a second of CPU per token request: a scan in two processes asks once."""
+    recording, calls = tmp_path / "many.json", tmp_path / "calls.txt"
+    recording.write_text(json.dumps(arm.many_subscriptions("many", 60, 3)), encoding="utf-8")
+    calls.touch()
+    recipe = CollectorRecipe(replay=recording, max_workers=8, credential_factory=partial(_counted_in, calls))
+
+    collector = ArmCollector.from_recipe(recipe, processes=2)
+    inventory = collector.collect()
+
+    assert len(inventory.subscriptions) == 60 and collector.stats.subscriptions_done == 60
+    assert calls.read_text(encoding="utf-8").splitlines() == [f"{os.getpid()} False"]

@@ -11,14 +11,15 @@ import gc
 import logging
 import multiprocessing
 import threading
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from azure.core.credentials import TokenCredential
+from azure.core.credentials import AccessTokenInfo, TokenCredential
 from azure.core.pipeline.transport import HttpTransport
 
 from auditor.collect.children import with_children
@@ -29,6 +30,7 @@ from auditor.collect.pages import json_items
 from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.session import ArmSession, Clients
 from auditor.collect.throttle import RateLimiter, ScanStats
+from auditor.collect.tokens import TokenKey
 from auditor.model import CollectionError, ListName, Scope, Subscription, SubscriptionInventory, TenantInventory
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ SMALLEST_CHUNK = 10
 def chunk_size(remaining: int, processes: int) -> int:
     """The next chunk for a process: a share of what is left (guided self-scheduling), so chunks shrink towards
     the end and the processes finish together, even when a worker started seconds late. Never below
-    SMALLEST_CHUNK: a chunk has a fixed cost (its thread pool's last lists, its results sent back)."""
+    SMALLEST_CHUNK: a chunk has a fixed cost (two calls to a worker, its results pickled and sent back)."""
     return min(remaining, max(SMALLEST_CHUNK, -(-remaining // (2 * processes))))
 
 
@@ -100,14 +102,18 @@ class ArmCollector(Collector):
     def collect_subscriptions(
         self, subscriptions: Sequence[Subscription], max_workers: int | None = None
     ) -> list[SubscriptionInventory]:
-        found: dict[str, dict[ListName, list[Any]]] = {s.subscription_id: {} for s in subscriptions}
-        errors: dict[str, list[CollectionError]] = {s.subscription_id: [] for s in subscriptions}
-        remaining = {s.subscription_id: len(KINDS) for s in subscriptions}
+        with ThreadPoolExecutor(
+            max_workers=max_workers or self._max_workers, thread_name_prefix="port25-collect"
+        ) as pool:
+            return self.begin(subscriptions, pool).finish()
+
+    def begin(self, subscriptions: Sequence[Subscription], pool: ThreadPoolExecutor) -> Reading:
+        """Every list of these subscriptions, queued on the pool behind what is already on it."""
+        reading = Reading(subscriptions)
         # A subscription's clients are built by its first task, on the pool: building them all before the
         # first request would leave every thread idle for milliseconds a subscription.
         clients: dict[str, Clients] = {}
         building = {s.subscription_id: threading.Lock() for s in subscriptions}
-        lock = threading.Lock()
 
         def clients_of(subscription_id: str) -> Clients:
             with building[subscription_id]:
@@ -132,20 +138,12 @@ class ArmCollector(Collector):
             if problems:
                 failures.append(logged(malformed(kind.operation, request, problems)))
             lists = with_children(client, kind.operation, items, failures)
-            with lock:
-                found[subscription_id].update(lists)
-                errors[subscription_id] += failures
-                remaining[subscription_id] -= 1
-                done = remaining[subscription_id] == 0
-            if done:
-                resources = sum(len(found[subscription_id][op]) for op in RESOURCE_LISTS)
+            if reading.add(subscription_id, lists, failures):
+                resources = sum(len(reading.found[subscription_id][op]) for op in RESOURCE_LISTS)
                 self.stats.add(subscriptions_done=1, resources=resources)
 
-        threads = max_workers or self._max_workers
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="port25-collect") as pool:
-            for future in [pool.submit(task, s.subscription_id, kind) for s in subscriptions for kind in KINDS]:
-                future.result()
-        return [inventory(s, found[s.subscription_id], errors[s.subscription_id]) for s in subscriptions]
+        reading.futures = [pool.submit(task, s.subscription_id, kind) for s in subscriptions for kind in KINDS]
+        return reading
 
     def _collect_in_processes(self, subscriptions: Sequence[Subscription]) -> list[SubscriptionInventory]:
         """Chunks of subscriptions shared out between this process and `processes - 1` worker processes, each
@@ -153,7 +151,9 @@ class ArmCollector(Collector):
 
         This process is already signed in and would otherwise only wait, so it reads too, from the first
         moment, while the workers are still starting. A subscription is read whole by one process, so its
-        rate-limit bucket stays in one place. A worker process that dies loses nothing: its chunk is read here.
+        rate-limit bucket stays in one place. Each process is given its next chunk before its current one is
+        done, so its threads go on from one to the next without waiting for the last lists of a chunk or for
+        its results to be sent back. A worker process that dies loses nothing: its chunks are read here.
         """
         assert self._recipe is not None
         workers = max(1, self._max_workers // self._processes)
@@ -169,29 +169,66 @@ class ArmCollector(Collector):
                 handed_out += chunk_size(len(subscriptions) - start, self._processes)
                 return (start, subscriptions[start:handed_out]) if start < len(subscriptions) else None
 
-        def read_here() -> None:
-            while (taken := next_chunk()) is not None:
-                read[taken[0]] = self.collect_subscriptions(taken[1], workers)
+        def one_ahead(
+            begin: Callable[[int, Sequence[Subscription]], None],
+            finish: Callable[[int], None],
+            begun: deque[tuple[int, Sequence[Subscription]]],
+        ) -> None:
+            """Begins chunks as they come, each before the one begun earlier is finished; finishes them in order."""
+            while True:
+                taken = next_chunk()
+                if taken is not None:
+                    begun.append(taken)
+                    begin(*taken)
+                if not begun:
+                    return
+                if taken is None or len(begun) > 1:
+                    finish(begun[0][0])
+                    begun.popleft()
+
+        def read_here(left: Sequence[tuple[int, Sequence[Subscription]]] = ()) -> None:
+            """Reads `left` (a dead worker's chunks), then chunks as they come."""
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="port25-collect") as pool:
+                readings = {index: self.begin(chunk, pool) for index, chunk in left}
+
+                def begin(index: int, chunk: Sequence[Subscription]) -> None:
+                    readings[index] = self.begin(chunk, pool)
+
+                def finish(index: int) -> None:
+                    read[index] = readings.pop(index).finish()
+
+                one_ahead(begin, finish, deque(left))
 
         def read_in_worker(pool: ProcessPoolExecutor) -> None:
-            """Hands chunks to a worker process; if it dies, reads its chunk, and any still waiting, here."""
-            while (taken := next_chunk()) is not None:
-                index, chunk = taken
-                try:
-                    read[index], counts = pool.submit(_collect_chunk, recipe, chunk).result()
-                except BrokenProcessPool:
-                    log.warning("a worker process stopped; its %d subscriptions are read in this one", len(chunk))
-                    read[index] = self.collect_subscriptions(chunk, workers)
-                    break
+            """Hands chunks to a worker process; if it dies, reads the chunks it held here."""
+
+            def begin(index: int, chunk: Sequence[Subscription]) -> None:
+                pool.submit(_begin_chunk, recipe, index, chunk, self._session.credential.tokens()).result()
+
+            def finish(index: int) -> None:
+                read[index], counts = pool.submit(_finish_chunk, recipe, index).result()
                 self.stats.add(**counts)
-            read_here()
+
+            held: deque[tuple[int, Sequence[Subscription]]] = deque()
+            try:
+                one_ahead(begin, finish, held)
+            except BrokenProcessPool:
+                log.warning(
+                    "a worker process stopped; its %d subscriptions are read in this one",
+                    sum(len(chunk) for _, chunk in held),
+                )
+                read_here(held)
 
         context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=self._processes - 1, mp_context=context, initializer=_start_worker)
+        # one pool a worker process: a worker is told to begin a chunk and later to finish it, both in that process
+        pools = [
+            ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker)
+            for _ in range(self._processes - 1)
+        ]
         try:
             with ThreadPoolExecutor(max_workers=self._processes, thread_name_prefix="port25-chunks") as readers:
                 started = [readers.submit(read_here)]
-                started += [readers.submit(read_in_worker, pool) for _ in range(self._processes - 1)]
+                started += [readers.submit(read_in_worker, pool) for pool in pools]
                 try:
                     for future in started:
                         future.result()
@@ -201,7 +238,8 @@ class ArmCollector(Collector):
                     raise
         finally:
             # Every chunk is in (or the run is stopping): the workers exit on their own while the audit goes on.
-            pool.shutdown(wait=False, cancel_futures=True)
+            for pool in pools:
+                pool.shutdown(wait=False, cancel_futures=True)
         return [inventory for index in sorted(read) for inventory in read[index]]
 
     def collect_subscription(self, subscription: Subscription) -> SubscriptionInventory:
@@ -232,25 +270,78 @@ def _start_worker() -> None:
 COUNTERS = ("subscriptions_done", "resources", "requests", "throttled", "waited_seconds")
 
 
-def _collect_chunk(
-    recipe: CollectorRecipe, subscriptions: Sequence[Subscription]
-) -> tuple[list[SubscriptionInventory], dict[str, float]]:
-    """In a worker process: read these subscriptions; return them and what they added to the counters."""
-    collector = _built(recipe)
-    before = {name: getattr(collector.stats, name) for name in COUNTERS}
-    inventories = collector.collect_subscriptions(subscriptions)
-    return inventories, {name: getattr(collector.stats, name) - before[name] for name in COUNTERS}
+class Reading:
+    """The lists of some subscriptions being read on a pool: what each has found so far, and how many of its
+    lists are still out."""
+
+    def __init__(self, subscriptions: Sequence[Subscription]) -> None:
+        self.subscriptions = subscriptions
+        self.found: dict[str, dict[ListName, list[Any]]] = {s.subscription_id: {} for s in subscriptions}
+        self.errors: dict[str, list[CollectionError]] = {s.subscription_id: [] for s in subscriptions}
+        self.futures: list[Future[None]] = []
+        self._remaining = {s.subscription_id: len(KINDS) for s in subscriptions}
+        self._lock = threading.Lock()
+
+    def add(self, subscription_id: str, lists: dict[ListName, list[Any]], failures: list[CollectionError]) -> bool:
+        """One list's items and failures; True when it was the subscription's last list."""
+        with self._lock:
+            self.found[subscription_id].update(lists)
+            self.errors[subscription_id] += failures
+            self._remaining[subscription_id] -= 1
+            return self._remaining[subscription_id] == 0
+
+    def finish(self) -> list[SubscriptionInventory]:
+        """Waits for every list, then each subscription's inventory, in order."""
+        for future in self.futures:
+            future.result()
+        return [inventory(s, self.found[s.subscription_id], self.errors[s.subscription_id]) for s in self.subscriptions]
 
 
-_collectors: dict[str, ArmCollector] = {}
+def _begin_chunk(
+    recipe: CollectorRecipe,
+    index: int,
+    subscriptions: Sequence[Subscription],
+    tokens: dict[TokenKey, AccessTokenInfo],
+) -> None:
+    """In a worker process: queue these subscriptions' lists on the worker's threads, and return. The tokens are
+    this run's first process's: the worker asks its credential only for what they do not cover."""
+    worker = _worker(recipe)
+    worker.collector.session.credential.seed(tokens)
+    worker.readings[index] = worker.collector.begin(subscriptions, worker.pool)
 
 
-def _built(recipe: CollectorRecipe) -> ArmCollector:
-    """The collector of this worker process for the recipe, built once per process.
+def _finish_chunk(recipe: CollectorRecipe, index: int) -> tuple[list[SubscriptionInventory], dict[str, float]]:
+    """In a worker process: the chunk's inventories once read, and what the counters gained since last asked
+    (the chunk queued behind it counts too; the sum over a scan is the worker's whole)."""
+    worker = _worker(recipe)
+    inventories = worker.readings.pop(index).finish()
+    now = {name: getattr(worker.collector.stats, name) for name in COUNTERS}
+    gained = {name: now[name] - worker.reported.get(name, 0) for name in COUNTERS}
+    worker.reported.update(now)
+    return inventories, gained
+
+
+@dataclass(frozen=True)
+class _Worker:
+    """What a worker process keeps between the tasks it is sent: its collector and threads, the chunks they are
+    reading (by their start), and what its counters had when it last reported them."""
+
+    collector: ArmCollector
+    pool: ThreadPoolExecutor
+    readings: dict[int, Reading] = field(default_factory=dict)
+    reported: dict[str, float] = field(default_factory=dict)
+
+
+_workers: dict[str, _Worker] = {}
+
+
+def _worker(recipe: CollectorRecipe) -> _Worker:
+    """This worker process's collector for the recipe, and its threads, built once per process.
 
     Keyed by the recipe's text: each task brings a freshly unpickled recipe, equal but not identical.
     """
     key = repr(recipe)
-    if key not in _collectors:
-        _collectors[key] = ArmCollector.from_recipe(recipe)
-    return _collectors[key]
+    if key not in _workers:
+        pool = ThreadPoolExecutor(max_workers=recipe.max_workers, thread_name_prefix="port25-collect")
+        _workers[key] = _Worker(ArmCollector.from_recipe(recipe), pool)
+    return _workers[key]

@@ -4,7 +4,9 @@ Every SDK client has its own bearer-token policy, which asks its credential for 
 five clients a subscription, a thousand subscriptions, five thousand token requests. Some credentials cache
 (MSAL-based ones), some do not: `AzureCliCredential` runs an `az` process for every request, half a second of
 CPU each. Wrapped in `SharedTokenCredential`, the credential is asked once per scope, again only when the token
-nears its expiry; while one thread fetches, the others that need the same token wait for it.
+nears its expiry; while one thread fetches, the others that need the same token wait for it. Worker processes
+are handed this process's tokens with their first chunk (over the pipe to the child process, never to disk), so
+a scan signs in once whatever the number of processes.
 """
 
 from __future__ import annotations
@@ -64,6 +66,19 @@ class SharedTokenCredential:
             options["tenant_id"] = tenant_id
         token = self.get_token_info(*scopes, options=options)
         return AccessToken(token.token, token.expires_on)
+
+    def tokens(self) -> dict[TokenKey, AccessTokenInfo]:
+        """The tokens held and still fresh: what a worker process is handed so it need not sign in again."""
+        with self._lock:
+            return {key: token for key, token in self._tokens.items() if self._fresh(token)}
+
+    def seed(self, tokens: dict[TokenKey, AccessTokenInfo]) -> None:
+        """Hold tokens another process of the run fetched, where this one holds none fresh for their key."""
+        with self._lock:
+            for key, token in tokens.items():
+                held = self._tokens.get(key)
+                if self._fresh(token) and (held is None or not self._fresh(held)):
+                    self._tokens[key] = token
 
     def close(self) -> None:
         close = getattr(self.inner, "close", None)

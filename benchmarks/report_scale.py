@@ -9,10 +9,12 @@ Figures: classify and each format's time, the ratio of classify + reports to the
 `RESULT ratio_to_pandas=… classify_s=… peak_rss_gb=… rows_checked=…`.
 
     python benchmarks/report_scale.py [--subscriptions 1000] [--resources 1000] [--formats csv,json,html] [--no-xlsx]
-        [--specific-sources N] [--hub-firewall any|specific]
+        [--specific-sources N] [--hub-firewall any|spokes|specific]
 
 `--hub-firewall` shapes the tenant as a landing zone: every spoke subnet routes 0.0.0.0/0 to an Azure Firewall in a
-hub subscription, whose rules name any source (`any`) or some spokes' addresses (`specific`).
+hub subscription, whose rules name any source (`any`), the spokes' address space, which holds each spoke's
+subnet whole, as landing zones' rules usually do (`spokes`), or a range that splits the spokes' subnets
+(`specific`: each sender is matched).
 """
 
 from __future__ import annotations
@@ -74,12 +76,14 @@ FIREWALL_IP = "10.255.0.4"
 
 def hub(spoke_vnets: list[str], rules: str) -> SubscriptionInventory:
     """A landing zone's hub: an Azure Firewall with a policy, its VNet peered with every spoke. `rules`: "any"
-    (its rules name any source, so one decision serves every sender) or "specific" (a rule names the spokes'
-    addresses, so each sender is matched)."""
+    (its rules name any source, so one decision serves every sender), "spokes" (a rule names the spokes' address
+    space, which holds each spoke subnet whole: one decision a subnet) or "specific" (a rule names a range that
+    splits the spokes' subnets, so each sender is matched)."""
     policy_id = f"{HUB_PREFIX}/Microsoft.Network/firewallPolicies/policy"
     web = NetworkRule("web", ("TCP",), ("*",), destination_addresses=("*",), destination_ports=("443",))
     smtp = NetworkRule("smtp", ("TCP",), ("10.0.1.0/24",), destination_addresses=("*",), destination_ports=("25",))
-    rules_of = {"any": (web,), "specific": (web, smtp)}[rules]
+    spokes = NetworkRule("smtp", ("TCP",), ("10.0.0.0/16",), destination_addresses=("*",), destination_ports=("25",))
+    rules_of = {"any": (web,), "spokes": (web, spokes), "specific": (web, smtp)}[rules]
     group = RuleCollectionGroup(f"{policy_id}/ruleCollectionGroups/g", "g", 100, (
         NetworkRuleCollection("allow-out", 100, "Allow", rules_of),
     ))  # fmt: skip
@@ -100,7 +104,8 @@ def hub(spoke_vnets: list[str], rules: str) -> SubscriptionInventory:
 def synthetic_tenant(
     subscriptions: int, resources: int, specific_sources: int = 0, hub_firewall: str = ""
 ) -> TenantInventory:
-    """`hub_firewall` ("any" or "specific", see `hub`): every spoke subnet routes 0.0.0.0/0 to a hub firewall."""
+    """`hub_firewall` ("any", "spokes" or "specific", see `hub`): every spoke subnet routes 0.0.0.0/0 to a hub
+    firewall."""
     items = []
     for s in range(subscriptions):
         sub = f"00000000-0000-0000-{s // 10**12:04d}-{s % 10**12:012d}"
@@ -205,8 +210,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--hub-firewall",
-        choices=["any", "specific"],
-        help="spokes route through a hub Azure Firewall whose rules name any source, or the spokes' addresses",
+        choices=["any", "spokes", "specific"],
+        help="spokes route through a hub Azure Firewall whose rules name any source, the spokes' address space, or "
+        "a range that splits their subnets",
     )
     args = parser.parse_args()
     formats = [Format(f) for f in args.formats.split(",")]

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from auditor.classify.addresses import Match, contains, inside
 from auditor.classify.engine import classify
 from auditor.collect.arm import ArmCollector
 from auditor.collect.replay import ReplayCredential, ReplayTransport, parse_recording
@@ -536,3 +537,13 @@ def test_a_blocked_platform_stays_blocked_whatever_the_network() -> None:
         "public_ip",
         "blocked",
     )
+
+
+@pytest.mark.parametrize("prefixes", [("10.0.0.0/24",), ("10.0.0.0/25", "10.0.0.128/25"), ("AzureCloud",), ()])
+@pytest.mark.parametrize(
+    "sender",
+    [("10.0.0.4",), ("10.0.1.4",), (" 10.0.0.9 ",), ("010.0.0.4",), ("fe80::1",), ("nonsense",), ("10.0.0.0/26",)],
+)
+def test_inside_answers_as_contains_does(prefixes: tuple[str, ...], sender: tuple[str, ...]) -> None:
+    """The address lookup that spares parsing each sender into a network answers as the network comparison."""
+    assert inside(prefixes, sender) is (contains(prefixes, sender) is Match.YES)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import random
 from dataclasses import replace
 
 import pytest
 
+from auditor.classify import egress
 from auditor.classify.engine import Classifier, classify
+from auditor.classify.firewall import FirewallRules
 from auditor.model import (
     AuditConfig,
     CollectionError,
@@ -227,9 +230,11 @@ def test_the_2020_edition_needs_the_creation_date_for_pay_as_you_go() -> None:
     assert (known.rule, known.verdict) == ("2020-PAYG", Verdict.BLOCKED)
 
 
-def _behind_hub_firewall(smtp_sources: tuple[str, ...]) -> TenantInventory:
-    """A spoke whose subnet routes 0.0.0.0/0 to a hub Azure Firewall (EA hub) whose one rule allows TCP 25 from
-    `smtp_sources`; two VMs, 10.0.0.4 and 10.0.0.5."""
+def _behind_hub_firewall(
+    smtp_sources: tuple[str, ...], senders: tuple[tuple[str, str], ...] = (("a", "10.0.0.4"), ("b", "10.0.0.5"))
+) -> TenantInventory:
+    """A spoke whose subnet (10.0.0.0/24) routes 0.0.0.0/0 to a hub Azure Firewall (EA hub) whose one rule allows
+    TCP 25 from `smtp_sources`; a VM for each sender (name, address), by default a at 10.0.0.4 and b at 10.0.0.5."""
     hub = "22222222-2222-2222-2222-222222222222"
     hub_group = f"/subscriptions/{hub}/resourceGroups/hub/providers/Microsoft.Network"
     hub_vnet, spoke_vnet = f"{hub_group}/virtualNetworks/hub", SUBNET.rsplit("/subnets/", 1)[0]
@@ -249,7 +254,7 @@ def _behind_hub_firewall(smtp_sources: tuple[str, ...]) -> TenantInventory:
             f"{GROUP}/providers/Microsoft.Network/networkInterfaces/{name}", name, True, None,
             (IpConfiguration("ipconfig1", True, SUBNET, address),),
         )
-        for name, address in (("nic-a", "10.0.0.4"), ("nic-b", "10.0.0.5"))
+        for name, address in ((f"nic-{vm}", address) for vm, address in senders)
     )  # fmt: skip
     spoke = NetworkInventory(
         interfaces=nics,
@@ -266,7 +271,7 @@ def _behind_hub_firewall(smtp_sources: tuple[str, ...]) -> TenantInventory:
         (
             SubscriptionInventory(
                 Subscription(SUB, "spoke", "Enabled", "tenant", PAYG),
-                (_vm("a", "nic-a"), _vm("b", "nic-b")),
+                tuple(_vm(vm, f"nic-{vm}") for vm, _ in senders),
                 network=spoke,
             ),
             SubscriptionInventory(Subscription(hub, "hub", "Enabled", "tenant", EA), (firewall,), network=hub_network),
@@ -355,3 +360,107 @@ def test_vms_alike_are_found_as_each_would_be_alone(inventory: str) -> None:
         assert "on NIC nic-a or subnet default" in by_name["a"].remediation
         assert "on NIC nic-b or subnet default" in by_name["b"].remediation
         assert by_name["c"].remediation is by_name["d"].remediation  # one copy where the advice names no NIC
+
+
+@pytest.mark.parametrize("order", ["inside_first", "outside_first"])
+def test_a_hub_rule_holding_the_spoke_subnet_whole_decides_once_for_the_senders_inside_it(order: str) -> None:
+    """Azure Firewall "Rule processing logic": a network rule applies to traffic from its source addresses, and
+    all traffic is denied until a rule allows it. A rule allowing TCP 25 from the spoke's subnet 10.0.0.0/24 opens
+    every VM in it; a VM whose address lies outside the subnet (an inconsistent payload) is matched for its own
+    address, so the rule does not open it, whichever VM is decided first."""
+    inside = (("a", "10.0.0.4"), ("b", "10.0.0.5"))
+    outside = (("c", "10.1.0.9"),)
+    tenant = _behind_hub_firewall(("10.0.0.0/24",), inside + outside if order == "inside_first" else outside + inside)
+    elsewhere = _behind_hub_firewall(("10.9.0.0/16",))
+
+    findings, _ = classify(tenant, AuditConfig(), Ruleset.CURRENT)
+    denied, _ = classify(elsewhere, AuditConfig(), Ruleset.CURRENT)
+
+    by_name = {f.resource.name: f for f in findings}
+    assert [(name, by_name[name].verdict) for name in "abc"] == [
+        ("a", Verdict.OPEN),
+        ("b", Verdict.OPEN),
+        ("c", Verdict.DENIED_BY_NETWORK),
+    ]
+    assert "rule smtp allows TCP 25" in by_name["a"].reason
+    assert "denies TCP 25 to the internet by default" in by_name["c"].reason
+    assert [(f.resource.name, f.verdict) for f in denied if f.resource.name in "ab"] == [
+        ("a", Verdict.DENIED_BY_NETWORK),
+        ("b", Verdict.DENIED_BY_NETWORK),
+    ]
+    for finding in findings:
+        assert Classifier(tenant, AuditConfig(), Ruleset.CURRENT).finding(finding.resource) == finding
+
+
+@pytest.mark.parametrize("order", ["inside_first", "outside_first"])
+@pytest.mark.parametrize(("denied_from", "denied"), [("10.0.0.0/24", "ab"), ("10.0.0.4/32", "a")])
+def test_an_nsg_rule_naming_sources_decides_for_the_senders_it_holds(order: str, denied_from: str, denied: str) -> None:
+    """Azure's NSG rules match traffic by source address, first match by priority ("Network security groups:
+    security rules"); the platform lets TCP 25 out for Enterprise Agreement ("outbound SMTP connections on TCP port
+    25 are not blocked"). A deny naming the VMs' subnet 10.0.0.0/24 closes every VM in it, one naming 10.0.0.4 only
+    that VM; a VM whose address lies outside the subnet (an inconsistent payload) is matched for its own address,
+    whichever VM is decided first."""
+    rule = SecurityRule("deny-smtp", 100, "Outbound", "Deny", "Tcp", (denied_from,), ("Internet",), ("25",))
+    nsg = NetworkSecurityGroup(f"{GROUP}/providers/Microsoft.Network/networkSecurityGroups/nsg", "nsg", (rule,))
+    senders = [("a", "10.0.0.4"), ("b", "10.0.0.5"), ("c", "10.1.0.9")]
+    if order == "outside_first":
+        senders.reverse()
+    tenant = _tenant(
+        EA,
+        *(_vm(name, f"nic-{name}") for name, _ in senders),
+        nics=tuple(_plain_nic(f"nic-{name}", address, "nsg") for name, address in senders),
+        nsgs=(nsg,),
+    )
+
+    findings, _ = classify(tenant, AuditConfig(), Ruleset.CURRENT)
+
+    by_name = {f.resource.name: f.verdict for f in findings}
+    assert by_name == {name: Verdict.DENIED_BY_NETWORK if name in denied else Verdict.OPEN for name in "abc"}
+    for finding in findings:
+        assert Classifier(tenant, AuditConfig(), Ruleset.CURRENT).finding(finding.resource) == finding
+
+
+_SOURCES = (
+    "10.0.0.0/24", "10.0.0.0/25", "10.0.0.128/25", "10.0.0.4/32", "10.0.0.0/16", "10.1.0.0/16", "0.0.0.0/0", "*",
+    "VirtualNetwork", "10.0.0.0/23", "AzureCloud", "10.0.0.0-10.0.0.9",
+)  # fmt: skip
+_ADDRESSES = ("10.0.0.4", "10.0.0.5", "10.0.0.130", "10.1.0.9", "10.0.0.200", "192.168.1.1")
+
+
+def _random_tenant(rng: random.Random, number: int) -> TenantInventory:
+    """An NSG (odd numbers) or a hub firewall rule naming random sources, and VMs at random addresses, some
+    outside their subnet 10.0.0.0/24."""
+    senders = tuple((f"v{i}", rng.choice(_ADDRESSES)) for i in range(rng.randint(1, 6)))
+    if number % 2 == 0:
+        return _behind_hub_firewall(tuple(rng.sample(_SOURCES, rng.randint(1, 2))), senders)
+    rules = tuple(
+        SecurityRule(
+            f"r{i}", 100 + 10 * i * rng.randint(0, 1), "Outbound", rng.choice(["Allow", "Deny"]), "Tcp",
+            tuple(rng.sample(_SOURCES, rng.randint(1, 2))), ("Internet",), (rng.choice(["25", "587", "*"]),),
+            source_asgs=("asg",) if rng.random() < 0.1 else (),
+        )
+        for i in range(rng.randint(1, 4))
+    )  # fmt: skip
+    nsg = NetworkSecurityGroup(f"{GROUP}/providers/Microsoft.Network/networkSecurityGroups/nsg", "nsg", rules)
+    return _tenant(
+        rng.choice([EA, PAYG]),
+        *(_vm(name, f"nic-{name}") for name, _ in senders),
+        nics=tuple(_plain_nic(f"nic-{name}", address, "nsg") for name, address in senders),
+        nsgs=(nsg,),
+    )
+
+
+def test_deciding_once_per_subnet_finds_what_deciding_per_sender_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random NSG and hub firewall rules naming sources, and senders in and out of their subnet: every finding
+    equals the one found when each sender is decided for its own address."""
+    rng = random.Random(25)
+    tenants = [_random_tenant(rng, number) for number in range(300)]
+    once_per_subnet = [classify(tenant, AuditConfig(), Ruleset.CURRENT)[0] for tenant in tenants]
+
+    monkeypatch.setattr(egress, "same_for_every_sender_in", lambda *_: False)
+    monkeypatch.setattr(FirewallRules, "same_for_every_sender_in", lambda *_: False)
+    per_sender = [classify(tenant, AuditConfig(), Ruleset.CURRENT)[0] for tenant in tenants]
+
+    assert once_per_subnet == per_sender
+    verdicts = {finding.verdict for findings in per_sender for finding in findings}
+    assert {Verdict.OPEN, Verdict.DENIED_BY_NETWORK, Verdict.BLOCKED, Verdict.UNKNOWN} <= verdicts

@@ -131,6 +131,20 @@ def contains(prefixes: Sequence[str], source: Sequence[str]) -> Match:
     return _contains(tuple(prefixes), tuple(source))
 
 
+@lru_cache(maxsize=65536)  # a VM's address is asked about once for each port
+def inside(prefixes: tuple[str, ...], sender: tuple[str, ...]) -> bool:
+    """Whether the sender (its address, or its subnet) lies wholly inside the prefixes, as `contains` answering
+    yes; an address is compared with the prefixes parsed once, not parsed into a network of its own."""
+    if len(sender) == 1 and "/" not in sender[0] and "-" not in sender[0]:
+        ranges = parsed_prefixes(prefixes)
+        try:
+            address = ipaddress.IPv4Address(sender[0].strip())
+        except ValueError:
+            return contains(prefixes, sender) is Match.YES
+        return ranges is not None and any(address in network for network in ranges)
+    return contains(prefixes, sender) is Match.YES
+
+
 def port_matches(ranges: Sequence[str], port: int = SMTP_PORT) -> bool:
     for entry in ranges:
         for part in entry.split(","):

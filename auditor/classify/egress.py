@@ -24,6 +24,7 @@ from auditor.classify.addresses import (
     SMTP_PORT,
     Match,
     covered,
+    inside,
     networks,
     parsed_prefixes,
     port_matches,
@@ -154,6 +155,17 @@ class NsgDecision:
         )
 
 
+def same_for_every_sender_in(compiled: CompiledNsg, prefixes: Sequence[str]) -> bool:
+    """Whether every sender in these prefixes (a subnet's) gets the same decision: each rule that names source
+    prefixes holds them whole or none of them (an application security group's rule is uncertain for all)."""
+    subnet = networks(prefixes)
+    return not any(
+        not rule.source_asgs and source_match(rule, subnet) is Match.UNCERTAIN
+        for _, group in compiled
+        for rule, _ in group
+    )
+
+
 def _label(rule: SecurityRule) -> str:
     return f"{rule.name} (priority {rule.priority}, {rule.access})"
 
@@ -271,6 +283,13 @@ def closing_point(interface: NetworkInterface | None, subnet: Subnet) -> str:
 
 def _undetermined(reason: str, **extra: object) -> NetworkPath:
     return NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, reason, **extra)  # type: ignore[arg-type]
+
+
+def _sender(subnet: Subnet, configuration: IpConfiguration | None) -> tuple[str, ...]:
+    """Who sends through the subnet: the IP configuration's private address, else the whole subnet (an app's)."""
+    if configuration and configuration.private_ip:
+        return (configuration.private_ip,)
+    return tuple(subnet.address_prefixes)
 
 
 def vnet_of(subnet_id: str) -> str:
@@ -444,6 +463,14 @@ class EgressEvaluator:
         # most VMs: then every VM of the subnet with the same NIC NSG and outbound gets the same path.
         self._subnet_paths: dict[tuple[object, ...], NetworkPath] = {}
         self._source_read = False
+        # NSG and hub firewall rules that name sources usually hold a subnet whole or not at all: then one
+        # decision serves every sender in the subnet, and the subnet's path is kept for the senders inside it.
+        self._within_subnet_paths: dict[tuple[object, ...], NetworkPath] = {}
+        self._sender_subnet: tuple[str, ...] = ()  # the prefixes of the subnet whose path is being decided
+        self._subnet_wide = False  # whether that path took a decision for every sender in the subnet
+        self._same_in_subnet: dict[tuple[str, int, tuple[str, ...]], bool] = {}
+        self._subnet_decisions: dict[tuple[str, int, tuple[str, ...]], FirewallDecision] = {}
+        self._nsg_subnet_decisions: dict[tuple[str, int, tuple[str, ...]], NsgDecision] = {}
 
     def paths(self, resource: Resource, app_subnet_id: str | None = None, port: int = SMTP_PORT) -> list[NetworkPath]:
         """Every way out the resource has: one per IP configuration of each NIC (VMs, scale sets), else one."""
@@ -555,7 +582,8 @@ class EgressEvaluator:
 
     def _nsg(self, nsg: NetworkSecurityGroup, source: Sequence[str], port: int) -> NsgDecision:
         """The NSG's decision: its rules sorted and matched once per NSG and port; decided once when none of its
-        outbound rules looks at the source (the common case: `*`, `VirtualNetwork`), else for each sender."""
+        outbound rules looks at the source (the common case: `*`, `VirtualNetwork`); once per subnet when the
+        rules that do hold the sender's subnet whole or not at all; else for each sender."""
         nsg_id = nsg.nsg_id.lower()
         by_source = self._source_dependent.get(nsg_id)
         if by_source is None:
@@ -564,11 +592,23 @@ class EgressEvaluator:
                 for rule in nsg.rules
                 if rule.direction.lower() == "outbound"
             )
-        self._source_read |= by_source
         compiled = self._compiled_nsgs.get((nsg_id, port))
         if compiled is None:
             compiled = self._compiled_nsgs[(nsg_id, port)] = compile_nsg(nsg, port)
-        if by_source:  # decided for each sender, on rules sorted and matched once: no memo of a million senders
+        if by_source:
+            within = self._sender_subnet
+            wide = (nsg_id, port, within)
+            same = self._same_in_subnet.get(wide)
+            if same is None:
+                same = self._same_in_subnet[wide] = same_for_every_sender_in(compiled, within)
+            if same and inside(within, source):
+                self._subnet_wide = True
+                subnet_decision = self._nsg_subnet_decisions.get(wide)
+                if subnet_decision is None:
+                    subnet_decision = self._nsg_subnet_decisions[wide] = decide_nsg(compiled, within, port)
+                return subnet_decision
+            # decided for each sender, on rules sorted and matched once: no memo of a million senders
+            self._source_read = True
             return decide_nsg(compiled, source, port)
         decision = self._nsg_decisions.get((nsg_id, port))
         if decision is None:
@@ -619,13 +659,17 @@ class EgressEvaluator:
         path = self._subnet_paths.get(key)
         if path is not None:
             return path, True
-        self._source_read = False
+        prefixes = tuple(subnet.address_prefixes)
+        path = self._within_subnet_paths.get(key)
+        if path is not None and inside(prefixes, _sender(subnet, configuration)):
+            return path, True
+        self._source_read, self._subnet_wide, self._sender_subnet = False, False, prefixes
         path = self._subnet_path_from(
             subnet, interface, configuration, port, is_app=is_app, flexible_member=flexible_member
         )
         if self._source_read:
             return path, False
-        self._subnet_paths[key] = path
+        (self._within_subnet_paths if self._subnet_wide else self._subnet_paths)[key] = path
         return path, True
 
     def _subnet_path_from(
@@ -638,11 +682,7 @@ class EgressEvaluator:
         is_app: bool,
         flexible_member: bool,
     ) -> NetworkPath:
-        source = (
-            (configuration.private_ip,)
-            if configuration and configuration.private_ip
-            else tuple(subnet.address_prefixes)
-        )
+        source = _sender(subnet, configuration)
         steps: list[str] = []
         for level, nsg_id in (("NIC", interface.nsg_id if interface else None), ("subnet", subnet.nsg_id)):
             if not nsg_id:
@@ -861,8 +901,9 @@ class EgressEvaluator:
 
     def _firewall_decision(self, firewall: Resource, source: tuple[str, ...] | None, port: int) -> FirewallDecision:
         """The firewall's rules for this sender: decided once per firewall and port when no rule that may match
-        looks at the sender (then the subnet's path is shared too), else for each sender, not kept (a million
-        senders' decisions would cost more memory than deciding again costs time)."""
+        looks at the sender (then the subnet's path is shared too); once per subnet when those rules hold the
+        sender's subnet whole or not at all (the path is then shared by the senders inside the subnet); else for
+        each sender, not kept (a million senders' decisions would cost more memory than deciding again costs)."""
         assert firewall.firewall is not None
         key = (firewall.resource_id.lower(), port)
         by_sender = self._firewall_by_sender.get(key)
@@ -871,6 +912,21 @@ class EgressEvaluator:
                 firewall.firewall, firewall.name, port
             )
         if by_sender and source is not None:
+            within = self._sender_subnet
+            wide = (key[0], port, within)
+            same = self._same_in_subnet.get(wide)
+            if same is None:
+                same = self._same_in_subnet[wide] = self._index.rules.same_for_every_sender_in(
+                    firewall.firewall, firewall.name, within, port
+                )
+            if same and inside(within, source):
+                self._subnet_wide = True
+                decision = self._subnet_decisions.get(wide)
+                if decision is None:
+                    decision = self._subnet_decisions[wide] = self._index.rules.decide(
+                        firewall.firewall, firewall.name, within, port
+                    )
+                return decision
             self._source_read = True
             return self._index.rules.decide(firewall.firewall, firewall.name, source, port)
         # kept per firewall and port: the decision for every sender, or (rules naming senders) for any sender

@@ -82,6 +82,22 @@ class FirewallRules:
             return False
         return any(not rule.every_sender for _, rules in self._rules(firewall, placed, port) for rule in rules)
 
+    def same_for_every_sender_in(
+        self, firewall: FirewallNetworking, name: str, prefixes: Sequence[str], port: int
+    ) -> bool:
+        """Whether every sender in these prefixes (a subnet's) gets the same decision: each rule that may match
+        TCP `port` and names sources holds the prefixes whole or none of them. A spoke's subnet usually lies
+        inside or outside a hub rule's source prefixes; one naming a single VM's address splits it."""
+        placed = self._collections(firewall, name)
+        if isinstance(placed, FirewallDecision):
+            return True
+        return not any(
+            contains(rule.sources, prefixes) is Match.UNCERTAIN
+            for _, rules in self._rules(firewall, placed, port)
+            for rule in rules
+            if not rule.every_sender and rule.sources
+        )
+
     def decide(
         self, firewall: FirewallNetworking, name: str, source: Sequence[str] | None, port: int
     ) -> FirewallDecision:

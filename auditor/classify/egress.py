@@ -544,7 +544,8 @@ class EgressEvaluator:
 
     def shared_paths(self, resource: Resource) -> SharedPaths | None:
         """A VM's paths for TCP 25 and TCP 587 where every VM alike shares them: one way out, through a subnet whose
-        paths were decided without the sender's address (most VMs). None where the resource's paths are its own."""
+        paths were decided without the sender's address or for the whole subnet it lies in (most VMs). None where
+        the resource's paths are its own."""
         one_way = self._one_way(resource)
         if one_way is None:
             return None
@@ -649,7 +650,8 @@ class EgressEvaluator:
         is_app: bool,
         flexible_member: bool,
     ) -> tuple[NetworkPath, bool]:
-        """The subnet's path, and whether it is shared by every sender alike (decided without its address)."""
+        """The subnet's path, and whether it is shared: decided without the sender's address, or for the whole
+        subnet the sender lies in."""
         outbound = (
             (configuration.has_public_ip, configuration.public_ip_id, configuration.backend_pool_ids)
             if configuration

@@ -425,6 +425,9 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> E
         if args.command == "record":
             return _record(args, env)
         return _scan(args, env)
+    except KeyboardInterrupt:
+        env.stderr.write("port25-audit: interrupted (Ctrl-C): the audit did not finish\n")
+        return ExitStatus.INTERRUPTED
     except Exception as err:  # the last line of defence: one line, never a traceback, unless asked
         if getattr(args, "debug", False):
             raise

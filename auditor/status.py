@@ -12,3 +12,4 @@ class ExitStatus(IntEnum):
     NO_INPUT = 66  # an input file (recording, config) cannot be read
     SOFTWARE = 70  # a bug in port25-audit
     CANT_CREATE = 73  # the reports cannot be written, another scan is writing into --out, or --upload failed
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it): the audit did not finish

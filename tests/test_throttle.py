@@ -9,9 +9,12 @@ import logging
 import multiprocessing
 import os
 import re
+import signal
+import threading
 import time
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,12 +27,13 @@ from auditor.collect.arm import (
     fewer_garbage_collections,
 )
 from auditor.collect.recipe import CollectorRecipe
-from auditor.collect.replay import ReplayCredential, ReplayTransport
+from auditor.collect.replay import ReplayCredential, ReplayTransport, load_recording
 from auditor.collect.throttle import RateLimiter, ScanStats, TokenBucket
 from auditor.report.progress import progress_bar
 from auditor.status import ExitStatus
 from fixtures import arm_payloads as arm
 from tests.conftest import CONTOSO
+from tests.recordings import run_cli, with_parts
 
 
 class Clock:
@@ -185,3 +189,54 @@ def test_reading_collects_the_young_generation_less_often_and_restores_the_thres
         assert gc.get_threshold() == (YOUNG_GENERATION_THRESHOLD, *before[1:])
         raise RuntimeError("a read that fails")
     assert gc.get_threshold() == before
+
+
+class _InterruptedTransport(ReplayTransport):
+    """The replay; at its `after`-th request in this run's first process, Ctrl-C arrives there (SIGINT, which
+    Python turns into KeyboardInterrupt in the main thread). Worker processes' requests go on as they are."""
+
+    def __init__(self, path: Path, after: int) -> None:
+        super().__init__(load_recording(path))
+        self._after, self._count, self._lock = after, 0, threading.Lock()
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        if multiprocessing.parent_process() is None:
+            with self._lock:
+                self._count += 1
+                if self._count == self._after:
+                    os.kill(os.getpid(), signal.SIGINT)
+        return super().send(request, **kwargs)
+
+
+def _interrupted(path: Path, after: int) -> _InterruptedTransport:
+    return _InterruptedTransport(path, after)
+
+
+@pytest.mark.parametrize("processes", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_ctrl_c_stops_the_reading_soon_in_every_process(tmp_path: object, processes: int) -> None:
+    """Ctrl-C while 60 subscriptions are read: the lists being read finish, no other starts (the tasks still
+    queued, the worker's included, return at once), and the interruption reaches the caller."""
+    path = _many(tmp_path)
+    recipe = CollectorRecipe(replay=path, max_workers=4, transport_factory=partial(_interrupted, path, 40))
+    collector = ArmCollector.from_recipe(recipe, processes=processes)
+
+    with pytest.raises(KeyboardInterrupt):
+        collector.collect()
+
+    assert collector.stopping.is_set()
+    assert collector.stats.subscriptions_done < 10, collector.stats  # 17 lists a subscription: 40 requests, about two
+    sent_here = len(collector.session.client_options()["transport"].sent)
+    assert sent_here < 100, sent_here  # of about 1,000: the lists in flight when it came finish, no other starts
+
+
+def test_ctrl_c_is_one_line_and_exit_code_130(tmp_path: Path) -> None:
+    """Never a traceback: the interruption is said on one line and the exit code says the audit did not finish."""
+    out = tmp_path / "reports"
+    status, _, stderr = run_cli(
+        "scan", "--replay", str(CONTOSO), "--out", str(out), "--processes", "1",
+        collectors=with_parts(transport=lambda recipe: _InterruptedTransport(CONTOSO, 5)),
+    )  # fmt: skip
+
+    assert status is ExitStatus.INTERRUPTED
+    assert stderr.strip().splitlines()[-1] == "port25-audit: interrupted (Ctrl-C): the audit did not finish"
+    assert "Traceback" not in stderr and not (out / "findings.csv").exists()

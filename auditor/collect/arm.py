@@ -10,6 +10,8 @@ from __future__ import annotations
 import gc
 import logging
 import multiprocessing
+import multiprocessing.synchronize
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +36,8 @@ from auditor.collect.tokens import TokenKey
 from auditor.model import CollectionError, ListName, Scope, Subscription, SubscriptionInventory, TenantInventory
 
 log = logging.getLogger(__name__)
+
+Stopping = threading.Event | multiprocessing.synchronize.Event
 
 SUBSCRIPTIONS_FOR_PROCESSES = 50  # smaller tenants are read by this process's threads alone
 SMALLEST_CHUNK = 10
@@ -73,6 +77,8 @@ class ArmCollector(Collector):
         self._max_workers = max(1, max_workers)
         self._processes = max(1, processes) if recipe is not None else 1
         self._recipe = recipe
+        # Set when the run is stopping (Ctrl-C): lists not yet started are not sent. Shared with worker processes.
+        self.stopping: Stopping = threading.Event()
 
     @classmethod
     def from_recipe(cls, recipe: CollectorRecipe, processes: int = 1) -> ArmCollector:
@@ -91,6 +97,7 @@ class ArmCollector(Collector):
         return self._session
 
     def collect(self, scope: Scope | Sequence[str] = ()) -> TenantInventory:
+        self.stopping = threading.Event()
         with fewer_garbage_collections():
             chosen, unreadable = self._session.visible_subscriptions(scope)
             if self._processes > 1 and len(chosen) >= SUBSCRIPTIONS_FOR_PROCESSES:
@@ -105,7 +112,11 @@ class ArmCollector(Collector):
         with ThreadPoolExecutor(
             max_workers=max_workers or self._max_workers, thread_name_prefix="port25-collect"
         ) as pool:
-            return self.begin(subscriptions, pool).finish()
+            try:
+                return self.begin(subscriptions, pool).finish()
+            except BaseException:  # Ctrl-C or a bug: the lists being read finish, no others start
+                self.stopping.set()
+                raise
 
     def begin(self, subscriptions: Sequence[Subscription], pool: ThreadPoolExecutor) -> Reading:
         """Every list of these subscriptions, queued on the pool behind what is already on it."""
@@ -122,6 +133,8 @@ class ArmCollector(Collector):
                 return clients[subscription_id]
 
         def task(subscription_id: str, kind: ListKind) -> None:
+            if self.stopping.is_set():
+                return
             client = clients_of(subscription_id)
             request = f"GET /subscriptions/{subscription_id}/{kind.path}"
             problems: list[str] = []
@@ -213,6 +226,8 @@ class ArmCollector(Collector):
             try:
                 one_ahead(begin, finish, held)
             except BrokenProcessPool:
+                if self.stopping.is_set():
+                    return
                 log.warning(
                     "a worker process stopped; its %d subscriptions are read in this one",
                     sum(len(chunk) for _, chunk in held),
@@ -220,9 +235,10 @@ class ArmCollector(Collector):
                 read_here(held)
 
         context = multiprocessing.get_context("spawn")
+        self.stopping = context.Event()  # one flag for this process and the workers
         # one pool a worker process: a worker is told to begin a chunk and later to finish it, both in that process
         pools = [
-            ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker)
+            ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker, initargs=(self.stopping,))
             for _ in range(self._processes - 1)
         ]
         try:
@@ -232,9 +248,10 @@ class ArmCollector(Collector):
                 try:
                     for future in started:
                         future.result()
-                except BaseException:  # Ctrl-C or a bug: the chunks being read finish, no others start
+                except BaseException:  # Ctrl-C or a bug: the lists being read finish, no others start
                     with lock:
                         handed_out = len(subscriptions)
+                    self.stopping.set()
                     raise
         finally:
             # Every chunk is in (or the run is stopping): the workers exit on their own while the audit goes on.
@@ -262,9 +279,15 @@ def fewer_garbage_collections() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
-def _start_worker() -> None:
-    """A worker process only reads: it keeps the reading thresholds for its life."""
+def _start_worker(stopping: Stopping) -> None:
+    """A worker process only reads: it keeps the reading thresholds for its life. Ctrl-C is this run's first
+    process's to handle: it tells the workers through `stopping`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
+    _stopping.append(stopping)
+
+
+_stopping: list[Stopping] = []  # in a worker process: the run's stop flag, given when the process starts
 
 
 COUNTERS = ("subscriptions_done", "resources", "requests", "throttled", "waited_seconds")
@@ -343,5 +366,8 @@ def _worker(recipe: CollectorRecipe) -> _Worker:
     key = repr(recipe)
     if key not in _workers:
         pool = ThreadPoolExecutor(max_workers=recipe.max_workers, thread_name_prefix="port25-collect")
-        _workers[key] = _Worker(ArmCollector.from_recipe(recipe), pool)
+        collector = ArmCollector.from_recipe(recipe)
+        if _stopping:
+            collector.stopping = _stopping[0]
+        _workers[key] = _Worker(collector, pool)
     return _workers[key]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -298,3 +301,30 @@ def test_graph_rows_that_are_not_resources_are_errors_not_dropped(tmp_path: Path
     collections = {r["subscription_id"]: r["collection"] for r in _rows(out / "subscriptions.csv")}
     assert "MalformedItem" in collections[target]
     assert {r["resource_name"] for r in _rows(out / "findings.csv")} == {"vm-one", "vm-two"}  # nothing else lost
+
+
+class _InterruptedAt(ReplayTransport):
+    """The replay; at its `after`-th request, Ctrl-C arrives (SIGINT: KeyboardInterrupt in the main thread)."""
+
+    def __init__(self, rec: Recording, after: int) -> None:
+        super().__init__(parse_recording(rec.document(), "test"))
+        self._after = after
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        if len(self.sent) + 1 == self._after:
+            os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.02)  # a network's latency: the reading thread waits, as it would, while the signal is seen
+        return super().send(request, **kwargs)
+
+
+def test_ctrl_c_stops_graph_mode_after_the_batch_being_read() -> None:
+    """Twelve batches of one subscription, read one at a time: Ctrl-C during the second leaves the others unsent."""
+    names = [f"s{i:02d}" for i in range(12)]
+    replay = _InterruptedAt(_tenant(*names, batch_size=1), after=5)  # the list, then two queries a batch
+    collector = GraphCollector(ReplayCredential(), replay, batch_size=1, max_workers=1)
+
+    with pytest.raises(KeyboardInterrupt):
+        collector.collect()
+
+    # the batch being read when Ctrl-C came finishes, not all twelve
+    assert collector.stats.subscriptions_done <= 3, collector.stats

@@ -205,6 +205,7 @@ class _InterruptedTransport(ReplayTransport):
                 self._count += 1
                 if self._count == self._after:
                     os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.005)  # a network's latency: the reading threads wait, as they would, while the signal is seen
         return super().send(request, **kwargs)
 
 

@@ -118,8 +118,12 @@ class GraphCollector(Collector):
 
         workers = min(self._max_workers, max(1, len(batches)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="port25-graph") as pool:
-            for future in [pool.submit(read, batch) for batch in batches]:
-                future.result()
+            try:
+                for future in [pool.submit(read, batch) for batch in batches]:
+                    future.result()
+            except BaseException:  # Ctrl-C or a bug: the batches being read finish, no others start
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
             self._add_children(pool, found, errors)
         inventories = [inventory(s, found[s.subscription_id], errors[s.subscription_id]) for s in chosen]
         return self._session.tenant(inventories, unreadable)

@@ -12,12 +12,12 @@ NIC IP configuration; the engine weighs them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from ipaddress import IPv4Network
 from itertools import groupby
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from auditor.classify.addresses import (
     RELAY_PORT,
@@ -268,6 +268,9 @@ class NetworkPath:
 NOT_FOLLOWED = NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, "")
 
 
+_Decision = TypeVar("_Decision", NsgDecision, FirewallDecision)
+
+
 class SharedPaths(NamedTuple):
     """A VM's ways out for TCP 25 and TCP 587, shared with every VM alike; and where to close TCP 25, its own."""
 
@@ -469,7 +472,7 @@ class EgressEvaluator:
         self._sender_subnet: tuple[str, ...] = ()  # the prefixes of the subnet whose path is being decided
         self._subnet_wide = False  # whether that path took a decision for every sender in the subnet
         self._same_in_subnet: dict[tuple[str, int, tuple[str, ...]], bool] = {}
-        self._subnet_decisions: dict[tuple[str, int, tuple[str, ...]], FirewallDecision] = {}
+        self._firewall_subnet_decisions: dict[tuple[str, int, tuple[str, ...]], FirewallDecision] = {}
         self._nsg_subnet_decisions: dict[tuple[str, int, tuple[str, ...]], NsgDecision] = {}
 
     def paths(self, resource: Resource, app_subnet_id: str | None = None, port: int = SMTP_PORT) -> list[NetworkPath]:
@@ -583,8 +586,8 @@ class EgressEvaluator:
 
     def _nsg(self, nsg: NetworkSecurityGroup, source: Sequence[str], port: int) -> NsgDecision:
         """The NSG's decision: its rules sorted and matched once per NSG and port; decided once when none of its
-        outbound rules looks at the source (the common case: `*`, `VirtualNetwork`); once per subnet when the
-        rules that do hold the sender's subnet whole or not at all; else for each sender."""
+        outbound rules looks at the source (the common case: `*`, `VirtualNetwork`), else as `_decided_for_sender`
+        says."""
         nsg_id = nsg.nsg_id.lower()
         by_source = self._source_dependent.get(nsg_id)
         if by_source is None:
@@ -596,21 +599,14 @@ class EgressEvaluator:
         compiled = self._compiled_nsgs.get((nsg_id, port))
         if compiled is None:
             compiled = self._compiled_nsgs[(nsg_id, port)] = compile_nsg(nsg, port)
-        if by_source:
-            within = self._sender_subnet
-            wide = (nsg_id, port, within)
-            same = self._same_in_subnet.get(wide)
-            if same is None:
-                same = self._same_in_subnet[wide] = same_for_every_sender_in(compiled, within)
-            if same and inside(within, source):
-                self._subnet_wide = True
-                subnet_decision = self._nsg_subnet_decisions.get(wide)
-                if subnet_decision is None:
-                    subnet_decision = self._nsg_subnet_decisions[wide] = decide_nsg(compiled, within, port)
-                return subnet_decision
-            # decided for each sender, on rules sorted and matched once: no memo of a million senders
-            self._source_read = True
-            return decide_nsg(compiled, source, port)
+        if by_source:  # on rules sorted and matched once
+            return self._decided_for_sender(
+                (nsg_id, port),
+                source,
+                lambda within: same_for_every_sender_in(compiled, within),
+                lambda sender: decide_nsg(compiled, sender, port),
+                self._nsg_subnet_decisions,
+            )
         decision = self._nsg_decisions.get((nsg_id, port))
         if decision is None:
             decision = self._nsg_decisions[(nsg_id, port)] = decide_nsg(compiled, source, port)
@@ -903,41 +899,52 @@ class EgressEvaluator:
 
     def _firewall_decision(self, firewall: Resource, source: tuple[str, ...] | None, port: int) -> FirewallDecision:
         """The firewall's rules for this sender: decided once per firewall and port when no rule that may match
-        looks at the sender (then the subnet's path is shared too); once per subnet when those rules hold the
-        sender's subnet whole or not at all (the path is then shared by the senders inside the subnet); else for
-        each sender, not kept (a million senders' decisions would cost more memory than deciding again costs)."""
-        assert firewall.firewall is not None
+        looks at the sender (then the subnet's path is shared too), else as `_decided_for_sender` says."""
+        networking, rules = firewall.firewall, self._index.rules
+        assert networking is not None
         key = (firewall.resource_id.lower(), port)
         by_sender = self._firewall_by_sender.get(key)
         if by_sender is None:
-            by_sender = self._firewall_by_sender[key] = self._index.rules.looks_at_sender(
-                firewall.firewall, firewall.name, port
-            )
+            by_sender = self._firewall_by_sender[key] = rules.looks_at_sender(networking, firewall.name, port)
         if by_sender and source is not None:
-            within = self._sender_subnet
-            wide = (key[0], port, within)
-            same = self._same_in_subnet.get(wide)
-            if same is None:
-                same = self._same_in_subnet[wide] = self._index.rules.same_for_every_sender_in(
-                    firewall.firewall, firewall.name, within, port
-                )
-            if same and inside(within, source):
-                self._subnet_wide = True
-                decision = self._subnet_decisions.get(wide)
-                if decision is None:
-                    decision = self._subnet_decisions[wide] = self._index.rules.decide(
-                        firewall.firewall, firewall.name, within, port
-                    )
-                return decision
-            self._source_read = True
-            return self._index.rules.decide(firewall.firewall, firewall.name, source, port)
+            return self._decided_for_sender(
+                key,
+                source,
+                lambda within: rules.same_for_every_sender_in(networking, firewall.name, within, port),
+                lambda sender: rules.decide(networking, firewall.name, sender, port),
+                self._firewall_subnet_decisions,
+            )
         # kept per firewall and port: the decision for every sender, or (rules naming senders) for any sender
         decision = self._firewall_decisions.get(key)
         if decision is None:
-            decision = self._firewall_decisions[key] = self._index.rules.decide(
-                firewall.firewall, firewall.name, source, port
-            )
+            decision = self._firewall_decisions[key] = rules.decide(networking, firewall.name, source, port)
         return decision
+
+    def _decided_for_sender(
+        self,
+        key: tuple[str, int],
+        source: Sequence[str],
+        same_in: Callable[[tuple[str, ...]], bool],
+        decide: Callable[[Sequence[str]], _Decision],
+        kept: dict[tuple[str, int, tuple[str, ...]], _Decision],
+    ) -> _Decision:
+        """A decision (an NSG's or a firewall's, `key` names it and the port) whose rules name sources: once per
+        subnet when `same_in` the subnet being decided (its rules hold it whole or not at all) and the sender lies
+        inside it, and the subnet's path is then kept for the senders inside it; else for this sender, not kept (a
+        million senders' decisions would cost more memory than deciding again costs time)."""
+        within = self._sender_subnet
+        wide = (*key, within)
+        same = self._same_in_subnet.get(wide)
+        if same is None:
+            same = self._same_in_subnet[wide] = same_in(within)
+        if same and inside(within, source):
+            self._subnet_wide = True
+            decision = kept.get(wide)
+            if decision is None:
+                decision = kept[wide] = decide(within)
+            return decision
+        self._source_read = True
+        return decide(source)
 
     def _through_firewall(
         self, firewall: Resource, source: tuple[str, ...], port: int, steps: list[str]

@@ -295,6 +295,11 @@ def _sender(subnet: Subnet, configuration: IpConfiguration | None) -> tuple[str,
     return tuple(subnet.address_prefixes)
 
 
+def _in_flexible_scale_set(resource: Resource) -> bool:
+    """A flexible scale set, or a VM of one: no default outbound access."""
+    return resource.scale_set_id is not None or resource.flexible
+
+
 def vnet_of(subnet_id: str) -> str:
     """The VNet id of a subnet id (lower case)."""
     head, _, _ = subnet_id.lower().rpartition("/subnets/")
@@ -491,7 +496,7 @@ class EgressEvaluator:
             return [self._through_subnet(app_subnet_id, None, None, port, is_app=True)]
         if resource.category not in (ResourceCategory.VIRTUAL_MACHINE, ResourceCategory.SCALE_SET):
             return [NOT_FOLLOWED]
-        flexible_member = resource.scale_set_id is not None or resource.flexible
+        flexible_member = _in_flexible_scale_set(resource)
         one_way = self._one_way(resource)
         if one_way is not None:
             only, configuration, subnet_id = one_way
@@ -556,7 +561,7 @@ class EgressEvaluator:
         subnet = self._index.subnet(subnet_id)
         if subnet is None:
             return None
-        flexible_member = resource.scale_set_id is not None or resource.flexible
+        flexible_member = _in_flexible_scale_set(resource)
         smtp, smtp_shared = self._subnet_path(
             subnet, interface, configuration, SMTP_PORT, is_app=False, flexible_member=flexible_member
         )

@@ -181,6 +181,7 @@ class Classifier:
             self._alike[key] = _Alike(first, rule, first.remediation if elsewhere == first.remediation else None)
             return first
         first, rule, advice = alike
+        # not dataclasses.replace: this runs for most of a million resources, and replace costs 4.4 µs to 2.5
         return Finding(
             tenant_id=first.tenant_id,
             subscription_id=first.subscription_id,

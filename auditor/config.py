@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from auditor.files import CONFIG_LIMIT, InputFileError, read_text
-from auditor.model import AuditConfig, ConfigProvenance, Offer, SubscriptionFacts
+from auditor.model import GUID, AuditConfig, ConfigProvenance, Offer, SubscriptionFacts
 
-# fullmatch only: `$` would also match before a trailing newline
-GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 KNOWN_KEYS = ("offer", "created", "exemption_granted", "exclude", "reason")
 
 

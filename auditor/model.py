@@ -15,6 +15,10 @@ from enum import StrEnum
 _SUBSCRIPTION_IN_ID = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
 
 
+# A GUID, as subscription ids are (fullmatch only: `$` would also match before a trailing newline).
+GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
 def subscription_of(resource_id: str | None) -> str | None:
     """The subscription id (lower case) an ARM resource id names, if it names one."""
     match = _SUBSCRIPTION_IN_ID.match(resource_id or "")
@@ -246,6 +250,7 @@ class AppNetworking:
     environment_id: str | None
     routing_note: str = ""  # which flags (of the payload, of config/web) decided routes_app_traffic
     routing_flags: tuple[tuple[str, bool], ...] = ()  # every routing flag read, named with where it was read
+    config_unread: str = ""  # the config/web list that was needed (the payload does not say it routes) and failed
 
 
 @dataclass(frozen=True, slots=True)

@@ -270,7 +270,8 @@ def test_a_next_link_that_loops_through_two_pages_is_stopped(tmp_path: Path) -> 
     (error,) = inventory.errors
     assert "led back to a page already read" in error.message
     assert [r.name for r in inventory.resources] == ["a", "b"]  # what was read before the loop is kept
-    assert len([url for _, url in replay.sent if urlsplit(url).path.lower() == VMS_PATH.lower()]) == 3
+    # the page the nextLink leads back to is known before it is sent: it is not requested again
+    assert len([url for _, url in replay.sent if urlsplit(url).path.lower() == VMS_PATH.lower()]) == 2
 
 
 def test_the_429s_without_retry_after_really_have_none() -> None:

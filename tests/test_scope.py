@@ -118,7 +118,7 @@ def test_a_descendants_answer_without_its_list_is_an_error(tmp_path: Path) -> No
     status, stderr, _, findings = _scan(_tenant(tmp_path, descendants={"nextLink": None}), tmp_path,
                                         "--management-group", ROOT)  # fmt: skip
 
-    assert status is ExitStatus.INCOMPLETE and findings == [] and "value is missing" in stderr
+    assert status is ExitStatus.INCOMPLETE and findings == [] and "no 'value' list" in stderr
 
 
 def test_excluded_subscriptions_are_listed_with_their_reason_and_not_read(tmp_path: Path) -> None:

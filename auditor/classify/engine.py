@@ -416,6 +416,13 @@ class Classifier:
             return _AppRoute(
                 AppPath.NONE, None, "It has no regional VNet integration and is not on an App Service Environment."
             )
+        if app.config_unread:
+            return _AppRoute(
+                AppPath.UNKNOWN,
+                None,
+                f"It is integrated with subnet {app.subnet_id}; whether its outbound traffic is routed into the VNet "
+                f"is said by its config/web, which could not be read ({app.config_unread}).",
+            )
         if app.routes_app_traffic is None:
             return _AppRoute(
                 AppPath.UNKNOWN,

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from azure.core.credentials import TokenCredential
 from azure.mgmt.billing import BillingManagementClient
 
+from auditor.collect.paging import json_pages
 from auditor.model import BillingFact, Offer
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,19 @@ def billing_fact(account: Any, subscription: Any) -> BillingFact | None:
     return None
 
 
+BILLING_API = "2024-04-01"  # Billing Accounts - List and Billing Subscriptions - List By Billing Account
+ACCOUNTS_PATH = "/providers/Microsoft.Billing/billingAccounts"
+# The flags the SDK's list operations send, each at its default
+ACCOUNTS_QUERY = {
+    "includeAll": "false",
+    "includeAllWithoutBillingProfiles": "false",
+    "includeDeleted": "false",
+    "includePendingAgreement": "false",
+    "includeResellee": "false",
+}
+SUBSCRIPTIONS_QUERY = {"includeDeleted": "false", "includeTenantSubscriptions": "false", "includeFailed": "false"}
+
+
 def read_billing(
     credential: TokenCredential, client_options: Mapping[str, Any], read_failures: tuple[type[BaseException], ...]
 ) -> tuple[tuple[BillingFact, ...], str]:
@@ -65,18 +80,20 @@ def read_billing(
     # The client wants a subscription id it never uses for these tenant-level reads.
     client = BillingManagementClient(credential, "00000000-0000-0000-0000-000000000000", **client_options)
     try:
-        accounts = list(client.billing_accounts.list())
+        accounts = [a for a in json_pages(client, ACCOUNTS_PATH, BILLING_API, ACCOUNTS_QUERY) if isinstance(a, Mapping)]
     except read_failures as err:
         return (), _note(err)
     facts: list[BillingFact] = []
     unread: list[str] = []
     for account in accounts:
-        if _properties(account).get("agreementType") not in (MCA, EA):
+        name = account.get("name")
+        if _properties(account).get("agreementType") not in (MCA, EA) or not isinstance(name, str) or not name:
             continue
+        path = f"{ACCOUNTS_PATH}/{quote(name, safe='')}/billingSubscriptions"
         try:
-            subscriptions: Iterable[Any] = list(client.billing_subscriptions.list_by_billing_account(account["name"]))
+            subscriptions: Iterable[Any] = list(json_pages(client, path, BILLING_API, SUBSCRIPTIONS_QUERY))
         except read_failures as err:
-            unread.append(f"{account.get('name')}: {_reason(err)}")
+            unread.append(f"{name}: {_reason(err)}")
             continue
         facts += [fact for item in subscriptions if (fact := billing_fact(account, item)) is not None]
     note = ""

@@ -1,9 +1,8 @@
 """The policy every client's pipeline runs for each attempt: refuse a foreign host, wait for a rate-limit token,
-count, check the page.
+count.
 
 It sits in the generated clients' one slot for a custom policy (`custom_hook_policy`), after the retry policy,
-so it sees every attempt. A list page the SDK would read as empty without complaint (no `value` list) or a
-`nextLink` that leads back to a page already read is raised as an error for that list, never passed on.
+so it sees every attempt. Pages are checked by the one pager every list is read with (`paging.json_pages`).
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -120,7 +118,7 @@ class CappedRetryPolicy(RetryPolicy):
 
 
 class ReadPolicy(HTTPPolicy):
-    """Waits for a token before each attempt, counts what it sees, and refuses list pages that are not."""
+    """Refuses a foreign host, waits for a token before each attempt, and counts what it sees."""
 
     def __init__(
         self, limiter: RateLimiter, stats: ScanStats, hosts: frozenset[str] = frozenset({DEFAULT_HOST})
@@ -129,8 +127,6 @@ class ReadPolicy(HTTPPolicy):
         self._limiter = limiter
         self._stats = stats
         self._hosts = frozenset(h.lower() for h in hosts)  # the cloud's Resource Manager (and Resource Graph)
-        self._pages_read: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
-        self._lock = threading.Lock()
 
     def send(self, request: PipelineRequest) -> PipelineResponse:
         url = request.http_request.url
@@ -149,18 +145,4 @@ class ReadPolicy(HTTPPolicy):
             log.debug("%s -> %s (%.0f ms)", request_line(method, url), http_response.status_code, elapsed)
         self._limiter.observe(url, http_response.headers)
         self._stats.add(requests=1, throttled=int(http_response.status_code == 429), waited_seconds=wait)
-        if request.http_request.method == "GET" and http_response.status_code == 200:
-            self._check_list_page(url, http_response.body())
         return response
-
-    def _check_list_page(self, url: str, body: bytes) -> None:
-        parts = urlsplit(url)
-        if not _LIST_PATH.match(parts.path):
-            return
-        page = (parts.path.lower(), tuple(sorted(parse_qsl(parts.query, keep_blank_values=True))))
-        with self._lock:
-            if page in self._pages_read:
-                raise MalformedPage(f"the nextLink led back to a page already read ({parts.path}); paging stopped")
-            self._pages_read.add(page)
-        if not _has_value_list(body):
-            raise MalformedPage(f"the page has no 'value' list ({parts.path})")

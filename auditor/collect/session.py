@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +29,7 @@ from auditor.collect.policy import DEFAULT_HOST, CappedRetryPolicy, ReadPolicy
 from auditor.collect.throttle import RateLimiter, ScanStats
 from auditor.collect.tokens import SharedTokenCredential, shared
 from auditor.model import (
+    GUID,
     KNOWN_STATES,
     MANAGEMENT_GROUP_PREFIX,
     SUBSCRIPTION_LIST,
@@ -45,7 +46,9 @@ log = logging.getLogger(__name__)
 
 RETRY_TOTAL = 8
 MANAGEMENT_GROUPS_API = "2023-04-01"  # Management Groups - Get Descendants
+SUBSCRIPTIONS_API = "2022-12-01"  # Subscriptions - List, as the SDK's SubscriptionClient sends it
 MANAGEMENT_GROUP_SUBSCRIPTION = "microsoft.management/managementgroups/subscriptions"
+MANAGEMENT_GROUP_CHILD = "microsoft.management/managementgroups"
 
 
 class Clients:
@@ -131,7 +134,7 @@ class ArmSession:
         listed, error = read_all(
             SUBSCRIPTION_LIST,
             "GET /subscriptions",
-            lambda: understood(client.subscriptions.list(), _subscription, problems),
+            lambda: understood(json_pages(client, "/subscriptions", SUBSCRIPTIONS_API), _subscription, problems),
             logged=False,
         )
         if error is not None:
@@ -170,13 +173,27 @@ class ArmSession:
             lambda: json_pages(client, path, MANAGEMENT_GROUPS_API),
         )
         found: dict[str, str] = {}
-        for item in items:
-            if not isinstance(item, dict) or str(item.get("type", "")).lower() != MANAGEMENT_GROUP_SUBSCRIPTION:
+        problems: list[str] = []
+        for number, item in enumerate(items, start=1):
+            kind = str(item.get("type", "")).lower() if isinstance(item, dict) else ""
+            if kind == MANAGEMENT_GROUP_CHILD:
+                continue  # a management group under it: its subscriptions are listed too, at any depth
+            if kind != MANAGEMENT_GROUP_SUBSCRIPTION:
+                what = f"type {item.get('type')!r:.80}" if isinstance(item, dict) else type(item).__name__
+                problems.append(f"item {number}: neither a subscription nor a management group ({what})")
+                continue
+            name = item.get("name")
+            if not isinstance(name, str) or not GUID.fullmatch(name.strip()):
+                problems.append(f"item {number}: a subscription whose name {name!r:.60} is not a subscription id")
                 continue
             properties = item.get("properties")
             parent = properties.get("parent") if isinstance(properties, dict) else None
             parent_id = str((parent.get("id") if isinstance(parent, dict) else None) or f"/{group}")
-            found[str(item.get("name", "")).lower()] = parent_id.rsplit("/", 1)[-1]
+            found[name.strip().lower()] = parent_id.rsplit("/", 1)[-1]
+        if problems:
+            left_out = malformed(descendants_list(group), f"GET {path}", problems)
+            log.warning("could not read %s", left_out.describe())
+            error = left_out if error is None else error
         return found, error
 
     def tenant(self, inventories: Sequence[SubscriptionInventory], unreadable: TenantInventory) -> TenantInventory:
@@ -194,17 +211,20 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _subscription(sdk: Any) -> Subscription:
-    subscription_id = getattr(sdk, "subscription_id", None)
-    if not isinstance(subscription_id, str) or not subscription_id.strip():
-        raise MalformedItem(f"not a subscription: {type(sdk).__name__} without a text subscriptionId")
-    policies = sdk.subscription_policies
+def _subscription(raw: Any) -> Subscription:
+    """A subscription as Subscriptions - List returns it."""
+    subscription_id = raw.get("subscriptionId") if isinstance(raw, Mapping) else None
+    if not isinstance(subscription_id, str) or not GUID.fullmatch(subscription_id.strip()):
+        shown = f"subscriptionId {subscription_id!r:.60}" if isinstance(raw, Mapping) else type(raw).__name__
+        raise MalformedItem(f"not a subscription: {shown} is not a subscription id")
+    policies = raw.get("subscriptionPolicies")
+    quota_id = policies.get("quotaId") if isinstance(policies, Mapping) else None
     return Subscription(
-        subscription_id=_text(sdk.subscription_id).lower(),
-        display_name=_text(sdk.display_name),
-        state=_text(getattr(sdk.state, "value", sdk.state)),
-        tenant_id=_text(sdk.tenant_id),
-        quota_id=(policies.quota_id if policies is not None else None) or None,
+        subscription_id=subscription_id.strip().lower(),
+        display_name=_text(raw.get("displayName")),
+        state=_text(raw.get("state")),
+        tenant_id=_text(raw.get("tenantId")),
+        quota_id=_text(quota_id) or None,
     )
 
 

@@ -107,7 +107,10 @@ def read_billing(
 def _reason(err: BaseException) -> str:
     status = getattr(err, "status_code", None)
     code = getattr(getattr(err, "error", None), "code", None)
-    return " ".join(str(part) for part in (f"HTTP {status}" if status else "", code or type(err).__name__) if part)
+    if status or code:
+        return " ".join(str(part) for part in (f"HTTP {status}" if status else "", code or "") if part)
+    said = " ".join(str(err).split())[:200]
+    return f"{type(err).__name__}: {said}" if said else type(err).__name__
 
 
 def _note(err: BaseException) -> str:

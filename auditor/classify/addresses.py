@@ -8,7 +8,9 @@ decide it; a source that only partly covers the sender cannot be known to match.
 from __future__ import annotations
 
 import ipaddress
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
@@ -30,6 +32,7 @@ PRIVATE_SPACE = tuple(
     )
 )
 ANY_WORDS = frozenset({"*", "any"})
+EVERY_ADDRESS = (ipaddress.IPv4Network("0.0.0.0/0"),)
 
 
 def _public_blocks() -> tuple[IPv4Network, ...]:
@@ -143,6 +146,60 @@ def inside(prefixes: tuple[str, ...], sender: tuple[str, ...]) -> bool:
             return contains(prefixes, sender) is Match.YES
         return ranges is not None and any(address in network for network in ranges)
     return contains(prefixes, sender) is Match.YES
+
+
+@dataclass(frozen=True)
+class AddressSet:
+    """A rule side's addresses, parsed once into merged, sorted IPv4 intervals (first and last address as numbers),
+    so a sender is looked up in logarithmic time however many prefixes its IP groups hold; and what could not be
+    read as an address (a tag, an FQDN, a word Azure does not document)."""
+
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    unparsed: tuple[str, ...]
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> AddressSet:
+        intervals: list[tuple[int, int]] = []
+        unparsed: list[str] = []
+        for text in texts:
+            parsed = _parse_uncached(text)
+            if parsed is None:
+                unparsed.append(text)
+            else:
+                intervals.extend((int(n.network_address), int(n.broadcast_address)) for n in parsed)
+        intervals.sort()
+        starts: list[int] = []
+        ends: list[int] = []
+        for start, end in intervals:
+            if ends and start <= ends[-1] + 1:
+                ends[-1] = max(ends[-1], end)
+            else:
+                starts.append(start)
+                ends.append(end)
+        return cls(tuple(starts), tuple(ends), tuple(unparsed))
+
+    def holds(self, ours: Sequence[IPv4Network] | None) -> Match:
+        """Do the addresses contain the sender's networks (its address, or its subnet)? Partly: uncertain."""
+        if not ours:
+            return Match.UNCERTAIN if ours is None else Match.NO
+        inside = overlapping = 0
+        for network in ours:
+            low, high = int(network.network_address), int(network.broadcast_address)
+            index = bisect_right(self.starts, high) - 1  # the last interval starting at or below `high`
+            if index >= 0 and self.starts[index] <= low and high <= self.ends[index]:
+                inside += 1
+            elif index >= 0 and self.ends[index] >= low:
+                overlapping += 1
+        if inside == len(ours):
+            return Match.YES
+        return Match.UNCERTAIN if inside or overlapping else Match.NO
+
+
+def _parse_uncached(text: str) -> tuple[IPv4Network, ...] | None:
+    """`_parsed` without its cache: an address set is parsed once, and a hundred thousand prefixes would only
+    push every other entry out of the cache."""
+    return _parsed.__wrapped__(text)
 
 
 def port_matches(ranges: Sequence[str], port: int = SMTP_PORT) -> bool:

@@ -17,7 +17,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from auditor.classify.addresses import ANY_WORDS, Match, contains, is_prefix, port_matches, public_coverage
+from auditor.classify.addresses import (
+    ANY_WORDS,
+    EVERY_ADDRESS,
+    AddressSet,
+    Match,
+    is_prefix,
+    networks,
+    port_matches,
+    public_coverage,
+)
 from auditor.model import FirewallNetworking, FirewallPolicy, IpGroup, ListName, NetworkRule, NetworkRuleCollection
 
 PROTOCOLS_WITH_TCP = frozenset({"tcp", "any"})
@@ -47,7 +56,7 @@ class _Compiled:
     rule: NetworkRule
     destination: Match
     unread_destinations: tuple[str, ...]
-    sources: tuple[str, ...]
+    sources: AddressSet
     unread_sources: tuple[str, ...]
     every_sender: bool  # its sources cover any address: the sender need not be looked at
 
@@ -91,11 +100,12 @@ class FirewallRules:
         placed = self._collections(firewall, name)
         if isinstance(placed, FirewallDecision):
             return True
+        subnet = networks(prefixes)
         return not any(
-            contains(rule.sources, prefixes) is Match.UNCERTAIN
+            rule.sources.holds(subnet) is Match.UNCERTAIN
             for _, rules in self._rules(firewall, placed, port)
             for rule in rules
-            if not rule.every_sender and rule.sources
+            if not rule.every_sender and (rule.sources.starts or rule.sources.unparsed)
         )
 
     def decide(
@@ -152,7 +162,7 @@ class FirewallRules:
         why = (
             "; ".join(self._missing("IP group", group, ListName.IP_GROUPS) for group in missing)
             if missing
-            else "its source only partly covers the sender"
+            else "its source only partly covers the sender, or names something that is not an address"
         )
         return FirewallDecision(None, f"rule(s) {names} may apply before it ({why}); {said}", missing)
 
@@ -236,8 +246,9 @@ class FirewallRules:
         else:
             return None
         sources, unread_sources = self._addresses(rule.source_addresses, rule.source_ip_groups)
-        every = _covers_every_sender(sources)
-        return _Compiled(rule, destination, unread_destinations, tuple(sources), unread_sources, every)
+        source_set = AddressSet.of(sources)
+        every = bool(_lower(sources) & ANY_WORDS) or source_set.holds(EVERY_ADDRESS) is Match.YES
+        return _Compiled(rule, destination, unread_destinations, source_set, unread_sources, every)
 
     @classmethod
     def _match(cls, rule: _Compiled, source: Sequence[str] | None, *, allow: bool) -> tuple[Match, tuple[str, ...]]:
@@ -248,19 +259,16 @@ class FirewallRules:
 
     @staticmethod
     def _source_match(rule: _Compiled, sender: Sequence[str] | None, *, allow: bool) -> Match:
-        """A rule whose sources do not cover every address, against the sender."""
+        """A rule whose sources do not cover every address, against the sender. A source that is not an address
+        (a word Azure does not document) may hold the sender: where no other source does, it is uncertain."""
         sources, unread = rule.sources, rule.unread_sources
         if sender is None:
             # any sender the firewall serves: an allow for some sources lets some out; a deny for some does not
             # keep the others in
-            if allow and (sources or unread):
+            if allow and (sources.starts or sources.unparsed or unread):
                 return Match.YES
             return Match.UNCERTAIN if unread else Match.NO
-        match = contains(sources, sender) if sources else Match.NO
-        if match is not Match.YES and unread:
+        match = sources.holds(networks(sender))
+        if match is not Match.YES and (unread or sources.unparsed):
             return Match.UNCERTAIN
         return match
-
-
-def _covers_every_sender(sources: Sequence[str]) -> bool:
-    return bool(_lower(sources) & ANY_WORDS) or contains(sources, ["0.0.0.0/0"]) is Match.YES

@@ -341,6 +341,7 @@ class FirewallNetworking:
     policy_id: str | None = None
     classic_collections: tuple[NetworkRuleCollection, ...] = ()
     forced_tunnelling: bool = False  # a management IP configuration: its own traffic may go to a gateway
+    rules_unreadable: str = ""  # what in its classic rule collections could not be read: its decision is unknown
 
 
 @dataclass(frozen=True, slots=True)

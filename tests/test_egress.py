@@ -152,8 +152,23 @@ def scan_all(
     children: list[tuple[str, str, list[Any], int]] | None = None,
     extra: list[tuple[str, Any]] | None = None,
 ) -> tuple[Finding, ...]:
-    """Every finding of the recorded subscriptions, replayed through the SDK and classified.
+    """Every finding of the recorded subscriptions, replayed through the SDK and classified."""
+    document = recorded(subscriptions, failing, children, extra)
+    transport = ReplayTransport(parse_recording(document, "test"))
+    inventory = ArmCollector(ReplayCredential(), transport).collect()
+    findings, _ = classify(inventory, config or AuditConfig(), Ruleset.CURRENT)
+    return findings
 
+
+def recorded(
+    subscriptions: dict[str, tuple[str, dict[str, list[Any] | None]]],
+    failing: tuple[tuple[str, str], ...] = (),
+    children: list[tuple[str, str, list[Any], int]] | None = None,
+    extra: list[tuple[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The recording of these subscriptions (each (quota id, lists by key of `arm.LISTS`)).
+
+    `failing`: (subscription key, provider type) lists that answer 403.
     `children`: lists under a resource (parent id, list name, items, HTTP status), e.g. rule collection groups.
     `extra`: more answers, (path, body): a list's items (a path of one of the only subscription's lists, by its
     key in `arm.LISTS`, or a full path), or a single resource's body.
@@ -190,10 +205,8 @@ def scan_all(
             recording.record(arm.provider_path(arm.sub_id(key), provider), api, arm.page(body))
         else:
             recording.record(path, "web", arm.page(body) if isinstance(body, list) else body)
-    transport = ReplayTransport(parse_recording(recording.document(), "test"))
-    inventory = ArmCollector(ReplayCredential(), transport).collect()
-    findings, _ = classify(inventory, config or AuditConfig(), Ruleset.CURRENT)
-    return findings
+    recording.record_billing([])
+    return recording.document()
 
 
 def one(**options: Any) -> Finding:

@@ -173,6 +173,11 @@ class FirewallRules:
         return kept[1]
 
     def _collections_in_order(self, firewall: FirewallNetworking, name: str) -> list[_Placed] | FirewallDecision:
+        if firewall.policy_id is None and firewall.rules_unreadable:
+            return FirewallDecision(
+                None,
+                f"Azure Firewall {name}: its classic network rules could not be read ({firewall.rules_unreadable})",
+            )
         if firewall.policy_id is None:
             return [
                 _Placed(f"Azure Firewall {name} classic rules", c)

@@ -14,12 +14,27 @@ from typing import Any
 from urllib.parse import quote
 
 from auditor.collect import network as net
-from auditor.collect.errors import read_all
-from auditor.collect.lists import AUDITED_KINDS, needs_site_config, resource_group_of, routing_decision, routing_flags
+from auditor.collect.errors import logged, read_all
+from auditor.collect.lists import (
+    AUDITED_KINDS,
+    malformed,
+    needs_site_config,
+    resource_group_of,
+    routing_decision,
+    routing_flags,
+    understood,
+)
 from auditor.collect.pages import NETWORK, WEB
 from auditor.collect.paging import json_object, json_pages
 from auditor.collect.session import Clients
-from auditor.model import CollectionError, FirewallPolicy, ListName, Resource, VirtualHub, subscription_of
+from auditor.model import (
+    CollectionError,
+    FirewallPolicy,
+    ListName,
+    Resource,
+    VirtualHub,
+    subscription_of,
+)
 
 
 def with_children(
@@ -113,16 +128,22 @@ def _read_under(
 
 
 def with_rule_groups(clients: Clients, policy: FirewallPolicy, failures: list[CollectionError]) -> FirewallPolicy:
-    """A firewall policy with its rule collection groups (a list under the policy); None when it failed."""
+    """A firewall policy with its rule collection groups (a list under the policy); None when the list failed or
+    a group in it could not be understood: a policy read in part would be read as fewer rules than it has."""
     child = "ruleCollectionGroups"
+    operation = f"firewallPolicies/{policy.name}/{child}"
     pages = _children_of(clients.network, policy.policy_id, "Microsoft.Network/firewallPolicies", child)
+    problems: list[str] = []
     groups = _read_under(
         policy.policy_id,
-        f"firewallPolicies/{policy.name}/{child}",
+        operation,
         child,
-        lambda: pages(net.rule_collection_group),
+        lambda: understood(pages(lambda raw: raw), net.rule_collection_group, problems),
         failures,
     )
+    if problems:
+        failures.append(logged(malformed(operation, f"GET {policy.policy_id}/{child}", problems)))
+        return replace(policy, groups=None)
     return replace(policy, groups=None if groups is None else tuple(groups))
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from auditor.collect import network as net
+from auditor.collect.network import MalformedItem
 from auditor.model import (
     AUDITED_TYPES,
     AppNetworking,
@@ -40,10 +41,6 @@ def region_name(location: str) -> str:
     """A region's programmatic name ("westeurope"): App Service lists give display names ("West Europe"),
     Resource Graph gives the short form."""
     return location.lower().replace(" ", "")
-
-
-class MalformedItem(ValueError):
-    """A list item that cannot be understood: not an object, or without a text id or type."""
 
 
 T = TypeVar("T")

@@ -6,6 +6,7 @@ API version leaves out reads as absent.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -32,6 +33,11 @@ from auditor.model import (
     VirtualHub,
     VirtualNetwork,
 )
+
+
+class MalformedItem(ValueError):
+    """A list item that cannot be understood: not an object, without a text id or type, or with a field whose
+    shape Azure does not give it (a priority that is not a whole number, rules that are not a list)."""
 
 
 def _map(value: Any) -> Mapping[str, Any]:
@@ -132,18 +138,29 @@ def firewall_networking(properties: Any) -> FirewallNetworking:
     private_ips = [c.get("privateIPAddress") for c in configurations] + [hub.get("privateIPAddress")]
     hub_public = _list(_map(hub.get("publicIPs")).get("addresses"))
     subnets = [s for s in (_id(c.get("subnet")) for c in configurations) if s]
+    classic, unreadable = _classic_collections(settings.get("networkRuleCollections"))
     return FirewallNetworking(
         private_ips=tuple(str(ip) for ip in private_ips if ip),
         has_public_ip=any(_id(c.get("publicIPAddress")) for c in configurations) or bool(hub_public),
         subnet_id=subnets[0] if subnets else None,
         hub_id=_id(settings.get("virtualHub")),
         policy_id=_id(settings.get("firewallPolicy")),
-        classic_collections=tuple(
-            _rule_collection(_map(c).get("name"), properties_of(c))
-            for c in _list(settings.get("networkRuleCollections"))
-        ),
+        classic_collections=classic,
         forced_tunnelling=bool(_map(settings.get("managementIpConfiguration"))),
+        rules_unreadable=unreadable,
     )
+
+
+def _classic_collections(value: Any) -> tuple[tuple[NetworkRuleCollection, ...], str]:
+    """A classic firewall's network rule collections, or what in them could not be read (the firewall is kept,
+    its decision unknown)."""
+    try:
+        return tuple(
+            _rule_collection(c.get("name"), properties_of(c), _objects(properties_of(c).get("rules"), "its rules"))
+            for c in _objects(value, "networkRuleCollections")
+        ), ""
+    except MalformedItem as err:
+        return (), str(err)
 
 
 def _network_rule(raw: Any) -> NetworkRule:
@@ -161,38 +178,84 @@ def _network_rule(raw: Any) -> NetworkRule:
     )
 
 
-def _priority(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+def priority(value: Any, what: str) -> int:
+    """A rule's, collection's or group's priority: a whole number, as Azure gives it (a number written as text,
+    a fraction, infinity or NaN is not one)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise MalformedItem(f"{what} has a priority that is not a whole number ({value!r:.40})")
+    if value != int(value):
+        raise MalformedItem(f"{what} has a priority that is not a whole number ({value!r:.40})")
+    return int(value)
 
 
-def _rule_collection(name: Any, settings: Mapping[str, Any]) -> NetworkRuleCollection:
+def _objects(value: Any, what: str) -> list[Mapping[str, Any]]:
+    """A list of objects, as Azure gives rules and collections; anything else is malformed."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        raise MalformedItem(f"{what} is not a list of objects")
+    return value
+
+
+def _texts(rule: Mapping[str, Any], name: str, what: str) -> None:
+    value = rule.get(name)
+    if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+        raise MalformedItem(f"{what}'s {name} is not a list of text")
+
+
+NETWORK_RULE_LISTS = (
+    "ipProtocols", "protocols", "sourceAddresses", "sourceIpGroups", "destinationAddresses", "destinationIpGroups",
+    "destinationFqdns", "destinationPorts",
+)  # fmt: skip
+
+
+def _rule_collection(name: Any, settings: Mapping[str, Any], rules: list[Mapping[str, Any]]) -> NetworkRuleCollection:
+    what = f"collection {str(name or '')!r:.80}"
+    for rule in rules:
+        for field_name in NETWORK_RULE_LISTS:
+            _texts(rule, field_name, f"{what}, rule {str(rule.get('name') or '')!r:.80}")
     return NetworkRuleCollection(
         name=str(name or ""),
-        priority=_priority(settings.get("priority")),
+        priority=priority(settings.get("priority"), what),
         action=str(_map(settings.get("action")).get("type") or ""),
-        rules=tuple(_network_rule(r) for r in _list(settings.get("rules"))),
+        rules=tuple(_network_rule(r) for r in rules),
     )
+
+
+# The rule collection types of a firewall policy: filter collections hold network (and application) rules, NAT
+# collections translate inbound traffic.
+FILTER_COLLECTION, NAT_COLLECTION = "FirewallPolicyFilterRuleCollection", "FirewallPolicyNatRuleCollection"
 
 
 def rule_collection_group(raw: Any) -> RuleCollectionGroup:
     """A policy's rule collection group, keeping its filter collections' network rules (NAT collections are
-    inbound DNAT; application rules carry HTTP/S and MSSQL only)."""
-    properties = properties_of(raw)
+    inbound DNAT; application rules carry HTTP/S and MSSQL only). A group whose shape is not Azure's (collections
+    that are not a list of objects, a collection without its type, rules without theirs, a priority that is not a
+    whole number) is malformed: what cannot be read is never read as no rules."""
+    properties = _map(raw).get("properties")
+    if not isinstance(properties, Mapping):
+        raise MalformedItem("a rule collection group without its properties")
     collections = []
-    for collection in _list(properties.get("ruleCollections")):
-        settings = _map(collection)
-        if str(settings.get("ruleCollectionType") or "") != "FirewallPolicyFilterRuleCollection":
+    for collection in _objects(properties.get("ruleCollections"), "its ruleCollections"):
+        kind = collection.get("ruleCollectionType")
+        what = f"collection {str(collection.get('name') or '')!r:.80}"
+        if kind not in (FILTER_COLLECTION, NAT_COLLECTION):
+            raise MalformedItem(f"{what} has a ruleCollectionType Azure does not document ({kind!r:.60})")
+        rules = _objects(collection.get("rules"), f"{what}'s rules")
+        for rule in rules:
+            if not isinstance(rule.get("ruleType"), str):
+                raise MalformedItem(f"{what} has a rule without its ruleType")
+        if kind != FILTER_COLLECTION:
+            priority(collection.get("priority"), what)
             continue
-        network = [r for r in _list(settings.get("rules")) if str(_map(r).get("ruleType") or "") == "NetworkRule"]
+        network = [r for r in rules if r.get("ruleType") == "NetworkRule"]
+        built = _rule_collection(collection.get("name"), collection, network)
         if network:
-            collections.append(_rule_collection(settings.get("name"), {**settings, "rules": network}))
+            collections.append(built)
     return RuleCollectionGroup(
         group_id=field(raw, "id"),
         name=field(raw, "name"),
-        priority=_priority(properties.get("priority")),
+        priority=priority(properties.get("priority"), "the group"),
         collections=tuple(collections),
     )
 
@@ -258,7 +321,7 @@ def _security_rule(raw: Any, *, default: bool) -> SecurityRule:
     properties = properties_of(raw)
     return SecurityRule(
         name=str(_map(raw).get("name") or ""),
-        priority=int(properties.get("priority") or 0),
+        priority=priority(properties.get("priority"), f"rule {str(_map(raw).get('name') or '')!r:.80}"),
         direction=str(properties.get("direction") or ""),
         access=str(properties.get("access") or ""),
         protocol=str(properties.get("protocol") or ""),

@@ -18,6 +18,7 @@ from auditor.status import ExitStatus
 from fixtures import arm_payloads as arm
 from tests.conftest import CONTOSO, CONTOSO_CONFIG
 from tests.recordings import run_cli
+from tests.test_egress import VM
 
 CONTOSO_DOCUMENT: dict[str, Any] = json.loads(CONTOSO.read_text(encoding="utf-8"))
 # A scan of a recording of the bundled tenant's size ends within this, whatever its pages say (issue 23).
@@ -196,3 +197,168 @@ def test_management_group_items_that_are_not_subscriptions_are_named_not_made_ro
     assert [s["subscription_id"] for s in subscriptions] == [known]  # no empty id, no "123"
     assert "4 item(s) could not be understood" in stderr
     assert "not a subscription id" in stderr and "Microsoft.Storage/whatever" in stderr
+
+
+# A hub (EA) whose VNet firewall has a firewall policy; a spoke (EA) peered with it routes 0.0.0.0/0 to it.
+HUB_IP = "10.200.0.4"
+
+
+def hub_and_spoke(
+    groups: list[dict[str, Any]] | Callable[[str], list[dict[str, Any]]],
+    *,
+    ip_groups: list[dict[str, Any]] | None = None,
+    spoke_vms: int = 1,
+) -> dict[str, Any]:
+    """`groups`: the policy's rule collection groups (or a function of the policy id that makes them)."""
+    from tests.test_egress import GROUP, recorded, spoke, vnet_id
+
+    hub = arm.sub_id("hub")
+    policy = arm.rid(hub, GROUP, "Microsoft.Network/firewallPolicies", "hub-policy")
+    lists = spoke("hub", prefix="10.200", firewall_ip=HUB_IP)
+    lists["firewalls"] = [arm.firewall(hub, GROUP, "fw", "vnet", HUB_IP, policy=policy)]
+    made = groups(policy) if callable(groups) else groups
+    lists["firewall_policies"] = [arm.firewall_policy(hub, GROUP, "hub-policy", [g.get("name", "g") for g in made])]
+    lists["ip_groups"] = ip_groups or []
+    spoke_lists = spoke("spoke", routes=[("to-hub", "0.0.0.0/0", "VirtualAppliance", HUB_IP)], peers=[vnet_id("hub")])
+    if spoke_vms > 1:
+        sub = arm.sub_id("spoke")
+        subnet_id = arm.subnet(sub, GROUP, "vnet", "snet")
+        spoke_lists["vms"] = [arm.vm(sub, GROUP, f"vm-{n}") for n in range(spoke_vms)]
+        spoke_lists["nics"] = [
+            arm.nic(sub, GROUP, f"vm-{n}-nic", subnet_id, f"10.1.1.{n + 4}", vm_name=f"vm-{n}")
+            for n in range(spoke_vms)
+        ]
+    return recorded(
+        {"spoke": ("EnterpriseAgreement_2014-09-01", spoke_lists), "hub": ("EnterpriseAgreement_2014-09-01", lists)},
+        children=[(policy, "ruleCollectionGroups", made, 200)],
+    )
+
+
+def allow_smtp_group(policy: str, **collection: Any) -> dict[str, Any]:
+    return arm.rule_collection_group(
+        policy,
+        "egress",
+        100,
+        [
+            {
+                "name": "allow-smtp",
+                "priority": 200,
+                "action": "Allow",
+                "rules": [arm.network_rule("smtp", ["25"], sources=["*"])],
+                **collection,
+            }
+        ],
+    )
+
+
+def _broken(change: Callable[[dict[str, Any]], None]) -> Callable[[str], list[dict[str, Any]]]:
+    def groups(policy: str) -> list[dict[str, Any]]:
+        group = allow_smtp_group(policy)
+        change(group)
+        return [group]
+
+    return groups
+
+
+def _collection(group: dict[str, Any]) -> dict[str, Any]:
+    collection: dict[str, Any] = group["properties"]["ruleCollections"][0]
+    return collection
+
+
+MALFORMED_GROUPS = {
+    "ruleCollections an object": lambda g: g["properties"].update(ruleCollections={"a": _collection(g)}),
+    "rules as text": lambda g: _collection(g).update(rules="allow everything"),
+    "a collection that is not an object": lambda g: g["properties"]["ruleCollections"].append("deny-all"),
+    "no ruleCollectionType": lambda g: _collection(g).pop("ruleCollectionType"),
+    "properties null": lambda g: g.update(properties=None),
+    "numeric ipProtocols": lambda g: _collection(g)["rules"][0].update(ipProtocols=[6]),
+    "a rule that is not an object": lambda g: _collection(g)["rules"].append(7),
+    "a priority of 1e999 on the group": lambda g: g["properties"].update(priority=float("inf")),
+    "a priority of 1e999 on a collection": lambda g: _collection(g).update(priority=float("inf")),
+}
+
+
+@pytest.mark.parametrize("change", list(MALFORMED_GROUPS.values()), ids=list(MALFORMED_GROUPS))
+def test_a_rule_collection_group_that_cannot_be_read_makes_the_firewall_unknown_never_a_deny(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None]
+) -> None:
+    """Issue 23.10 and 23.11: the spoke and the firewall are unknown, naming the policy's groups; exit 2."""
+    status, _, stderr, out = scan(tmp_path, hub_and_spoke(_broken(change)), config=None)
+
+    assert status is ExitStatus.INCOMPLETE, stderr
+    assert "ruleCollectionGroups" in stderr
+    findings = {r["resource_name"]: r for r in rows(out / "findings.csv")}
+    assert findings[VM]["verdict"] == "unknown" and findings["fw"]["verdict"] == "unknown"
+    assert "rule collection groups of policy hub-policy could not be read" in findings[VM]["reason"]
+
+
+def test_the_same_group_well_formed_lets_the_spoke_out(tmp_path: Path) -> None:
+    """The control for the cases above: an allow of TCP 25 from anywhere."""
+    status, _, stderr, out = scan(tmp_path, hub_and_spoke(lambda p: [allow_smtp_group(p)]), config=None)
+
+    assert status is ExitStatus.SUCCESS, stderr
+    findings = {r["resource_name"]: r for r in rows(out / "findings.csv")}
+    assert findings[VM]["verdict"] == "open"
+
+
+def test_an_unparsable_source_beside_the_ip_group_holding_the_sender_keeps_the_allow(tmp_path: Path) -> None:
+    """Issue 23.11: 'garbage' cannot be read, but the IP group beside it holds the sender: the allow applies."""
+    from tests.test_egress import GROUP
+
+    hub = arm.sub_id("hub")
+    spokes = arm.rid(hub, GROUP, "Microsoft.Network/ipGroups", "ipg-spokes")
+
+    def groups(policy: str) -> list[dict[str, Any]]:
+        rule = arm.network_rule("smtp", ["25"], sources=["not-an-address"], source_groups=[spokes])
+        collection = {"name": "allow-spokes", "priority": 200, "action": "Allow", "rules": [rule]}
+        return [arm.rule_collection_group(policy, "egress", 100, [collection])]
+
+    ip_groups = [arm.ip_group(hub, GROUP, "ipg-spokes", ["10.1.0.0/16"])]
+    status, _, stderr, out = scan(tmp_path, hub_and_spoke(groups, ip_groups=ip_groups), config=None)
+
+    assert status is ExitStatus.SUCCESS, stderr
+    findings = {r["resource_name"]: r for r in rows(out / "findings.csv")}
+    assert findings[VM]["verdict"] == "open"
+
+
+def test_a_classic_collection_priority_of_infinity_makes_that_firewall_unknown(tmp_path: Path) -> None:
+    """Issue 23.10: classic rules of a VNet firewall, priority 1e999 (JSON reads it as infinity)."""
+    from tests.test_egress import recorded, spoke, vnet_id
+
+    hub = spoke("hub", prefix="10.200", firewall_ip=HUB_IP)
+    hub["firewalls"][0]["properties"]["networkRuleCollections"][0]["properties"]["priority"] = float("inf")  # type: ignore[index]
+    route = [("to-hub", "0.0.0.0/0", "VirtualAppliance", HUB_IP)]
+    document = recorded(
+        {
+            "spoke": ("EnterpriseAgreement_2014-09-01", spoke("spoke", routes=route, peers=[vnet_id("hub")])),
+            "hub": ("EnterpriseAgreement_2014-09-01", hub),
+        }
+    )
+    status, _, stderr, out = scan(tmp_path, document, config=None)
+
+    assert status is not ExitStatus.SOFTWARE, stderr
+    findings = {r["resource_name"]: r for r in rows(out / "findings.csv")}
+    assert findings["fw"]["verdict"] == "unknown" and findings[VM]["verdict"] == "unknown"
+    assert "classic network rules could not be read" in findings["fw"]["reason"]
+
+
+@pytest.mark.parametrize("priority", ["100", float("inf")], ids=["text", "1e999"])
+def test_an_nsg_rule_with_a_bad_priority_is_an_error_of_that_nsg_alone(tmp_path: Path, priority: Any) -> None:
+    """Issue 23.10 and 23.12: the other NSGs of the subscription are read; the VM behind the bad one is unknown."""
+    from tests.test_egress import GROUP, recorded, spoke
+
+    lists = spoke("ea", subnet_rules=[{"name": "deny-smtp", "priority": 100, "access": "Deny"}], nic_rules=[])
+    sub = arm.sub_id("ea")
+    bad, good = lists["nsgs"]  # type: ignore[misc]
+    assert bad["name"] == "nsg-nic"
+    bad["properties"]["securityRules"].append(
+        {**good["properties"]["securityRules"][0], "name": "odd", "properties": {
+            **good["properties"]["securityRules"][0]["properties"], "priority": priority}}
+    )  # fmt: skip
+    status, _, stderr, out = scan(tmp_path, recorded({"ea": ("EnterpriseAgreement_2014-09-01", lists)}), config=None)
+
+    assert status is ExitStatus.INCOMPLETE, stderr
+    assert "nsg-nic" in stderr and "priority that is not a whole number" in stderr
+    assert arm.nsg_id(sub, GROUP, "nsg-subnet") not in stderr
+    (finding,) = rows(out / "findings.csv")
+    assert finding["verdict"] == "unknown" and "nsg-nic" in finding["reason"]

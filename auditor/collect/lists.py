@@ -64,7 +64,9 @@ def understood(items: Iterable[Any], convert: Callable[[Any], T], problems: list
         try:
             yield convert(item)
         except (MalformedItem, RecursionError, UnicodeError) as err:
-            problems.append(f"item {number}: {err}")
+            identifier = item.get("id") if isinstance(item, Mapping) else None
+            named = f" ({identifier:.200})" if isinstance(identifier, str) and identifier else ""
+            problems.append(f"item {number}{named}: {err}")
 
 
 def malformed(operation: str, request: str, problems: Sequence[str]) -> CollectionError:

@@ -154,6 +154,8 @@ def _tenant_error_line(error: CollectionError, auth: Auth) -> str:
     code, message = error.code, error.message
     shown = message if len(message) <= 300 else message[:297] + "..."
     group = group_of(error.operation)
+    if group is not None and code == ErrorCode.MALFORMED_ITEM:
+        return f"management group {group}: {shown}"
     if group is not None:
         status = f"HTTP {error.status} " if error.status is not None else ""
         return (

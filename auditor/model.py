@@ -176,6 +176,7 @@ class ErrorCode(StrEnum):
 
     SIGN_IN_FAILED = "SignInFailed"
     MALFORMED_ITEM = "MalformedItem"  # items of a list that could not be understood; the others were read
+    DUPLICATE_ITEM = "DuplicateItem"  # a list named one resource more than once (audited once; paging may have shifted)
     NOT_VISIBLE = "NotVisible"  # a --subscription the identity does not see
     NOT_RECORDED = "NotRecorded"  # a request the replayed recording holds no answer for
     PROVIDER_NOT_REGISTERED = "ProviderNotRegistered"  # the SDK asked to register a provider; we only read

@@ -362,3 +362,18 @@ def test_an_nsg_rule_with_a_bad_priority_is_an_error_of_that_nsg_alone(tmp_path:
     assert arm.nsg_id(sub, GROUP, "nsg-subnet") not in stderr
     (finding,) = rows(out / "findings.csv")
     assert finding["verdict"] == "unknown" and "nsg-nic" in finding["reason"]
+
+
+def test_the_same_vm_twice_in_one_list_is_one_finding_and_said_for_that_list(tmp_path: Path) -> None:
+    """Issue 23.17."""
+    from tests.test_egress import recorded, spoke
+
+    lists = spoke("ea")
+    lists["vms"] = [*lists["vms"], copy.deepcopy(lists["vms"][0])]  # type: ignore[misc]
+    status, _, stderr, out = scan(tmp_path, recorded({"ea": ("EnterpriseAgreement_2014-09-01", lists)}), config=None)
+
+    assert status is ExitStatus.INCOMPLETE
+    assert [r["resource_name"] for r in rows(out / "findings.csv")] == [VM]
+    (subscription,) = rows(out / "subscriptions.csv")
+    assert subscription["collection"].startswith("virtualMachines:") and "more than once" in subscription["collection"]
+    assert "more than once" in stderr

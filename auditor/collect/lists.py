@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from auditor.collect import network as net
+from auditor.collect.errors import logged
 from auditor.collect.network import MalformedItem
 from auditor.model import (
     AUDITED_TYPES,
@@ -252,6 +253,36 @@ RESOURCE_LISTS: tuple[ListName, ...] = tuple(t.list_name for t in AUDITED_TYPES)
 LIST_ORDER: dict[str, int] = {kind.operation: index for index, kind in enumerate(KINDS)}
 
 
+def _once_each(
+    subscription_id: str, operation: ListName, resources: Sequence[Resource], repeated: list[CollectionError]
+) -> list[Resource]:
+    """A list's resources ordered by id, each once: a list that names a resource twice (an answer that paged
+    while the list changed) is said as an error of that list, since its pages may have skipped another."""
+    by_id: dict[str, Resource] = {}
+    times: dict[str, int] = {}
+    for resource in resources:
+        key = resource.resource_id.lower()
+        by_id.setdefault(key, resource)
+        times[key] = times.get(key, 0) + 1
+    twice = [(by_id[key].resource_id, count) for key, count in times.items() if count > 1]
+    if twice:
+        shown = "; ".join(f"{rid} ({count} times)" for rid, count in twice[:3])
+        more = f"; and {len(twice) - 3} more" if len(twice) > 3 else ""
+        repeated.append(
+            logged(
+                CollectionError(
+                    operation,
+                    f"GET /subscriptions/{subscription_id}/{AUDITED_KINDS[operation].path}",
+                    f"the list named {len(twice)} resource(s) more than once, each audited once ({shown}{more}); its "
+                    "pages may have shifted while it was read, so a resource may be missing",
+                    None,
+                    ErrorCode.DUPLICATE_ITEM,
+                )
+            )
+        )
+    return [by_id[key] for key in sorted(by_id)]
+
+
 def inventory(
     subscription: Subscription, found: Mapping[ListName, Sequence[Any]], errors: Sequence[CollectionError]
 ) -> SubscriptionInventory:
@@ -276,10 +307,13 @@ def inventory(
         ip_groups=tuple(items(ListName.IP_GROUPS)),
         virtual_hubs=tuple(items(ListName.VIRTUAL_HUBS)),
     )
+    repeated: list[CollectionError] = []
     resources = tuple(
-        r for operation in RESOURCE_LISTS for r in sorted(items(operation), key=lambda r: r.resource_id.lower())
+        r
+        for operation in RESOURCE_LISTS
+        for r in _once_each(subscription.subscription_id, operation, items(operation), repeated)
     )
-    ordered = sorted(errors, key=lambda e: LIST_ORDER.get(e.operation.split("/")[0], -1))
+    ordered = sorted([*errors, *repeated], key=lambda e: LIST_ORDER.get(e.operation.split("/")[0], -1))
     return SubscriptionInventory(
         subscription, resources, tuple(items(ListName.HOSTING_ENVIRONMENTS)), tuple(ordered), network
     )

@@ -377,3 +377,38 @@ def test_the_same_vm_twice_in_one_list_is_one_finding_and_said_for_that_list(tmp
     (subscription,) = rows(out / "subscriptions.csv")
     assert subscription["collection"].startswith("virtualMachines:") and "more than once" in subscription["collection"]
     assert "more than once" in stderr
+
+
+@pytest.mark.parametrize(
+    ("next_hop", "named"),
+    [
+        (
+            "/providers/Microsoft.Network/networkVirtualAppliances/nva-hub",
+            "network virtual appliance nva-hub in the hub",
+        ),
+        (
+            "/providers/Microsoft.Network/virtualHubs/HUB/hubVirtualNetworkConnections/conn-nva",
+            "hub connection conn-nva",
+        ),
+    ],
+    ids=["nva", "hub-connection"],
+)
+def test_a_virtual_wan_next_hop_that_is_not_a_firewall_is_named_for_what_it_is(
+    tmp_path: Path, next_hop: str, named: str
+) -> None:
+    """Issue 23.15: not 'Azure Firewall … was not collected'."""
+    document = contoso()
+    (intent,) = entries_at(document, "/routingIntent")
+    hub_id = urlsplit(intent["RequestUri"]).path.rsplit("/routingIntent", 1)[0]
+    group_path = hub_id.split("/providers/")[0]
+    hop = group_path + next_hop.replace("HUB", hub_id.rsplit("/", 1)[-1])
+    for policy in intent["ResponseBody"]["value"][0]["properties"]["routingPolicies"]:
+        if "Internet" in policy["destinations"]:
+            policy["nextHop"] = hop
+
+    _, _, _, out = scan(tmp_path, document)
+
+    behind = [r for r in rows(out / "findings.csv") if named in r["reason"]]
+    assert behind, "no finding names the hub's next hop"
+    assert all(r["egress"] == "appliance" and "was not collected" not in r["reason"] for r in behind)
+    assert all(r["verdict"] in ("unknown", "blocked") for r in behind)

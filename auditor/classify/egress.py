@@ -12,6 +12,7 @@ NIC IP configuration; the engine weighs them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -298,6 +299,29 @@ def _sender(subnet: Subnet, configuration: IpConfiguration | None) -> tuple[str,
 def _in_flexible_scale_set(resource: Resource) -> bool:
     """A flexible scale set, or a VM of one: no default outbound access."""
     return resource.scale_set_id is not None or resource.flexible
+
+
+# What a Virtual WAN hub's next hop can be besides an Azure Firewall, by the type its resource id names.
+_HUB_NEXT_HOPS = {
+    "microsoft.network/networkvirtualappliances": "network virtual appliance {name} in the hub",
+    "microsoft.network/virtualhubs/hubvirtualnetworkconnections": "hub connection {name} (an appliance in the VNet it "
+    "connects)",
+}
+
+
+def _not_a_firewall(next_hop: str) -> str:
+    """A hub next hop named for what it is, when its id is not an Azure Firewall's ("" when it may be one)."""
+    provider = re.search(r"/providers/([^/]+/[^/]+)(?:/[^/]+/([^/]+))?", next_hop, re.IGNORECASE)
+    if provider is None:
+        return f"{next_hop}, which is not a resource id" if next_hop else ""
+    name = next_hop.rstrip("/").rsplit("/", 1)[-1]
+    kind = provider.group(1).lower() + (f"/{provider.group(2).lower()}" if provider.group(2) else "")
+    if kind.startswith("microsoft.network/azurefirewalls"):
+        return ""
+    for known, said in _HUB_NEXT_HOPS.items():
+        if kind == known:
+            return said.format(name=name)
+    return f"{next_hop}, a {provider.group(1)} resource, not an Azure Firewall"
 
 
 def vnet_of(subnet_id: str) -> str:
@@ -871,6 +895,20 @@ class EgressEvaluator:
                     continue
                 next_hop, how = route.next_hop, f"its route table {table.name if table else ''} sends 0.0.0.0/0 to"
             firewall = self._index.firewalls.get(next_hop.lower())
+            appliance = _not_a_firewall(next_hop)
+            if firewall is None and appliance:
+                return NetworkPath(
+                    Egress.APPLIANCE,
+                    Outcome.UNDETERMINED,
+                    _sentence(
+                        [
+                            *steps,
+                            f"{said}; {how} {appliance}: the appliance's own path decides, and it leaves Azure's "
+                            "internet edge out of this answer",
+                        ]
+                    ),
+                    via=next_hop,
+                )
             if firewall is None:
                 return _undetermined(
                     _sentence(

@@ -80,12 +80,24 @@ def run_scan(options: ScanOptions) -> ScanResult:
     return replace(result, trend=trend(options.history, result)) if options.history else result
 
 
+class HistoryNotKept(OSError):
+    """The reports were written, but this run's scan.json could not be kept in the --history folder."""
+
+    def __init__(self, folder: Path, err: OSError) -> None:
+        super().__init__(err.errno, err.strerror or str(err))
+        self.folder = folder
+
+
 def write_scan(result: ScanResult, out: Path, formats: Sequence[Format], history: Path | None = None) -> list[Path]:
-    """The reports in `out`, and this run's scan.json kept in `history`; raises OSError when they cannot be."""
+    """The reports in `out`, and this run's scan.json kept in `history`; raises OSError when the reports cannot be
+    written, HistoryNotKept when they were but the history could not be kept."""
     written = write_reports(out, (formatter_for(fmt).format(result) for fmt in formats))
     if history:  # the scan.json just written, or, when the formats left it out, rendered for the history
         chunks = copied(out / "scan.json") if Format.JSON in formats else JsonFormatter().format(result)["scan.json"]
-        keep(history, result, chunks)
+        try:
+            keep(history, result, chunks)
+        except OSError as err:
+            raise HistoryNotKept(history, err) from err
     return written
 
 

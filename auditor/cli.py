@@ -545,7 +545,15 @@ def _record(args: Any, env: Environment) -> ExitStatus:
 
 def _scan(args: Any, env: Environment) -> ExitStatus:
     # imported here, not at the top: --version and --help need neither pandas nor the Azure SDK
-    from auditor.audit import ScanOptions, exit_status, run_scan, status_lines, unused_config_lines, write_scan
+    from auditor.audit import (
+        HistoryNotKept,
+        ScanOptions,
+        exit_status,
+        run_scan,
+        status_lines,
+        unused_config_lines,
+        write_scan,
+    )
     from auditor.report.json import BaselineError, read_baseline
 
     _configure_logging(env, args.quiet, args.verbose)
@@ -595,6 +603,12 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
             env.stderr.write(f"port25-audit: {line}\n")
         try:
             written = write_scan(result, args.out, args.format, args.history)
+        except HistoryNotKept as err:
+            env.stderr.write(
+                f"port25-audit: the reports are in {args.out}, but this run could not be kept in the --history folder "
+                f"{err.folder}: {err.strerror}\n"
+            )
+            return ExitStatus.CANT_CREATE
         except OSError as err:
             env.stderr.write(f"port25-audit: cannot write the reports to {args.out}: {err.strerror or err}\n")
             return ExitStatus.CANT_CREATE

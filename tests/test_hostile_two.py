@@ -412,3 +412,50 @@ def test_a_virtual_wan_next_hop_that_is_not_a_firewall_is_named_for_what_it_is(
     assert behind, "no finding names the hub's next hop"
     assert all(r["egress"] == "appliance" and "was not collected" not in r["reason"] for r in behind)
     assert all(r["verdict"] in ("unknown", "blocked") for r in behind)
+
+
+def _peak_rss_of_cli(*argv: str) -> tuple[int, int, str]:
+    """Run the installed CLI in a process of its own: its exit code, its peak resident memory in bytes, stderr."""
+    import os
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "auditor", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, usage.ru_maxrss * 1024, stderr
+
+
+@pytest.mark.slow
+def test_a_huge_file_in_the_history_folder_is_not_read_whole(tmp_path: Path) -> None:
+    """Issue 23.8: a 2 GB file named as a kept run (its head not a scan.json) costs nothing like 2 GB of memory,
+    and a kept run is still counted."""
+    history = tmp_path / "history"
+    history.mkdir()
+    with (history / "scan-20260101T000000Z.json").open("wb") as huge:
+        huge.truncate(2 << 30)  # sparse: two gigabytes of zero bytes
+    out = tmp_path / "reports"
+    argv = ["scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(out)]
+    status, peak, stderr = _peak_rss_of_cli(*argv, "--history", str(history))
+
+    assert status == ExitStatus.INCOMPLETE, stderr  # the bundled tenant's two 403s
+    assert peak < 1 << 30, f"peak resident memory {peak >> 20} MiB"
+    assert "scan-20260101T000000Z.json is not a port25-audit scan.json" in stderr
+    assert len(list(history.glob("scan-*.json"))) == 2  # this run kept beside it
+
+
+def test_history_that_cannot_be_kept_is_said_as_the_history_folder_not_the_reports(tmp_path: Path) -> None:
+    """Issue 23.16: the reports were written; the history folder is what failed."""
+    history = tmp_path / "history"
+    history.write_text("a file where the folder should be", encoding="utf-8")
+
+    status, _, stderr, out = scan(tmp_path, contoso(), "--history", str(history))
+
+    assert status is ExitStatus.CANT_CREATE
+    assert (out / "findings.csv").exists()
+    assert f"could not be kept in the --history folder {history}" in stderr
+    assert "cannot write the reports" not in stderr

@@ -459,3 +459,38 @@ def test_history_that_cannot_be_kept_is_said_as_the_history_folder_not_the_repor
     assert (out / "findings.csv").exists()
     assert f"could not be kept in the --history folder {history}" in stderr
     assert "cannot write the reports" not in stderr
+
+
+DEEP_CONFIGS = {
+    "arrays 100,000 deep": "x = " + "[" * 100_000 + "]" * 100_000 + "\n",
+    "inline tables 100,000 deep": "x = " + "{a = " * 100_000 + "1" + "}" * 100_000 + "\n",
+    "a value nested 100,000 deep": "x = [" + "[1, " * 100_000 + "]" * 100_001 + "\n",
+    "a dotted key 50,000 levels deep": "# a comment\n" + "a" + ".a" * 50_000 + " = 1\n",
+}
+
+
+@pytest.mark.parametrize("text", list(DEEP_CONFIGS.values()), ids=list(DEEP_CONFIGS))
+def test_a_config_nested_too_deep_is_refused_before_it_is_parsed(tmp_path: Path, text: str) -> None:
+    """Issue 23.7: exit 64 with the line, not 70 (RecursionError) or gigabytes of memory."""
+    config = tmp_path / "audit.toml"
+    config.write_text(text, encoding="utf-8")
+
+    status, _, stderr, _ = scan(tmp_path, contoso(), config=config)
+
+    assert status is ExitStatus.USAGE
+    assert stderr.startswith(f"port25-audit: {config}: line ") and len(stderr.splitlines()) == 1
+    assert "64" in stderr
+
+
+def test_a_config_written_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Issue 23.7: Windows PowerShell 5.1's `Out-File -Encoding utf8` writes a BOM."""
+    config = tmp_path / "audit.toml"
+    config.write_bytes(b"\xef\xbb\xbf" + CONTOSO_CONFIG.read_bytes())
+
+    status, _, stderr, out = scan(tmp_path, contoso(), config=config)
+
+    assert status is ExitStatus.INCOMPLETE, stderr  # as the bundled tenant without the BOM
+    assert "Invalid statement" not in stderr
+    (tmp_path / "plain").mkdir()
+    plain = scan(tmp_path / "plain", contoso())[3]
+    assert (out / "findings.csv").read_bytes() == (plain / "findings.csv").read_bytes()

@@ -494,3 +494,27 @@ def test_a_config_written_with_a_byte_order_mark_is_read(tmp_path: Path) -> None
     (tmp_path / "plain").mkdir()
     plain = scan(tmp_path / "plain", contoso())[3]
     assert (out / "findings.csv").read_bytes() == (plain / "findings.csv").read_bytes()
+
+
+@pytest.mark.slow
+def test_a_reason_names_ten_rules_and_counts_the_rest(tmp_path: Path) -> None:
+    """Issue 23.9: 20,000 allow rules to different partner addresses make reasons of a few hundred characters, not
+    megabytes."""
+
+    def groups(policy: str) -> list[dict[str, Any]]:
+        rules = [
+            arm.network_rule(f"partner-{n}", ["25"], sources=["*"], destinations=[f"203.{n // 256}.{n % 256}.1/32"])
+            for n in range(20_000)
+        ]
+        return [arm.rule_collection_group(policy, "egress", 100, [{"name": "partners", "priority": 200,
+                                                                   "action": "Allow", "rules": rules}])]  # fmt: skip
+
+    status, _, stderr, out = scan(tmp_path, hub_and_spoke(groups), config=None)
+
+    assert status is ExitStatus.SUCCESS, stderr
+    findings = {r["resource_name"]: r for r in rows(out / "findings.csv")}
+    assert "and 19,990 more rules that cover only some internet destinations" in findings[VM]["reason"]
+    assert max(len(r["reason"]) for r in findings.values()) < 5_000
+    assert (out / "findings.csv").stat().st_size < 50_000
+    assert (out / "scan.json").stat().st_size < 500_000
+    assert (out / "report.html").stat().st_size < 2_000_000

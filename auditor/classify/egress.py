@@ -32,6 +32,7 @@ from auditor.classify.addresses import (
     public_coverage,
 )
 from auditor.classify.firewall import FirewallDecision, FirewallRules
+from auditor.classify.listing import capped
 from auditor.model import (
     Egress,
     FirewallPolicy,
@@ -147,7 +148,7 @@ class NsgDecision:
 
     def describe(self, nsg: NetworkSecurityGroup) -> str:
         if self.rule is None:
-            return f"NSG {nsg.name}: " + "; ".join(self.notes)
+            return f"NSG {nsg.name}: " + "; ".join(capped(self.notes, "rules that cover only some destinations"))
         verb = "allows" if self.allowed else "denies"
         kind = "default rule" if self.rule.is_default else "rule"
         return (
@@ -189,7 +190,8 @@ def decide_nsg(compiled: CompiledNsg, source: Sequence[str], port: int = SMTP_PO
             if matches[rule.name] is Match.PARTIAL:
                 notes.append(
                     f"rule {_label(rule)} covers only some public destinations "
-                    f"({', '.join(rule.destination_prefixes)}): not counted for the internet at large"
+                    f"({', '.join(capped(rule.destination_prefixes, 'prefixes'))}): not counted for the internet at "
+                    "large"
                 )
         pending += [r for r in tied if matches[r.name] is Match.UNCERTAIN]
         if not certain:
@@ -208,7 +210,7 @@ def decide_nsg(compiled: CompiledNsg, source: Sequence[str], port: int = SMTP_PO
                 None,
                 None,
                 (
-                    f"rules {', '.join(map(_label, certain))} share priority {priority} and "
+                    f"rules {', '.join(capped([_label(r) for r in certain], 'rules'))} share priority {priority} and "
                     "disagree (Azure does not allow two rules of one priority)",
                     *notes,
                 ),
@@ -221,8 +223,8 @@ def decide_nsg(compiled: CompiledNsg, source: Sequence[str], port: int = SMTP_PO
                 None,
                 None,
                 (
-                    f"rule(s) {', '.join(map(_label, doubtful))} may apply (application security group or a source "
-                    f"that only partly covers the resource) before {_label(certain[0])}",
+                    f"rule(s) {', '.join(capped([_label(r) for r in doubtful], 'rules'))} may apply (application "
+                    f"security group or a source that only partly covers the resource) before {_label(certain[0])}",
                     *notes,
                 ),
                 port,
@@ -720,9 +722,10 @@ class EgressEvaluator:
                     _sentence([self._index.missing(f"The {level}'s NSG", nsg_id, ListName.NETWORK_SECURITY_GROUPS)])
                 )
             decision = self._nsg(nsg, source, port)
+            notes = capped(decision.notes, "rules that cover only some destinations")
             steps.append(
                 Hop(
-                    f"{decision.describe(nsg)} (on the {level})" + "".join(f"; {n}" for n in decision.notes),
+                    f"{decision.describe(nsg)} (on the {level})" + "".join(f"; {n}" for n in notes),
                     "nsg",
                     nsg.nsg_id,
                 )
@@ -809,7 +812,7 @@ class EgressEvaluator:
             return self._through_firewall(firewalls[0], source, port, [*steps, reached])
         where = f"VNet {vnet_id.rsplit('/', 1)[-1]}, its peers or its Virtual WAN hub"
         if len(firewalls) > 1:
-            names = ", ".join(f.resource_id for f in firewalls)
+            names = ", ".join(capped([f.resource_id for f in firewalls], "firewalls"))
             return _undetermined(
                 _sentence(
                     [*steps, f"{said}, the address of more than one Azure Firewall reachable from {where}: {names}"]
@@ -928,7 +931,7 @@ class EgressEvaluator:
         # A connection to a hub shows on the spoke as a peering with the hub's own VNet, which no list returns.
         unseen_peers = [p for p in self._index.vnets.get(vnet_id, ()) if p not in self._index.collected_vnets]
         if self._index.unread_hubs and unseen_peers:
-            names = ", ".join(h.hub_id for h in self._index.unread_hubs)
+            names = ", ".join(capped([h.hub_id for h in self._index.unread_hubs], "hubs"))
             return _undetermined(
                 _sentence(
                     [

@@ -27,6 +27,7 @@ from auditor.classify.addresses import (
     port_matches,
     public_coverage,
 )
+from auditor.classify.listing import capped
 from auditor.model import FirewallNetworking, FirewallPolicy, IpGroup, ListName, NetworkRule, NetworkRuleCollection
 
 PROTOCOLS_WITH_TCP = frozenset({"tcp", "any"})
@@ -153,14 +154,14 @@ class FirewallRules:
         pending: list[tuple[_Placed, NetworkRule, tuple[str, ...]]],
         notes: list[str],
     ) -> FirewallDecision:
-        said = "; ".join([decision, *notes])
+        said = "; ".join([decision, *capped(notes, "rules that cover only some internet destinations")])
         doubtful = [(p, r, u) for p, r, u in pending if (p.collection.action.strip().lower() == "allow") != allowed]
         if not doubtful:
             return FirewallDecision(allowed, said)
         missing = tuple(dict.fromkeys(u for _, _, unread in doubtful for u in unread))
-        names = ", ".join(f"{p.collection.name}/{r.name}" for p, r, _ in doubtful)
+        names = ", ".join(capped([f"{p.collection.name}/{r.name}" for p, r, _ in doubtful], "rules"))
         why = (
-            "; ".join(self._missing("IP group", group, ListName.IP_GROUPS) for group in missing)
+            "; ".join(capped([self._missing("IP group", group, ListName.IP_GROUPS) for group in missing], "IP groups"))
             if missing
             else "its source only partly covers the sender, or names something that is not an address"
         )

@@ -518,3 +518,33 @@ def test_a_reason_names_ten_rules_and_counts_the_rest(tmp_path: Path) -> None:
     assert (out / "findings.csv").stat().st_size < 50_000
     assert (out / "scan.json").stat().st_size < 500_000
     assert (out / "report.html").stat().st_size < 2_000_000
+
+
+@pytest.mark.slow
+def test_ip_groups_of_a_hundred_thousand_addresses_are_looked_up_not_parsed_per_sender(tmp_path: Path) -> None:
+    """Issue 23.6: twenty IP groups of 5,000 /32s, 200 senders in one spoke subnet (the groups split it, so each
+    sender is decided for itself): the scan ends within the bound, and the senders the groups hold are let out."""
+    from tests.test_egress import GROUP
+
+    hub = arm.sub_id("hub")
+    group_ids = [arm.rid(hub, GROUP, "Microsoft.Network/ipGroups", f"ipg-{g}") for g in range(20)]
+    # group 0 holds the spoke's even senders (10.1.1.4, .6, …); the rest hold 10.50.x.y addresses
+    held = [f"10.1.1.{n + 4}/32" for n in range(0, 200, 2)]
+    ip_groups = [
+        arm.ip_group(hub, GROUP, f"ipg-{g}", held if g == 0 else [f"10.{50 + g}.{n // 250}.{n % 250}/32" for n in range(5_000)])
+        for g in range(20)
+    ]  # fmt: skip
+
+    def groups(policy: str) -> list[dict[str, Any]]:
+        rule = arm.network_rule("smtp", ["25"], source_groups=group_ids)
+        return [arm.rule_collection_group(policy, "egress", 100, [{"name": "senders", "priority": 200,
+                                                                   "action": "Allow", "rules": [rule]}])]  # fmt: skip
+
+    status, _, stderr, out = scan(tmp_path, hub_and_spoke(groups, ip_groups=ip_groups, spoke_vms=200), config=None)
+
+    assert status is ExitStatus.SUCCESS, stderr
+    verdicts = {
+        r["resource_name"]: r["verdict"] for r in rows(out / "findings.csv") if r["resource_name"].startswith("vm-")
+    }
+    assert len(verdicts) == 200
+    assert all(verdicts[f"vm-{n}"] == ("open" if n % 2 == 0 else "denied_by_network") for n in range(200))

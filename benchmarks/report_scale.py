@@ -9,12 +9,13 @@ Figures: classify and each format's time, the ratio of classify + reports to the
 `RESULT ratio_to_pandas=… classify_s=… peak_rss_gb=… rows_checked=…`.
 
     python benchmarks/report_scale.py [--subscriptions 1000] [--resources 1000] [--formats csv,json,html] [--no-xlsx]
-        [--specific-sources N] [--hub-firewall any|spokes|specific]
+        [--specific-sources N] [--hub-firewall any|spokes|specific|ip-groups] [--ip-group-prefixes 100000]
 
 `--hub-firewall` shapes the tenant as a landing zone: every spoke subnet routes 0.0.0.0/0 to an Azure Firewall in a
 hub subscription, whose rules name any source (`any`), the spokes' address space, which holds each spoke's
 subnet whole, as landing zones' rules usually do (`spokes`), or a range that splits the spokes' subnets
-(`specific`: each sender is matched).
+(`specific`: each sender is matched), or an IP group of `--ip-group-prefixes` /32 addresses, among them every
+other VM's (`ip-groups`: each sender is looked up among them; 10 x 1,000 is 100,000 prefixes x 10,000 senders).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from auditor.model import (
     FirewallNetworking,
     FirewallPolicy,
     IpConfiguration,
+    IpGroup,
     NetworkInterface,
     NetworkInventory,
     NetworkRule,
@@ -74,7 +76,14 @@ HUB_VNET = f"{HUB_PREFIX}/Microsoft.Network/virtualNetworks/hub"
 FIREWALL_IP = "10.255.0.4"
 
 
-def hub(spoke_vnets: list[str], rules: str) -> SubscriptionInventory:
+def ip_group_addresses(count: int, resources: int) -> tuple[str, ...]:
+    """`count` /32 addresses: every other spoke VM's (10.0.x.y, as `synthetic_tenant` gives them), then others."""
+    held = [f"10.0.{r // 250}.{r % 250 + 4}/32" for r in range(0, resources, 2)][:count]
+    others = (f"10.{100 + n // 62500}.{n // 250 % 250}.{n % 250}/32" for n in range(count - len(held)))
+    return (*held, *others)
+
+
+def hub(spoke_vnets: list[str], rules: str, ip_group: tuple[str, ...] = ()) -> SubscriptionInventory:
     """A landing zone's hub: an Azure Firewall with a policy, its VNet peered with every spoke. `rules`: "any"
     (its rules name any source, so one decision serves every sender), "spokes" (a rule names the spokes' address
     space, which holds each spoke subnet whole: one decision a subnet) or "specific" (a rule names a range that
@@ -83,7 +92,9 @@ def hub(spoke_vnets: list[str], rules: str) -> SubscriptionInventory:
     web = NetworkRule("web", ("TCP",), ("*",), destination_addresses=("*",), destination_ports=("443",))
     smtp = NetworkRule("smtp", ("TCP",), ("10.0.1.0/24",), destination_addresses=("*",), destination_ports=("25",))
     spokes = NetworkRule("smtp", ("TCP",), ("10.0.0.0/16",), destination_addresses=("*",), destination_ports=("25",))
-    rules_of = {"any": (web,), "spokes": (web, spokes), "specific": (web, smtp)}[rules]
+    group_id = f"{HUB_PREFIX}/Microsoft.Network/ipGroups/senders"
+    grouped = NetworkRule("smtp", ("TCP",), (), (group_id,), destination_addresses=("*",), destination_ports=("25",))
+    rules_of = {"any": (web,), "spokes": (web, spokes), "specific": (web, smtp), "ip-groups": (web, grouped)}[rules]
     group = RuleCollectionGroup(f"{policy_id}/ruleCollectionGroups/g", "g", 100, (
         NetworkRuleCollection("allow-out", 100, "Allow", rules_of),
     ))  # fmt: skip
@@ -96,13 +107,14 @@ def hub(spoke_vnets: list[str], rules: str) -> SubscriptionInventory:
         subnets=(Subnet(f"{HUB_VNET}/subnets/AzureFirewallSubnet", "AzureFirewallSubnet", ("10.255.0.0/26",)),),
         virtual_networks=(VirtualNetwork(HUB_VNET, "hub", ("10.255.0.0/16",), tuple(spoke_vnets)),),
         firewall_policies=(FirewallPolicy(policy_id, "policy", None, (group,)),),
+        ip_groups=(IpGroup(group_id, "senders", ip_group),) if ip_group else (),
     )
     subscription = Subscription(HUB, "hub", "Enabled", "tenant", QUOTAS[0])
     return SubscriptionInventory(subscription, (firewall,), (), (), network)
 
 
 def synthetic_tenant(
-    subscriptions: int, resources: int, specific_sources: int = 0, hub_firewall: str = ""
+    subscriptions: int, resources: int, specific_sources: int = 0, hub_firewall: str = "", ip_group_prefixes: int = 0
 ) -> TenantInventory:
     """`hub_firewall` ("any", "spokes" or "specific", see `hub`): every spoke subnet routes 0.0.0.0/0 to a hub
     firewall."""
@@ -163,7 +175,8 @@ def synthetic_tenant(
             )
         )
     if hub_firewall:
-        items.append(hub([item.network.virtual_networks[0].vnet_id for item in items], hub_firewall))
+        addresses = ip_group_addresses(ip_group_prefixes, resources) if hub_firewall == "ip-groups" else ()
+        items.append(hub([item.network.virtual_networks[0].vnet_id for item in items], hub_firewall, addresses))
     return TenantInventory(tuple(items))
 
 
@@ -210,16 +223,19 @@ def main() -> None:
     )
     parser.add_argument(
         "--hub-firewall",
-        choices=["any", "spokes", "specific"],
-        help="spokes route through a hub Azure Firewall whose rules name any source, the spokes' address space, or "
-        "a range that splits their subnets",
+        choices=["any", "spokes", "specific", "ip-groups"],
+        help="spokes route through a hub Azure Firewall whose rules name any source, the spokes' address space, "
+        "a range that splits their subnets, or an IP group of --ip-group-prefixes addresses",
     )
+    parser.add_argument("--ip-group-prefixes", type=int, default=100_000, help="with --hub-firewall ip-groups")
     args = parser.parse_args()
     formats = [Format(f) for f in args.formats.split(",")]
     out = Path(tempfile.mkdtemp(prefix="port25-report-bench-"))
 
     started = time.perf_counter()
-    tenant = synthetic_tenant(args.subscriptions, args.resources, args.specific_sources, args.hub_firewall or "")
+    tenant = synthetic_tenant(
+        args.subscriptions, args.resources, args.specific_sources, args.hub_firewall or "", args.ip_group_prefixes
+    )
     built = time.perf_counter()
     findings, summaries = classify(tenant, AuditConfig(), Ruleset.CURRENT)
     classified = time.perf_counter()

@@ -569,6 +569,12 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         return ExitStatus.NO_INPUT if err.unreadable else ExitStatus.DATA_ERROR
     try:
         recipe = _recipe(args, env)
+        if args.upload is not None and not args.upload.serves(recipe.cloud.value):
+            env.stderr.write(
+                f"port25-audit: --upload {args.upload.container_url} is a blob endpoint of another cloud than the "
+                f"scan's ({recipe.cloud.value}); the scan's token is sent only to its own cloud's storage\n"
+            )
+            return ExitStatus.USAGE
         # Worker processes do not share this process's log handler: --verbose reads in one process, every line shown.
         collector = env.collectors(recipe, 1 if args.verbose else args.processes)
     except Exception as err:

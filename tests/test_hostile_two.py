@@ -548,3 +548,80 @@ def test_ip_groups_of_a_hundred_thousand_addresses_are_looked_up_not_parsed_per_
     }
     assert len(verdicts) == 200
     assert all(verdicts[f"vm-{n}"] == ("open" if n % 2 == 0 else "denied_by_network") for n in range(200))
+
+
+UPLOAD_REFUSED = {
+    "a dot-dot segment (emulator)": "https://127.0.0.1:10000/devstoreaccount1/cont1/../c2/p",
+    "a dot-dot segment": "https://acct.blob.core.windows.net/cont1/../c2/p",
+    "an encoded dot-dot segment": "https://acct.blob.core.windows.net/cont1/%2e%2e/c2/p",
+    "a dot segment": "https://acct.blob.core.windows.net/cont1/./p",
+    "an empty segment": "https://acct.blob.core.windows.net/cont1//p",
+    "any https host": "https://192.0.2.2:8443/cont1/p",
+    "a look-alike host": "https://acct.blob.core.windows.net.attacker.example/cont1/p",
+    "a host under the suffix": "https://a.b.blob.core.windows.net/cont1/p",
+    "another port": "https://acct.blob.core.windows.net:8443/cont1/p",
+}
+
+
+@pytest.mark.parametrize("url", list(UPLOAD_REFUSED.values()), ids=list(UPLOAD_REFUSED))
+def test_upload_refuses_a_url_that_could_leave_its_container_or_its_cloud(tmp_path: Path, url: str) -> None:
+    """Issue 23.2 and 23.3: refused on the command line, before anything is read or sent (exit 64)."""
+    status, _, stderr, out = scan(tmp_path, contoso(), "--upload", url)
+
+    assert status is ExitStatus.USAGE, stderr
+    assert not out.exists()
+    assert len(stderr.splitlines()) == 1
+
+
+def test_upload_to_another_cloud_s_storage_is_refused(tmp_path: Path) -> None:
+    """Issue 23.3: the scan's token goes only to its own cloud's blob endpoint."""
+    status, _, stderr, _ = scan(
+        tmp_path, contoso(), "--cloud", "china", "--upload", "https://acct.blob.core.windows.net/cont1/p"
+    )
+
+    assert status is ExitStatus.USAGE and "another cloud" in stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:Pa55-SECRET@acct.blob.core.windows.net/cont1/p",
+        "https://acct.blob.core.windows.net/cont1/p?sv=2024&sig=SECRET%3D",
+        "https://acct.blob.core.windows.net/cont1/p#SECRET",
+        "https://acct.blob.core.windows.net.attacker.example/cont1/p?sig=SECRET",
+    ],
+    ids=["userinfo", "sas", "fragment", "look-alike-with-sas"],
+)
+def test_a_rejected_upload_url_is_never_echoed_with_its_secrets(tmp_path: Path, url: str) -> None:
+    """Issue 23.4: stderr goes into CI logs."""
+    status, _, stderr, _ = scan(tmp_path, contoso(), "--upload", url)
+
+    assert status is ExitStatus.USAGE
+    assert "SECRET" not in stderr and "Pa55" not in stderr
+    assert "blob.core.windows.net" in stderr  # the host is still named, so the user sees which URL
+
+
+@pytest.mark.parametrize("answer", ["403", "missing"])
+def test_a_next_link_s_secret_never_reaches_stderr_or_a_report(tmp_path: Path, answer: str) -> None:
+    """Issue 23.4: a nextLink carrying sig= and code= whose page answers 403, or is not in the recording."""
+    document = contoso()
+    first = next(
+        e for e in entries_at(document, "/providers/Microsoft.Compute/virtualMachines") if e["StatusCode"] == 200
+    )
+    next_link = first["RequestUri"] + "&$skiptoken=2&sig=SECRET-SIG&code=SECRET-CODE"
+    first["ResponseBody"]["nextLink"] = next_link
+    if answer == "403":
+        denied = arm.authorization_failed("x", f"read {next_link}")
+        document["Entries"].append({**first, "RequestUri": next_link, "StatusCode": 403, "ResponseBody": denied})
+
+    status, _, stderr, out = scan(tmp_path, document, "--format", "csv,json,html,xlsx", "--verbose")
+
+    assert status is ExitStatus.INCOMPLETE
+    assert "skiptoken" in stderr  # the failing page is named…
+    written = [stderr] + [p.read_bytes().decode("utf-8", "replace") for p in out.iterdir() if p.suffix != ".xlsx"]
+    import zipfile
+
+    with zipfile.ZipFile(out / "findings.xlsx") as book:
+        written += [book.read(part).decode("utf-8", "replace") for part in book.namelist()]
+    for text in written:
+        assert "SECRET" not in text  # …without its secrets

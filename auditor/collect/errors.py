@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
 
+from auditor.collect.policy import redacted_text, redacted_url
 from auditor.collect.transport import WriteRefused
 from auditor.model import CollectionError, ErrorCode
 
@@ -24,9 +25,7 @@ class RecordingMiss(Exception):
     """A request the recording has no entry for: an error for that list, never an empty answer."""
 
     def __init__(self, method: str, url: str) -> None:
-        parts = urlsplit(url)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        super().__init__(f"the recording has no entry for {method} {target}")
+        super().__init__(f"the recording has no entry for {method} {_path_and_query(url)}")
         self.method = method
         self.url = url
 
@@ -90,12 +89,14 @@ def collection_error(operation: str, request: str, err: BaseException) -> Collec
 
 
 def _path_and_query(url: str) -> str:
-    match = re.match(r"^[a-z]+://[^/]+(.*)$", url, re.IGNORECASE)
-    return match.group(1) if match else url
+    """A request's path and query as every report shows it: the value of a query parameter not known to be safe
+    (a SAS signature, a code) redacted, as in recordings and --verbose."""
+    parts = urlsplit(redacted_url(url))
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    return " ".join(redacted_text(str(text)).split())
 
 
 def logged(error: CollectionError) -> CollectionError:

@@ -52,6 +52,14 @@ def redacted_url(url: str, placeholder: str = REDACTED) -> str:
     return parts._replace(query=urlencode(query, safe="$/:,*")).geturl()
 
 
+_URL_IN_TEXT = re.compile(r"\bhttps?://[^\s'\"<>]+", re.IGNORECASE)
+
+
+def redacted_text(text: str) -> str:
+    """Text (an error message from Azure) with every URL in it redacted as `redacted_url` does."""
+    return _URL_IN_TEXT.sub(lambda match: redacted_url(match.group(0)), text)
+
+
 def request_line(method: str, url: str) -> str:
     """`METHOD /path?query` with the value of every query parameter not on the allow-list shown as ***: what
     --verbose logs."""

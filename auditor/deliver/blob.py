@@ -51,6 +51,8 @@ class PrefixOnlyTransport(RequestsTransport):
         if (parts.scheme, parts.netloc) != self._origin:
             return False
         path = unquote(parts.path)
+        if any(segment in (".", "..") for segment in path.split("/")):
+            return False  # the path checked must be the path the server reads
         if method in ("PUT", "DELETE"):
             return path.startswith(self._blobs)
         if method == "GET":  # the container's listing, by prefix

@@ -505,7 +505,7 @@ def _record(args: Any, env: Environment) -> ExitStatus:
     import json
 
     from auditor.collect.record import RecordingTransport
-    from auditor.collect.scrub import scrub
+    from auditor.collect.scrub import scrub_recording
 
     _configure_logging(env, args.quiet, args.verbose)
     try:
@@ -521,7 +521,13 @@ def _record(args: Any, env: Environment) -> ExitStatus:
         inventory = collector.collect(_scope(args))
     document = recorder.document()
     if args.scrub:
-        document = scrub(document)
+        scrubbed = scrub_recording(document, args.management_group)
+        document = scrubbed.document
+        for group, replaced in scrubbed.management_groups.items():
+            env.stderr.write(
+                f"port25-audit: management group {group} is {replaced} in the scrubbed recording: replay it with "
+                f"--management-group {replaced}\n"
+            )
     text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
     try:
         write_atomically(args.out.parent, {args.out.name: [text.encode("utf-8")]})

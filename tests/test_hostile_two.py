@@ -530,10 +530,8 @@ def test_ip_groups_of_a_hundred_thousand_addresses_are_looked_up_not_parsed_per_
     group_ids = [arm.rid(hub, GROUP, "Microsoft.Network/ipGroups", f"ipg-{g}") for g in range(20)]
     # group 0 holds the spoke's even senders (10.1.1.4, .6, …); the rest hold 10.50.x.y addresses
     held = [f"10.1.1.{n + 4}/32" for n in range(0, 200, 2)]
-    ip_groups = [
-        arm.ip_group(hub, GROUP, f"ipg-{g}", held if g == 0 else [f"10.{50 + g}.{n // 250}.{n % 250}/32" for n in range(5_000)])
-        for g in range(20)
-    ]  # fmt: skip
+    others = [[f"10.{50 + g}.{n // 250}.{n % 250}/32" for n in range(5_000)] for g in range(1, 20)]
+    ip_groups = [arm.ip_group(hub, GROUP, f"ipg-{g}", addresses) for g, addresses in enumerate([held, *others])]
 
     def groups(policy: str) -> list[dict[str, Any]]:
         rule = arm.network_rule("smtp", ["25"], source_groups=group_ids)
@@ -625,3 +623,129 @@ def test_a_next_link_s_secret_never_reaches_stderr_or_a_report(tmp_path: Path, a
         written += [book.read(part).decode("utf-8", "replace") for part in book.namelist()]
     for text in written:
         assert "SECRET" not in text  # …without its secrets
+
+
+PLANTED = {
+    "connection string password": "Password=Pl4nted-ConnStr-Secret;",
+    "app setting value": "planted-app-setting-value-7731",
+    "storage access key": "planted-storage-access-key-QUJD==",
+    "publishing password": "planted-publishing-password-19",
+    "client secret": "planted-client-secret~xyz",
+    "metadata value": "planted-metadata-value-42",
+    "inserted header value": "planted-header-value-X-Api-Key",
+    "rule description": "planted rule description about payroll",
+    "policy description": "planted policy description of the ERP",
+    "partner domain": "relay.planted-partner.example",
+    "key vault": "kv-planted-secrets",
+    "custom host name": "mail.planted-contoso-brand.example",
+    "domain verification id": "PLANTEDVERIFICATION0123456789ABCDEF",
+    "sas url": "https://plantedacct.blob.core.windows.net/c/b?sv=2024&sig=PLANTEDSIG",
+    "container app fqdn": "planted-app.kindriver-1234.westeurope.azurecontainerapps.io",
+    "public host in a restriction": "52.168.1.99",
+}
+
+
+def planted_tenant() -> dict[str, Any]:
+    """The bundled tenant with a secret in every field issue 23.1 lists, where Azure puts it."""
+    document = contoso()
+    for config in entries_at(document, "/config/web"):
+        config["ResponseBody"]["properties"].update(
+            connectionStrings=[{"name": "db", "connectionString": f"Server=x;{PLANTED['connection string password']}"}],
+            appSettings=[{"name": "SECRET_SETTING", "value": PLANTED["app setting value"]}],
+            azureStorageAccounts={"files": {"accountName": "acct", "accessKey": PLANTED["storage access key"]}},
+            publishingPassword=PLANTED["publishing password"],
+            siteAuthSettings={"clientSecret": PLANTED["client secret"]},
+            metadata=[{"name": "CURRENT_STACK", "value": PLANTED["metadata value"]}],
+            ipSecurityRestrictions=[{"ipAddress": f"{PLANTED['public host in a restriction']}/32", "action": "Allow"}],
+        )
+    for sites in entries_at(document, "/providers/Microsoft.Web/sites"):
+        for site in sites["ResponseBody"].get("value", []):
+            site["properties"].update(
+                hostNames=[PLANTED["custom host name"]],
+                customDomainVerificationId=PLANTED["domain verification id"],
+                backupUrl=PLANTED["sas url"],
+            )
+    for policies in entries_at(document, "/providers/Microsoft.Network/firewallPolicies"):
+        for policy in policies["ResponseBody"]["value"]:
+            policy["properties"].update(
+                description=PLANTED["policy description"],
+                transportSecurity={"certificateAuthority": {"keyVaultSecretId": f"https://{PLANTED['key vault']}"
+                                                            ".vault.azure.net/secrets/ca"}},
+            )  # fmt: skip
+    for groups in entries_at(document, "/ruleCollectionGroups"):
+        for group in groups["ResponseBody"]["value"]:
+            collections = group["properties"]["ruleCollections"]
+            for collection in collections:
+                for rule in collection["rules"]:
+                    rule["description"] = PLANTED["rule description"]
+            collections.append(
+                {
+                    "ruleCollectionType": "FirewallPolicyFilterRuleCollection",
+                    "name": "partners",
+                    "priority": 4000,
+                    "action": {"type": "Allow"},
+                    "rules": [
+                        {
+                            "ruleType": "ApplicationRule",
+                            "name": "api",
+                            "sourceAddresses": ["*"],
+                            "protocols": [{"protocolType": "Https", "port": 443}],
+                            "targetFqdns": ["api.example"],
+                            "httpHeadersToInsert": [{"header": "X-Api-Key", "value": PLANTED["inserted header value"]}],
+                        },
+                        arm.network_rule(
+                            "relay", ["25"], destinations=[], destination_fqdns=[PLANTED["partner domain"]]
+                        ),
+                    ],
+                }
+            )
+    for apps in entries_at(document, "/providers/Microsoft.App/containerApps"):
+        for app in apps["ResponseBody"]["value"]:
+            app["properties"]["configuration"] = {"ingress": {"fqdn": PLANTED["container app fqdn"]}}
+    return document
+
+
+def test_a_scrubbed_recording_holds_no_secret_of_any_list_and_replays_to_the_same_verdicts(tmp_path: Path) -> None:
+    """Issue 23.1: scrubbed by allow-list. Every planted value is in the tenant given to `record`."""
+    planted = tmp_path / "planted.json"
+    planted.write_text(json.dumps(planted_tenant()), encoding="utf-8")
+    text = planted.read_text(encoding="utf-8")
+    assert all(value in text for value in PLANTED.values())
+    scrubbed = tmp_path / "scrubbed.json"
+
+    status, _, stderr = run_cli("record", "--replay", str(planted), "--scrub", "--out", str(scrubbed))
+
+    assert status is ExitStatus.INCOMPLETE, stderr
+    kept = scrubbed.read_text(encoding="utf-8")
+    assert [name for name, value in PLANTED.items() if value.lower() in kept.lower()] == []
+    assert "planted" not in kept.lower()
+    (tmp_path / "original").mkdir()
+    (tmp_path / "replayed").mkdir()
+    # no audit config: it names the original subscription ids
+    original = scan(tmp_path / "original", json.loads(text), config=None)[3]
+    replayed = scan(tmp_path / "replayed", json.loads(kept), config=None)[3]
+    columns = ("resource_type", "kind", "location", "offer", "platform_policy", "egress", "verdict", "rule")
+    assert sorted(tuple(r[c] for c in columns) for r in rows(original / "findings.csv")) == sorted(
+        tuple(r[c] for c in columns) for r in rows(replayed / "findings.csv")
+    )
+
+
+def test_record_says_what_each_management_group_became_in_the_scrubbed_recording(tmp_path: Path) -> None:
+    """Issue 23.1: a replay with the same --management-group would find nothing, without a word."""
+    document = _group_tenant([arm.management_group_subscription(arm.sub_id("known"), "Known", "mg-root")])
+    given = tmp_path / "tenant.json"
+    given.write_text(json.dumps(document), encoding="utf-8")
+    scrubbed = tmp_path / "scrubbed.json"
+
+    status, _, stderr = run_cli(
+        "record", "--replay", str(given), "--scrub", "--management-group", "mg-root", "--out", str(scrubbed)
+    )
+
+    assert status is ExitStatus.SUCCESS, stderr
+    (line,) = [line for line in stderr.splitlines() if "management group mg-root is" in line]
+    replaced = line.split(" is ", 1)[1].split()[0]
+    assert replaced != "mg-root" and "mg-root" not in scrubbed.read_text(encoding="utf-8")
+    status, _, stderr, out = scan(tmp_path, json.loads(scrubbed.read_text(encoding="utf-8")), "--management-group",
+                                  replaced, config=None)  # fmt: skip
+    assert status is ExitStatus.SUCCESS, stderr
+    assert len(rows(out / "findings.csv")) == 1

@@ -90,63 +90,76 @@ def test_a_name_that_is_a_url_scheme_leaves_urls_working() -> None:
     sub = "11111111-2222-3333-4444-555555555555"
     policy = f"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Network/firewallPolicies/p"
     group = f"{policy}/ruleCollectionGroups/https"
-    link = f"https://management.azure.com/subscriptions/{sub}/providers/Microsoft.Compute/virtualMachines?x=1"
+    link = f"https://management.azure.com{policy}/ruleCollectionGroups?x=1"
     entry = {
-        "RequestUri": f"https://management.azure.com{group}?api-version=1",
+        "RequestUri": f"https://management.azure.com{policy}/ruleCollectionGroups?api-version=1",
         "RequestMethod": "GET",
         "RequestHeaders": {},
         "RequestBody": None,
         "StatusCode": 200,
         "ResponseHeaders": {},
-        "ResponseBody": {"id": group, "name": "https", "nextLink": link},
+        "ResponseBody": {"value": [{"id": group, "name": "https"}], "nextLink": link},
     }
     (scrubbed,) = scrub({"Entries": [entry]})["Entries"]
-    assert scrubbed["ResponseBody"]["name"] != "https"
+    assert scrubbed["ResponseBody"]["value"][0]["name"] != "https"
     assert scrubbed["ResponseBody"]["nextLink"].startswith("https://management.azure.com/subscriptions/")
     assert scrubbed["RequestUri"].startswith("https://management.azure.com/subscriptions/")
 
 
 def test_scrubbing_is_consistent_and_keeps_the_words_verdicts_read() -> None:
     sub = "11111111-2222-3333-4444-555555555555"
-    rule = f"/subscriptions/{sub}/resourceGroups/rg-mail/providers/Microsoft.Network/networkSecurityGroups/nsg-1"
+    nsg = f"/subscriptions/{sub}/resourceGroups/rg-mail/providers/Microsoft.Network/networkSecurityGroups/nsg-1"
     document = {
         "Entries": [
             {
-                "RequestUri": f"https://management.azure.com{rule}?api-version=1",
+                "RequestUri": f"https://management.azure.com/subscriptions/{sub}/providers/Microsoft.Network/"
+                "networkSecurityGroups?api-version=1",
                 "RequestMethod": "GET",
                 "RequestHeaders": {"Authorization": "Bearer x"},
                 "RequestBody": None,
                 "StatusCode": 200,
                 "ResponseHeaders": {"x-ms-request-id": "abc", "Retry-After": "1"},
                 "ResponseBody": {
-                    "id": f"{rule}/securityRules/Internet",
-                    "name": "Internet",
-                    "tags": {"owner": "jane@contoso.example"},
-                    "properties": {
-                        "destinationAddressPrefix": "Internet",
-                        "sourceAddressPrefix": "10.0.0.0/24",
-                        "privateIPAddress": "10.0.0.4",
-                        "ipAddress": "20.61.1.2",
-                        "prefix": "20.61.1.2/32",
-                        "note": f"nsg-1 in rg-mail of {sub} for jane@contoso.example at 20.61.1.2",
-                    },
+                    "value": [
+                        {
+                            "id": nsg,
+                            "name": "nsg-1",
+                            "tags": {"owner": "jane@contoso.example"},
+                            "properties": {
+                                "securityRules": [
+                                    {
+                                        "id": f"{nsg}/securityRules/Internet",
+                                        "name": "Internet",
+                                        "properties": {
+                                            "description": f"nsg-1 in rg-mail of {sub} for jane@contoso.example",
+                                            "destinationAddressPrefix": "Internet",
+                                            "sourceAddressPrefix": "10.0.0.0/24",
+                                            "destinationAddressPrefixes": ["20.61.1.2/32", "20.61.0.0/16"],
+                                            "priority": 100,
+                                        },
+                                    }
+                                ]
+                            },
+                        }
+                    ]
                 },
             }
         ]
     }
     (entry,) = scrub(document)["Entries"]
-    body = entry["ResponseBody"]
+    (body,) = entry["ResponseBody"]["value"]
     new_sub = entry["RequestUri"].split("/")[4]
     assert new_sub != sub and body["id"].startswith(f"/subscriptions/{new_sub}/resourceGroups/rg-0001/")
     assert entry["RequestHeaders"] == {} and entry["ResponseHeaders"] == {"Retry-After": "1"}
-    assert body["tags"] == {}
-    properties = body["properties"]
-    assert properties["destinationAddressPrefix"] == "Internet" and body["name"] == "Internet"  # a reserved word
-    assert properties["sourceAddressPrefix"] == "10.0.0.0/24" and properties["privateIPAddress"] == "10.0.0.4"
-    assert properties["prefix"] == "20.61.1.2/32"  # a prefix describes a range: kept
-    new_ip = properties["ipAddress"]
-    assert new_ip != "20.61.1.2" and new_ip.startswith("198.1")
-    assert properties["note"] == f"name-0001 in rg-0001 of {new_sub} for someone-1@example.invalid at {new_ip}"
+    assert "tags" not in body  # not read: dropped
+    (rule,) = body["properties"]["securityRules"]
+    properties = rule["properties"]
+    assert "description" not in properties  # not read: dropped, with the names and e-mail it carried
+    assert properties["destinationAddressPrefix"] == "Internet" and rule["name"] == "Internet"  # a reserved word
+    assert properties["sourceAddressPrefix"] == "10.0.0.0/24" and properties["priority"] == 100
+    host, network = properties["destinationAddressPrefixes"]
+    assert network == "20.61.0.0/16"  # a prefix describes a range: kept
+    assert host != "20.61.1.2/32" and host.startswith("198.1") and host.endswith("/32")  # a /32 is a host
 
 
 def test_record_says_when_it_cannot_write_or_read(tmp_path: Path) -> None:
@@ -158,3 +171,15 @@ def test_record_says_when_it_cannot_write_or_read(tmp_path: Path) -> None:
     assert status is ExitStatus.NO_INPUT and "missing.json" in stderr and "Traceback" not in stderr
     status, _, stderr = run_cli("record", "--replay", str(CONTOSO))
     assert status is ExitStatus.USAGE and "--out" in stderr
+
+
+def test_a_scrubbed_resource_graph_recording_keeps_every_verdict(tmp_path: Path) -> None:
+    """Issue 23.1: Graph's rows are kept by their own type's allow-list."""
+    scrubbed = tmp_path / "scrubbed.json"
+    status, _, _ = run_cli("record", "--replay", str(CONTOSO), "--source", "graph", "--scrub", "--out", str(scrubbed))
+    assert status is ExitStatus.SUCCESS
+
+    graph = ("--source", "graph")
+    assert _scan(CONTOSO, tmp_path / "original", *graph) is _scan(scrubbed, tmp_path / "replayed", *graph)
+    assert _verdicts(tmp_path / "replayed") == _verdicts(tmp_path / "original")
+    assert "contoso" not in scrubbed.read_text(encoding="utf-8").lower()

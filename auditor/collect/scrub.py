@@ -1,14 +1,17 @@
-"""Scrub a recording: replace what identifies a tenant, consistently, and keep what the verdicts depend on.
+"""Scrub a recording: keep only what port25-audit reads, and replace what identifies a tenant, consistently.
 
-Replaced, everywhere (request URIs and bodies, response bodies): every GUID (subscription, tenant and object
-ids), every resource group and resource name found in a resource id, subscription display names, e-mail
-addresses, and public IPv4 addresses. The same original always becomes the same replacement, so ids still link
-NICs to VMs and routes to firewalls. Tags and container specs (images, registries, environment variables) are
-emptied: port25-audit does not read them.
+Kept, by an allow-list per list (`kept_fields.py`): the fields the converters read. Everything else in a body is
+dropped (app settings, connection strings, host names, descriptions, headers a firewall inserts, tags, container
+specs): a secret under a field no one thought of is not kept either.
 
-Kept: quota ids, offers, states, locations, types, private addresses and every address prefix, because the
-verdicts depend on them (a subnet's prefix holds its NICs' addresses; a route's next hop is a firewall's
-private address). A public address inside a prefix is kept too: it describes a range, not a host.
+Replaced, in what is kept (request URIs and bodies, response bodies): every GUID (subscription, tenant and object
+ids), every resource group, resource and management group name found in an id, display names, e-mail
+addresses, public IPv4 addresses (a public /32 is a host: replaced too) and FQDNs a firewall rule names. The same
+original always becomes the same replacement, so ids still link NICs to VMs and routes to firewalls.
+
+Kept as they are: quota ids, offers, states, locations, types, private addresses and every other address prefix,
+because the verdicts depend on them (a subnet's prefix holds its NICs' addresses; a route's next hop is a
+firewall's private address).
 """
 
 from __future__ import annotations
@@ -16,14 +19,19 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from auditor.collect.kept_fields import GRAPH_ROWS, KEEP, Spec, body_spec, graph_row_spec
 from auditor.collect.record import safe_entry
 
 _GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.]|/\d)")
+# an address, or a /32 (a host); a wider prefix describes a range and is kept
+_IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.]|/(?!32(?!\d))\d)")
+_MANAGEMENT_GROUP = re.compile(r"/providers/Microsoft\.Management/managementGroups/([^/?#\"'\s]+)", re.IGNORECASE)
 _RESOURCE_GROUP = re.compile(r"/resourceGroups/([^/?#\"'\s]+)", re.IGNORECASE)
 _PROVIDER_NAMES = re.compile(r"/providers/[^/]+/(.+)$", re.IGNORECASE)
 # A name as Azure allows it (resource groups: Unicode letters and digits, `_ . - ( )`): one token, so a name such as
@@ -68,14 +76,8 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-# Fields port25-audit never reads that hold the tenant's own text, or its secrets: emptied, like tags. Container
-# specs name images and registries and carry environment variables.
-EMPTIED = frozenset(
-    {"tags", "containers", "initContainers", "imageRegistryCredentials", "environmentVariables", "secrets",
-     "registries", "volumes"}
-)  # fmt: skip
 # Fields that name something the tenant chose, besides resource ids: sub-object and machine names, user names.
-NAME_FIELDS = frozenset({"name", "computerName", "computerNamePrefix", "adminUsername"})
+NAME_FIELDS = frozenset({"name"})
 # Objects whose `name` is Azure's word, not the tenant's (a SKU, a marketplace plan).
 AZURE_NAMED = frozenset({"sku", "plan"})
 
@@ -104,6 +106,7 @@ def _names_in_ids(entries: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
     for entry in entries:
         for text in [entry.get("RequestUri") or "", *_strings(entry.get("ResponseBody"))]:
             path = text.split("?")[0]
+            names.update(m.group(1) for m in _MANAGEMENT_GROUP.finditer(path))
             if "/subscriptions/" not in path.lower():
                 continue
             groups.update(m.group(1) for m in _RESOURCE_GROUP.finditer(path))
@@ -191,10 +194,10 @@ class Scrubber:
         return value
 
     def value(self, value: Any, key: str = "") -> Any:
-        if key in EMPTIED and isinstance(value, dict | list):
-            return type(value)()
         if key == "displayName" and isinstance(value, str):
             return self._replacements.get("display", value, lambda n: f"Subscription {n:04d}")
+        if key == "destinationFqdns":
+            return [self._fqdn(v) if isinstance(v, str) else v for v in value] if isinstance(value, list) else value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
@@ -203,22 +206,83 @@ class Scrubber:
             return [self.value(v) for v in value]
         return value
 
+    def _fqdn(self, fqdn: str) -> str:
+        """A host name a rule names (a partner's relay): a made-up one, keeping a leading wildcard."""
+        wildcard, _, host = fqdn.rpartition("*.")
+        if not host or host == "*":
+            return fqdn
+        return f"{wildcard}*." * bool(_) + self._replacements.get("fqdn", host, lambda n: f"host-{n:04d}.example")
+
+    def management_group(self, name: str) -> str:
+        """What a management group's name became (or stays, when the recording never named it)."""
+        replaced = self.text(f"/providers/Microsoft.Management/managementGroups/{name}")
+        return replaced.rsplit("/", 1)[-1]
+
+
+def kept(value: Any, spec: Spec | str) -> Any:
+    """The value with only what the spec keeps (`kept_fields`): an object keeps the fields the spec names, a list
+    each item as the spec says. A value whose shape is not the spec's keeps its shape (a malformed answer replays
+    as malformed), emptied of what the spec does not name."""
+    if isinstance(value, list):
+        return [kept(item, spec) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if not isinstance(spec, Mapping):
+        return {}
+    return {k: _graph_rows(v) if spec[k] == GRAPH_ROWS else kept(v, spec[k]) for k, v in value.items() if k in spec}
+
+
+def _graph_rows(rows: Any) -> Any:
+    return [kept(row, graph_row_spec(row)) for row in rows] if isinstance(rows, list) else kept(rows, KEEP)
+
+
+@dataclass(frozen=True)
+class Scrubbed:
+    """A scrubbed recording, and what each management group named when it was made became in it."""
+
+    document: dict[str, Any]
+    management_groups: dict[str, str]
+
 
 def scrub(document: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the recording with the tenant's identifying values replaced consistently."""
-    entries = list(document.get("Entries") or [])
+    """A copy of the recording with only what port25-audit reads, the tenant's identifying values replaced."""
+    return scrub_recording(document).document
+
+
+def scrub_recording(document: dict[str, Any], management_groups: Sequence[str] = ()) -> Scrubbed:
+    entries = [_kept_entry(safe_entry(entry)) for entry in document.get("Entries") or []]
     scrubber = Scrubber(*_names_in_ids(entries))
     scrubbed = []
     for entry in entries:
         body = entry.get("RequestBody")
-        safe = safe_entry(entry)  # a recording made before the allow-list may hold more
         scrubbed.append(
             {
-                **safe,
-                "RequestUri": scrubber.text(safe["RequestUri"]),
+                **entry,
+                "RequestUri": scrubber.text(entry["RequestUri"]),
                 "RequestBody": scrubber.text(body) if isinstance(body, str) else scrubber.value(body),
-                "ResponseHeaders": {k: v for k, v in safe["ResponseHeaders"].items() if k.lower() != "x-ms-request-id"},
-                "ResponseBody": scrubber.value(safe["ResponseBody"]),
+                "ResponseHeaders": {
+                    k: v for k, v in entry["ResponseHeaders"].items() if k.lower() != "x-ms-request-id"
+                },
+                "ResponseBody": scrubber.value(entry["ResponseBody"]),
             }
         )
-    return {"Entries": scrubbed, "Variables": {}}
+    groups = {group: scrubber.management_group(group) for group in management_groups}
+    return Scrubbed({"Entries": scrubbed, "Variables": {}}, groups)
+
+
+def _kept_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry whose answer keeps only the fields port25-audit reads of that list (none of a list it does not
+    read); a body that is text (not JSON) is kept only in an error answer, as Azure's message."""
+    try:
+        status = int(entry.get("StatusCode") or 0)
+    except (TypeError, ValueError):
+        status = 0
+    spec = body_spec(str(entry.get("RequestMethod") or "GET"), urlsplit(entry["RequestUri"]).path, status)
+    body = entry.get("ResponseBody")
+    if spec is None:
+        kept_body = None
+    elif isinstance(body, str):
+        kept_body = body if status != 200 else ""
+    else:
+        kept_body = kept(body, spec)
+    return {**entry, "ResponseBody": kept_body}

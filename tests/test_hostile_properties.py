@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 import tempfile
@@ -35,6 +36,7 @@ json_values = st.recursive(
 )
 FORMATS = ("--format", "csv,json,html,xlsx")
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEWER = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a bundled tenant each
 
 
 def _run(document: dict[str, Any]) -> tuple[ExitStatus, str, str, Path]:
@@ -102,3 +104,111 @@ def test_any_text_in_every_name(names: list[str]) -> None:
             entry["ResponseBody"] = {"error": {"code": names[4], "message": names[5]}}
     status, stdout, stderr, out = _run(recording.document())
     _check(status, stdout, stderr, out, [sub])
+
+
+# Issue 23: child lists that page in loops, rule collection groups of any shape, configs of any depth.
+CHILD_LISTS = ("/ruleCollectionGroups", "/hubVirtualNetworkConnections", "/routingIntent", "/hubRouteTables", "/slots")
+BOUND_SECONDS = 60
+
+
+def _contoso_run(document: dict[str, Any], *options: str) -> tuple[ExitStatus, str, str, Path]:
+    """The CLI over a changed bundled tenant, in a thread that must end within BOUND_SECONDS."""
+    import threading
+
+    folder = Path(tempfile.mkdtemp(prefix="port25-property-"))
+    recording = folder / "recording.json"
+    recording.write_text(json.dumps(document), encoding="utf-8")
+    argv = ["scan", "--replay", str(recording), "--out", str(folder / "out"), *FORMATS, *options]
+    done: list[tuple[ExitStatus, str, str]] = []
+    worker = threading.Thread(target=lambda: done.append(run_cli(*argv)), daemon=True)
+    worker.start()
+    worker.join(BOUND_SECONDS)
+    assert done, f"the scan did not end within {BOUND_SECONDS} s"
+    return (*done[0], folder / "out")
+
+
+def _contoso() -> dict[str, Any]:
+    from tests.test_hostile_two import contoso
+
+    return contoso()
+
+
+@FEWER
+@given(
+    child=st.sampled_from(CHILD_LISTS),
+    which=st.integers(0, 8),
+    spelling=st.sampled_from(["same", "dot-segment", "double-slash"]),
+    pages=st.integers(1, 3),
+)
+def test_child_lists_that_page_in_a_loop(child: str, which: int, spelling: str, pages: int) -> None:
+    """A child list's pages chained into a cycle of 1 to 3 pages, the last leading back to the first however it
+    spells it: the scan ends, and the list is an error."""
+    from tests.test_hostile_two import entries_at, respelled
+
+    document = _contoso()
+    listed = [e for e in entries_at(document, child) if e["StatusCode"] == 200]
+    first = listed[which % len(listed)]
+    chain = [first]
+    for number in range(2, pages + 1):
+        page = json.loads(json.dumps(first))
+        page["RequestUri"] = first["RequestUri"] + f"&$skiptoken={number}"
+        page["ResponseBody"] = {"value": []}
+        chain.append(page)
+        document["Entries"].append(page)
+    for page, following in itertools.pairwise(chain):
+        page["ResponseBody"]["nextLink"] = following["RequestUri"]
+    chain[-1]["ResponseBody"]["nextLink"] = respelled(first["RequestUri"], spelling)
+    status, stdout, stderr, out = _contoso_run(document)
+    _check(status, stdout, stderr, out, [])
+    assert status is ExitStatus.INCOMPLETE and "led back to a page already read" in stderr
+
+
+@FEWER
+@given(group=json_values, collections=st.lists(json_values, max_size=3), priority=json_values)
+def test_rule_collection_groups_of_any_shape(group: Any, collections: list[Any], priority: Any) -> None:
+    """Whatever a rule collection group holds, no crash; and a firewall whose groups could not be understood is
+    never read as denying (its findings are unknown or as its other rules decide)."""
+    from tests.test_hostile_two import entries_at
+
+    document = _contoso()
+    (entry, *_) = entries_at(document, "/ruleCollectionGroups")
+    items = entry["ResponseBody"]["value"]
+    if isinstance(group, dict):
+        group.setdefault("properties", {"priority": priority, "ruleCollections": collections})
+    items.append(group)
+    status, stdout, stderr, out = _contoso_run(document)
+    _check(status, stdout, stderr, out, [])
+
+
+deep_toml = st.integers(1, 3000).flatmap(
+    lambda depth: st.sampled_from(
+        [
+            "x = " + "[" * depth + "]" * depth,
+            "x = " + "{a = " * depth + "1" + "}" * depth,
+            "a" + ".a" * depth + " = 1",
+            "[" + ".".join(["t"] * depth) + "]\nk = 1",
+        ]
+    )
+)
+
+
+@SETTINGS
+@given(text=deep_toml)
+def test_configs_of_any_depth(text: str) -> None:
+    """A config nested to any depth is read (and refused as not an audit config, exit 64) or refused for its
+    depth (exit 64): never a crash."""
+    folder = Path(tempfile.mkdtemp(prefix="port25-property-"))
+    config = folder / "audit.toml"
+    config.write_text(text, encoding="utf-8")
+    recording = tenant(("a", "A"))
+    status, _, stderr, _ = _run_with(recording.document(), "--config", str(config))
+    assert status is ExitStatus.USAGE, stderr
+    assert len(stderr.splitlines()) == 1 and "Traceback" not in stderr
+
+
+def _run_with(document: dict[str, Any], *options: str) -> tuple[ExitStatus, str, str, Path]:
+    folder = Path(tempfile.mkdtemp(prefix="port25-property-"))
+    recording = folder / "recording.json"
+    recording.write_text(json.dumps(document), encoding="utf-8")
+    status, stdout, stderr = run_cli("scan", "--replay", str(recording), "--out", str(folder / "out"), *options)
+    return status, stdout, stderr, folder / "out"

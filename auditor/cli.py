@@ -348,8 +348,9 @@ def build_parser(env: Environment) -> _Parser:
         "record",
         help="read the tenant and write what Azure answered as a recording, to replay or to send us",
         description="Read the tenant as scan does and write every request and answer as an Azure SDK test-proxy "
-        "recording, without Authorization headers. With --scrub, ids, names, e-mail and public addresses are "
-        "replaced consistently, so the recording replays to the same verdicts without naming the tenant.",
+        "recording, without Authorization headers. With --scrub, each answer keeps only the fields port25-audit "
+        "reads, and ids, names, e-mail and public addresses in them are replaced consistently, so the recording "
+        "replays to the same verdicts without naming the tenant or carrying its secrets.",
         epilog="examples:\n"
         "  port25-audit record --out tenant.json --scrub\n"
         "  port25-audit scan --replay tenant.json --out reports/\n"
@@ -365,7 +366,8 @@ def build_parser(env: Environment) -> _Parser:
     record.add_argument(
         "--scrub",
         action="store_true",
-        help="replace subscription, tenant and object ids, names, e-mail and public IPv4 addresses, consistently",
+        help="keep only the fields port25-audit reads; replace subscription, tenant and object ids, names, e-mail, "
+        "public IPv4 addresses and FQDNs in them, consistently (a --management-group's new name is said)",
     )
 
     rules = commands.add_parser(

@@ -337,12 +337,17 @@ def test_the_facade_reads_the_fields_the_rules_need_from_the_examples(arm_exampl
 
     inventory = ArmCollector(CREDENTIAL, replay).collect_subscription(subscription)
 
-    assert inventory.errors == ()
+    # The VM example lists two machines under one templated id ("…/virtualMachines/{virtualMachineName}"): one
+    # finding, and the list says it named a resource twice (issue 23.17).
+    listed = [v["id"] for v in bodies["Microsoft.Compute/virtualMachines"]["value"]]
+    assert len(listed) == 2 and len(set(listed)) == 1
+    (repeated,) = inventory.errors
+    assert (repeated.operation, repeated.code) == ("virtualMachines", "DuplicateItem")
     by_category: dict[ResourceCategory, list[Any]] = {}
     for resource in inventory.resources:
         by_category.setdefault(resource.category, []).append(resource)
     vms = by_category[ResourceCategory.VIRTUAL_MACHINE]
-    assert [vm.resource_id for vm in vms] == [v["id"] for v in bodies["Microsoft.Compute/virtualMachines"]["value"]]
+    assert [vm.resource_id for vm in vms] == listed[:1]
     assert all(vm.resource_type == "Microsoft.Compute/virtualMachines" and vm.location for vm in vms)
     assert len(by_category[ResourceCategory.SCALE_SET]) == 1
     sites = by_category[ResourceCategory.APP_SERVICE]

@@ -42,7 +42,10 @@ REDACTED = "REDACTED"
 
 def redacted_url(url: str, placeholder: str = REDACTED) -> str:
     """The URL with the value of every query parameter not on the allow-list replaced."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL urllib can split (an unclosed IPv6 bracket): no query shown at all
+        return url.split("?", 1)[0] + (f"?{placeholder}" if "?" in url else "")
     if not parts.query:
         return url
     query = [
@@ -52,7 +55,7 @@ def redacted_url(url: str, placeholder: str = REDACTED) -> str:
     return parts._replace(query=urlencode(query, safe="$/:,*")).geturl()
 
 
-_URL_IN_TEXT = re.compile(r"\bhttps?://[^\s'\"<>]+", re.IGNORECASE)
+_URL_IN_TEXT = re.compile(r"\bhttps?://[^\s'\"<>\x00-\x1f\x7f]+", re.IGNORECASE)
 
 
 def redacted_text(text: str) -> str:

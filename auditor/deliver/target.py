@@ -29,8 +29,11 @@ class UploadTargetError(ValueError):
 def shown_url(url: str) -> str:
     """The URL as an error may show it: scheme, host and path; never a user name, password, query (a SAS) or
     fragment."""
-    parts = urlsplit(url.strip())
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+    except ValueError:
+        return "(a URL that cannot be read)"
     port = f":{parts.port}" if _port(parts) else ""
     return f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else parts.path
 
@@ -67,7 +70,11 @@ class UploadTarget:
         bearer token is never sent in clear. Each path segment names itself: `.`, `..` and empty segments are
         refused, so the path checked is the path sent."""
         shown = shown_url(url)
-        parts = urlsplit(url.strip())
+        try:
+            parts = urlsplit(url.strip())
+            parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+        except ValueError:
+            raise UploadTargetError(f"{shown!r} is not an https URL of a blob container") from None
         if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment or "@" in parts.netloc:
             raise UploadTargetError(
                 f"{shown!r} is not an https URL of a blob container (https://ACCOUNT.blob.core.windows.net/CONTAINER"

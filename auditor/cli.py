@@ -42,7 +42,7 @@ from auditor.report.progress import progress_bar
 from auditor.report.rules_doc import rules_markdown
 from auditor.report.terminal import PrintableStream, print_summary, raw_stream
 from auditor.report.write import ReportsLocked, reports_lock, write_atomically
-from auditor.status import ExitStatus
+from auditor.status import ExitStatus, exit_codes_epilog
 
 if TYPE_CHECKING:
     from auditor.collect.recipe import CollectorRecipe
@@ -276,11 +276,7 @@ def build_parser(env: Environment) -> _Parser:
         "  port25-audit scan --subscription 00000000-0000-0000-0000-000000000000 --ruleset 2020\n"
         "  port25-audit scan --out reports/ --baseline previous/scan.json --fail-on open\n"
         "  port25-audit scan --management-group mg-landingzones \\\n"
-        "      --upload https://contosoaudits.blob.core.windows.net/compliance/port25\n\n"
-        "exit codes: 0 complete; 1 a --fail-on verdict or new exposure since --baseline; 2 something could not be\n"
-        "read (marked in the reports); 64 bad arguments or config; 65 an input file whose contents cannot be\n"
-        "used (a baseline of another schema_version); 66 an input file cannot be read; 70 a bug; 73 the reports\n"
-        "cannot be written, another scan is writing into --out, or --upload failed (the local reports are kept)",
+        "      --upload https://contosoaudits.blob.core.windows.net/compliance/port25\n\n" + exit_codes_epilog("scan"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_reading_options(scan)
@@ -355,8 +351,7 @@ def build_parser(env: Environment) -> _Parser:
         "  port25-audit record --out tenant.json --scrub\n"
         "  port25-audit scan --replay tenant.json --out reports/\n"
         "  port25-audit record --replay tenant.json --scrub --out scrubbed.json   # scrub a recording you have\n\n"
-        "exit codes: 0 everything answered; 2 something could not be read (its answer is in the recording);\n"
-        "64 bad arguments; 66 a --replay file cannot be read; 73 the recording cannot be written",
+        + exit_codes_epilog("record"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_reading_options(record)
@@ -499,7 +494,7 @@ def _input_failure(err: Exception, env: Environment) -> ExitStatus | None:
         return ExitStatus.USAGE
     if isinstance(err, RecordingError):
         env.stderr.write(f"port25-audit: {err}\n")
-        return ExitStatus.NO_INPUT
+        return ExitStatus.NO_INPUT if err.unreadable else ExitStatus.DATA_ERROR
     return None
 
 

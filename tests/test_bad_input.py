@@ -82,7 +82,7 @@ def test_a_recording_that_is_not_one(tmp_path: Path) -> None:
     recording.write_text('{"entries": []}', encoding="utf-8")
     reports = tmp_path / "reports"
     status, _, stderr = run_cli("scan", "--replay", str(recording), "--out", str(reports))
-    assert status is ExitStatus.NO_INPUT
+    assert status is ExitStatus.DATA_ERROR  # read, but not a recording: 65, as a baseline that is not a scan.json
     _assert_refused(status, stderr, str(recording), reports)
 
 

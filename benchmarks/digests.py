@@ -1,0 +1,64 @@
+"""A digest of every finding of the bundled tenant and of each synthetic tenant the benchmarks build: a change
+that must not change any finding (a refactor, a speed-up) prints the same lines before and after.
+
+    python benchmarks/digests.py [--subscriptions 20] [--resources 200]
+
+Each line: the tenant, its findings' count, and the SHA-256 of every finding's every field (its path's steps
+included) and every subscription summary, in order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from report_scale import synthetic_tenant
+
+from auditor.classify.engine import classify
+from auditor.collect.factory import build_collector
+from auditor.collect.recipe import CollectorRecipe
+from auditor.config import load_config
+from auditor.model import AuditConfig, Ruleset, TenantInventory
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def digest(inventory: TenantInventory, config: AuditConfig) -> tuple[int, str]:
+    findings, summaries = classify(inventory, config, Ruleset.CURRENT)
+    hashed = hashlib.sha256()
+    for item in (*findings, *summaries):
+        hashed.update(repr(item).encode("utf-8"))
+    return len(findings), hashed.hexdigest()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscriptions", type=int, default=20)
+    parser.add_argument("--resources", type=int, default=200)
+    args = parser.parse_args()
+    recipe = CollectorRecipe(replay=REPO / "fixtures" / "contoso.json")
+    contoso = build_collector(recipe, 1).collect()
+    config, _ = load_config(REPO / "fixtures" / "contoso.toml")
+    tenants = {"contoso": (contoso, config)}
+    shapes = {
+        "flat": {},
+        "specific-sources": {"specific_sources": 10},
+        "hub-any": {"hub_firewall": "any"},
+        "hub-spokes": {"hub_firewall": "spokes"},
+        "hub-specific": {"hub_firewall": "specific"},
+        "hub-ip-groups": {"hub_firewall": "ip-groups", "ip_group_prefixes": 5_000},
+    }
+    for name, options in shapes.items():
+        tenants[name] = (synthetic_tenant(args.subscriptions, args.resources, **options), AuditConfig())  # type: ignore[arg-type]
+    for name, (inventory, audit_config) in tenants.items():
+        count, hexdigest = digest(inventory, audit_config)
+        print(f"{name:18} {count:8} {hexdigest}")
+
+
+if __name__ == "__main__":
+    main()

@@ -24,7 +24,8 @@ from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 from azure.mgmt.web import WebSiteManagementClient
 
 from auditor.classify.addresses import RELAY_PORT, SMTP_PORT
-from auditor.classify.firewall import FirewallRules
+from auditor.classify.network.firewall_rules import FirewallRules
+from auditor.classify.network.path import step
 from auditor.collect.arm import ArmCollector
 from auditor.collect.lists import routes_app_traffic
 from auditor.collect.replay import ReplayCredential, ReplayTransport
@@ -480,7 +481,7 @@ def test_the_facade_reads_firewalls_policies_rule_groups_and_ip_groups_from_the_
         tuple(g["properties"]["ipAddresses"]) for g in ip_groups["value"]
     ]
 
-    rules = FirewallRules({}, {}, lambda what, object_id, operation: f"{what} {object_id} was not collected")
+    rules = FirewallRules({}, {}, lambda what, object_id, operation: step(f"{what} {object_id} was not collected"))
     # netrulecoll (priority 112, Deny), rule L4-traffic: TCP 443-444 and 8443 from 10.1.4.12-10.1.4.255 to anywhere
     https = rules.decide(networking, first.name, ["10.1.4.20"], 443)
     assert (

@@ -10,9 +10,9 @@ from dataclasses import replace
 
 import pytest
 
-from auditor.classify import egress
 from auditor.classify.engine import Classifier, classify
-from auditor.classify.firewall import FirewallRules
+from auditor.classify.network import sharing
+from auditor.classify.network.firewall_rules import FirewallRules
 from auditor.model import (
     AuditConfig,
     CollectionError,
@@ -457,7 +457,7 @@ def test_deciding_once_per_subnet_finds_what_deciding_per_sender_finds(monkeypat
     tenants = [_random_tenant(rng, number) for number in range(300)]
     once_per_subnet = [classify(tenant, AuditConfig(), Ruleset.CURRENT)[0] for tenant in tenants]
 
-    monkeypatch.setattr(egress, "same_for_every_sender_in", lambda *_: False)
+    monkeypatch.setattr(sharing, "same_for_every_sender_in", lambda *_: False)
     monkeypatch.setattr(FirewallRules, "same_for_every_sender_in", lambda *_: False)
     per_sender = [classify(tenant, AuditConfig(), Ruleset.CURRENT)[0] for tenant in tenants]
 

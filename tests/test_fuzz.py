@@ -11,7 +11,8 @@ from html.parser import HTMLParser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor.classify.egress import SMTP_PORT, evaluate_nsg, port_matches
+from auditor.classify.addresses import SMTP_PORT, port_matches
+from auditor.classify.network.nsg import compile_nsg, decide_nsg
 from auditor.collect.replay import request_key
 from auditor.model import NetworkSecurityGroup, ScanResult, SecurityRule
 from auditor.report.csv import FORMULA_PREFIXES, CsvFormatter
@@ -63,7 +64,7 @@ def test_the_lowest_priority_number_that_matches_decides(
 ) -> None:
     built = [_rule(p, allow, min(a, b), max(a, b)) for p, allow, a, b in specs]
     matching = sorted((r for r in built if port_matches(r.destination_ports)), key=lambda r: r.priority)
-    decision = evaluate_nsg(NetworkSecurityGroup("/nsg", "nsg", tuple(built)), ["10.0.0.4"])
+    decision = _decided(NetworkSecurityGroup("/nsg", "nsg", tuple(built)))
     if matching:
         assert decision.rule == matching[0]
         assert decision.allowed is (matching[0].access == "Allow")
@@ -71,7 +72,11 @@ def test_the_lowest_priority_number_that_matches_decides(
         assert decision.allowed is True and decision.rule is not None and decision.rule.is_default
     shuffled = list(built)
     shuffle.shuffle(shuffled)  # type: ignore[attr-defined]
-    assert evaluate_nsg(NetworkSecurityGroup("/nsg", "nsg", tuple(shuffled)), ["10.0.0.4"]) == decision
+    assert _decided(NetworkSecurityGroup("/nsg", "nsg", tuple(shuffled))) == decision
+
+
+def _decided(nsg: NetworkSecurityGroup) -> object:
+    return decide_nsg(compile_nsg(nsg, SMTP_PORT), ["10.0.0.4"], SMTP_PORT)
 
 
 names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=1, max_size=12)

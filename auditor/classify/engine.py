@@ -7,21 +7,20 @@ import gc
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import NamedTuple
 
-from auditor.classify.egress import (
+from auditor.classify.addresses import RELAY_PORT, SMTP_PORT
+from auditor.classify.network import (
     NOT_FOLLOWED,
-    RELAY_PORT,
-    SMTP_PORT,
     EgressEvaluator,
     NetworkIndex,
     NetworkPath,
     Outcome,
+    Reason,
     SharedPaths,
-    hops_of,
 )
-from auditor.classify.remediation import deciding_fact, remediation
+from auditor.classify.remediation import remediation
 from auditor.classify.rules import VM_LIKE, AppPath, Facts, Rule, deciding_rule
 from auditor.model import (
     AppServiceEnvironment,
@@ -246,7 +245,7 @@ class Classifier:
             via=chosen.path.via,
             via_policy=chosen.via_policy,
             relay_587=relay,
-            path=hops_of(chosen.path.reason),
+            path=chosen.path.reason.hops(),
         )
 
     def _advice(
@@ -280,11 +279,11 @@ class Classifier:
         decided_by_network = chosen.verdict in (Verdict.OPEN, Verdict.DENIED_BY_NETWORK) or (
             chosen.verdict is Verdict.UNKNOWN and rule.policy is not PlatformPolicy.UNKNOWN
         )
-        path = chosen.path.reason
-        fact, before = _deciding_last(path)
+        reason = chosen.path.reason
+        fact = reason.deciding_text
         if not decided_by_network or not fact:
-            return rule.summary, [*notes, path, chosen.note]
-        return fact, [rule.summary, *notes, before, chosen.note]
+            return rule.summary, [*notes, reason.text, chosen.note]
+        return f"{fact}.", [rule.summary, *notes, reason.before_deciding, chosen.note]
 
     def _weigh(self, policy: PlatformPolicy, path: NetworkPath) -> _Weighed:
         """A path's verdict: traffic through an Azure Firewall takes the firewall's platform policy."""
@@ -309,7 +308,7 @@ class Classifier:
         if route is None:
             return self._egress.paths(resource, port=port)
         if route.path is AppPath.UNKNOWN:
-            return [NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, "")]
+            return [NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, Reason())]
         return self._egress.paths(resource, route.subnet_id, port)
 
     def _firewall_policy(self, firewall: Resource) -> tuple[PlatformPolicy, str, str]:
@@ -444,16 +443,6 @@ class Classifier:
             f"Its outbound traffic is routed into subnet {app.subnet_id} (regional VNet integration){said}.",
             app.subnet_id,
         )
-
-
-@lru_cache(maxsize=4096)  # a million findings share a few thousand network reasons
-def _deciding_last(reason: str) -> tuple[str, str]:
-    """A network reason's deciding step and the steps before it, each as a sentence ("" where there is none)."""
-    fact = deciding_fact(reason)
-    if not fact:
-        return "", ""
-    before = reason.strip().rstrip(".")[: -len(fact)].rstrip(". ")
-    return f"{fact}.", f"{before}." if before else ""
 
 
 def _only_a_container(resource: Resource) -> bool:

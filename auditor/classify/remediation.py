@@ -10,23 +10,12 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from functools import lru_cache
 
+from auditor.classify.network import MissingFact, Reason, Unread
 from auditor.classify.rules import RELAY, Rule
 from auditor.model import Egress, PlatformPolicy, Verdict
-
-_UNREAD_LIST = re.compile(r"the (\S+) list of subscription (\S+) could not be read")
-_NOT_AUDITED = re.compile(r"its subscription (\S*) is not among the audited subscriptions")
-
-
-@lru_cache(maxsize=4096)  # a million findings share a few thousand network reasons
-def deciding_fact(reason: str) -> str:
-    """The last sentence of a network reason: the step that decided (a rule, a route, a firewall, no path)."""
-    sentences = [s for s in reason.strip().rstrip(".").split(". ") if s]
-    return sentences[-1] if sentences else ""
-
 
 # The relay advice by what TCP 587 does on the path: one string each, shared by a million findings.
 _RELAY_ADVICE: dict[Verdict | None, str] = {
@@ -41,24 +30,24 @@ def _relay(relay: Verdict | None) -> str:
     return _RELAY_ADVICE.get(relay, RELAY)
 
 
-@lru_cache(maxsize=4096)
-def _nothing_to_do(network_reason: str) -> str:
-    fact = deciding_fact(network_reason)
+@lru_cache(maxsize=4096)  # a million findings share a few thousand deciding steps
+def _nothing_to_do(fact: str) -> str:
     return f"Nothing to do: TCP 25 cannot leave ({fact}). Keep it so." if fact else "Nothing to do."
 
 
-def _missing(reason: str) -> str | None:
-    unread = _UNREAD_LIST.search(reason)
-    if unread:
+def _missing(fact: MissingFact | None) -> str | None:
+    """How to supply the object a path needed and did not have."""
+    if fact is None:
+        return None
+    if fact.why is Unread.LIST_UNREAD:
         return (
-            f"Give the identity read access to the {unread.group(1)} list of subscription {unread.group(2)} "
+            f"Give the identity read access to the {fact.operation} list of subscription {fact.subscription_id} "
             "(Reader on the subscription), then scan again."
         )
-    outside = _NOT_AUDITED.search(reason)
-    if outside:
+    if fact.why is Unread.NOT_AUDITED:
         return (
-            f"Add subscription {outside.group(1)} to the audit (it holds part of this resource's network), or give "
-            "the identity Reader on it, then scan again."
+            f"Add subscription {fact.subscription_id} to the audit (it holds part of this resource's network), or "
+            "give the identity Reader on it, then scan again."
         )
     return None
 
@@ -66,7 +55,7 @@ def _missing(reason: str) -> str | None:
 def remediation(
     verdict: Verdict,
     rule: Rule,
-    network_reason: str,
+    network_reason: Reason,
     *,
     via_firewall: str = "",
     closing_point: str = "",
@@ -94,7 +83,7 @@ def remediation(
         # advice on a firewall is the same for every resource behind it: one copy (an NSG's names the NIC)
         return sys.intern(f"{close} {keep}") if via_firewall else f"{close} {keep}"
     if verdict is Verdict.DENIED_BY_NETWORK:
-        return _nothing_to_do(network_reason)
+        return _nothing_to_do(network_reason.deciding_text)
     if verdict is Verdict.BLOCKED:
         if via_firewall and rule.policy not in (PlatformPolicy.BLOCKED, PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE):
             return sys.intern(
@@ -109,7 +98,7 @@ def remediation(
     # unknown: the platform policy needs a fact (the rule says which), or the network path does
     if rule.policy is PlatformPolicy.UNKNOWN:
         return own
-    missing = _missing(network_reason)
+    missing = _missing(network_reason.missing)
     if missing:
         return missing
     if egress is Egress.APPLIANCE:
@@ -122,7 +111,7 @@ def remediation(
             "Check your on-premises egress: the traffic leaves Azure through the VPN/ExpressRoute gateway, so your "
             "own network decides whether TCP 25 gets out."
         )
-    fact = deciding_fact(network_reason)
+    fact = network_reason.deciding_text
     return (
         f"Find out what port25-audit could not see, then scan again: {fact}."
         if fact

@@ -28,6 +28,7 @@ from auditor.classify.addresses import (
     public_coverage,
 )
 from auditor.classify.listing import capped
+from auditor.classify.network.path import MissingFact, Step
 from auditor.model import FirewallNetworking, FirewallPolicy, IpGroup, ListName, NetworkRule, NetworkRuleCollection
 
 PROTOCOLS_WITH_TCP = frozenset({"tcp", "any"})
@@ -40,6 +41,7 @@ class FirewallDecision:
     allowed: bool | None
     reason: str
     missing: tuple[str, ...] = ()
+    unread: MissingFact | None = None  # the first of them, typed: which list of which subscription
 
 
 @dataclass(frozen=True)
@@ -73,11 +75,11 @@ class FirewallRules:
         self,
         policies: Mapping[str, FirewallPolicy],
         ip_groups: Mapping[str, IpGroup],
-        missing: Callable[[str, str, str], str],
+        missing: Callable[[str, str, str], Step],
     ) -> None:
         self._policies = policies
         self._ip_groups = ip_groups
-        self._missing = missing  # (what, id, list) -> why it was not collected
+        self._missing = missing  # (what, id, list) -> the step saying why it was not collected
         # each firewall's collections in processing order, resolved once (by identity: the inventory outlives this)
         self._placed: dict[int, tuple[FirewallNetworking, list[_Placed] | FirewallDecision]] = {}
         # and their rules that may match each port, read once per firewall and port
@@ -160,12 +162,14 @@ class FirewallRules:
             return FirewallDecision(allowed, said)
         missing = tuple(dict.fromkeys(u for _, _, unread in doubtful for u in unread))
         names = ", ".join(capped([f"{p.collection.name}/{r.name}" for p, r, _ in doubtful], "rules"))
+        steps = [self._missing("IP group", group, ListName.IP_GROUPS) for group in missing]
         why = (
-            "; ".join(capped([self._missing("IP group", group, ListName.IP_GROUPS) for group in missing], "IP groups"))
-            if missing
+            "; ".join(capped([step.text for step in steps], "IP groups"))
+            if steps
             else "its source only partly covers the sender, or names something that is not an address"
         )
-        return FirewallDecision(None, f"rule(s) {names} may apply before it ({why}); {said}", missing)
+        unread = steps[0].missing if steps else None
+        return FirewallDecision(None, f"rule(s) {names} may apply before it ({why}); {said}", missing, unread)
 
     def _collections(self, firewall: FirewallNetworking, name: str) -> list[_Placed] | FirewallDecision:
         kept = self._placed.get(id(firewall))
@@ -191,7 +195,7 @@ class FirewallRules:
             if policy is None:
                 what = "Firewall policy" if not chain else f"Parent policy of {chain[-1].name}"
                 why = self._missing(what, policy_id, ListName.FIREWALL_POLICIES)
-                return FirewallDecision(None, f"Azure Firewall {name}: {why}", (policy_id,))
+                return FirewallDecision(None, f"Azure Firewall {name}: {why.text}", (policy_id,), why.missing)
             if policy.groups is None:
                 return FirewallDecision(
                     None,

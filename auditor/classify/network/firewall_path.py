@@ -1,0 +1,72 @@
+"""Traffic that reaches an Azure Firewall: the firewall's own way to the internet, then its rules for the sender.
+And the firewall's own finding: can any sender it serves get out through it?"""
+
+from __future__ import annotations
+
+from auditor.classify.network.index import NetworkIndex
+from auditor.classify.network.path import HopKind, NetworkPath, Outcome, Reason, Step, step, undetermined
+from auditor.classify.network.routes import internet_route
+from auditor.classify.network.sharing import Decisions, SenderScope
+from auditor.model import Egress, ListName, Resource
+
+
+class FirewallPath:
+    def __init__(self, index: NetworkIndex, decisions: Decisions) -> None:
+        self._index = index
+        self._decisions = decisions
+
+    def through(
+        self, firewall: Resource, source: tuple[str, ...], port: int, reason: Reason, scope: SenderScope
+    ) -> NetworkPath:
+        """Traffic that reaches the firewall (the reason's last step says how): its own way out, then its rules
+        for this sender."""
+        own = self.exit_problem(firewall)
+        if own is not None:
+            return undetermined(reason.then(own), firewall, firewall.resource_id)
+        decision = self._decisions.firewall(firewall, source, port, scope)
+        said = reason.then(Step(HopKind.FIREWALL_RULES, decision.reason, firewall.resource_id, decision.unread))
+        if decision.allowed is None:
+            return undetermined(said, firewall, firewall.resource_id)
+        outcome = Outcome.VIA_FIREWALL if decision.allowed else Outcome.DENIED
+        return NetworkPath(Egress.FIREWALL, outcome, said, firewall, firewall.resource_id)
+
+    def exit_problem(self, firewall: Resource) -> Step | None:
+        """Why the firewall's own way to the internet is not known; None when it sends from its own public IP."""
+        networking = firewall.firewall
+        if networking is None or not networking.has_public_ip:
+            return step(
+                f"Azure Firewall {firewall.name} has no public IP configuration: forced tunnelling or missing data"
+            )
+        if networking.forced_tunnelling:
+            return step(
+                f"Azure Firewall {firewall.name} has a management IP configuration (forced tunnelling): its own "
+                "default route may lead to a gateway, not Azure's internet edge"
+            )
+        subnet = self._index.subnets.get((networking.subnet_id or "").lower())
+        if subnet is not None and subnet.route_table_id:
+            table = self._index.route_tables.get(subnet.route_table_id.lower())
+            if table is None:
+                return self._index.missing(
+                    "The firewall subnet's route table", subnet.route_table_id, ListName.ROUTE_TABLES
+                )
+            route = internet_route(table.routes)
+            if route is not None and route.next_hop_type.lower() != "internet":
+                return step(
+                    f"Azure Firewall {firewall.name}'s own route {route.name} sends {route.address_prefix} to "
+                    f"{route.next_hop_type} (forced tunnelling), not to the internet"
+                )
+        return None
+
+    def itself(self, firewall: Resource, port: int) -> NetworkPath:
+        """The firewall's own finding: can any sender it serves get TCP `port` out through it?"""
+        own = self.exit_problem(firewall)
+        if own is not None:
+            return undetermined(Reason.of(own))
+        decision = self._decisions.firewall(firewall, None, port, None)
+        reason = Reason.of(
+            Step(HopKind.OUTBOUND, "The firewall sends from its own public IP", Egress.PUBLIC_IP.value),
+            Step(HopKind.FIREWALL_RULES, decision.reason, firewall.resource_id, decision.unread),
+        )
+        if decision.allowed is None:
+            return NetworkPath(Egress.PUBLIC_IP, Outcome.UNDETERMINED, reason)
+        return NetworkPath(Egress.PUBLIC_IP, Outcome.OPEN if decision.allowed else Outcome.DENIED, reason)

@@ -1,0 +1,132 @@
+"""Every network object of the tenant, by lower-case id: built once per scan, read-only afterwards."""
+
+from __future__ import annotations
+
+from auditor.classify.network.firewall_rules import FirewallRules
+from auditor.classify.network.path import HopKind, MissingFact, Step, Unread
+from auditor.model import (
+    FirewallPolicy,
+    HubConnection,
+    IpGroup,
+    NetworkInterface,
+    NetworkSecurityGroup,
+    Resource,
+    RouteTable,
+    Subnet,
+    TenantInventory,
+    VirtualHub,
+    list_unread,
+    subscription_of,
+)
+
+
+def vnet_of(subnet_id: str) -> str:
+    """The VNet id of a subnet id (lower case)."""
+    head, _, _ = subnet_id.lower().rpartition("/subnets/")
+    return head
+
+
+class NetworkIndex:
+    """Every network object of the tenant by lower-case id, which lists failed where, and the firewall rule sets.
+
+    Built once per scan; read-only afterwards.
+    """
+
+    def __init__(self, inventory: TenantInventory) -> None:
+        # NICs by id as Azure spelt it: a million NICs need no lower-case copies of their ids (see `interface`)
+        self._interfaces: dict[str, NetworkInterface] = {}
+        self._interfaces_by_lower_id: dict[str, NetworkInterface] | None = None
+        self.security_groups: dict[str, NetworkSecurityGroup] = {}
+        self.route_tables: dict[str, RouteTable] = {}
+        self.subnets: dict[str, Subnet] = {}
+        self._subnets_as_spelt: dict[str, Subnet] = {}  # a million NICs name a few subnets, mostly as spelt here
+        self.outbound_pools: dict[str, str] = {}
+        self.backend_pools: set[str] = set()
+        self.public_ips: dict[str, str | None] = {}
+        self.firewalls: dict[str, Resource] = {}
+        self.vnets: dict[str, tuple[str, ...]] = {}  # VNet id -> the VNets peered with it (either side says so)
+        self.hub_connections: dict[str, list[tuple[VirtualHub, HubConnection]]] = {}
+        self.unread_hubs: list[VirtualHub] = []
+        self._interface_addresses: dict[tuple[str, str], list[str]] | None = None  # see `interfaces_at`
+        self._inventory = inventory
+        self.failed: dict[str, set[str]] = {}
+        self.collected_vnets: set[str] = set()
+        peers: dict[str, set[str]] = {}
+        policies: dict[str, FirewallPolicy] = {}
+        ip_groups: dict[str, IpGroup] = {}
+        for item in inventory.subscriptions:
+            network = item.network
+            self._interfaces.update((n.nic_id, n) for n in network.interfaces)
+            self.security_groups.update((g.nsg_id.lower(), g) for g in network.security_groups)
+            self.route_tables.update((t.route_table_id.lower(), t) for t in network.route_tables)
+            self.subnets.update((s.subnet_id.lower(), s) for s in network.subnets)
+            self._subnets_as_spelt.update((s.subnet_id, s) for s in network.subnets)
+            self.public_ips.update((p.public_ip_id.lower(), p.ip_address) for p in network.public_ips)
+            policies.update((p.policy_id.lower(), p) for p in network.firewall_policies)
+            ip_groups.update((g.ip_group_id.lower(), g) for g in network.ip_groups)
+            for balancer in network.load_balancers:
+                self.outbound_pools.update((p.lower(), balancer.name) for p in balancer.outbound_pool_ids)
+                self.backend_pools.update(p.lower() for p in balancer.backend_pool_ids)
+            for vnet in network.virtual_networks:
+                own = vnet.vnet_id.lower()
+                self.collected_vnets.add(own)
+                peers.setdefault(own, set())
+                for remote in vnet.peered_vnet_ids:
+                    peers[own].add(remote.lower())
+                    peers.setdefault(remote.lower(), set()).add(own)
+            for hub in network.virtual_hubs:
+                if hub.connections is None:
+                    self.unread_hubs.append(hub)
+                for connection in hub.connections or ():
+                    if connection.remote_vnet_id:
+                        self.hub_connections.setdefault(connection.remote_vnet_id.lower(), []).append((hub, connection))
+            for resource in item.resources:
+                if resource.firewall is not None:
+                    self.firewalls[resource.resource_id.lower()] = resource
+            self.failed[item.subscription.subscription_id] = {e.operation for e in item.errors}
+        self.vnets = {vnet: tuple(sorted(remotes)) for vnet, remotes in peers.items()}
+        self.rules = FirewallRules(policies, ip_groups, self.missing)
+
+    def interface(self, nic_id: str) -> NetworkInterface | None:
+        """The NIC with this id, in any case (ARM ids are case-insensitive); the lower-case index is built only
+        when an id is not found as it is spelt."""
+        found = self._interfaces.get(nic_id)
+        if found is None:
+            if self._interfaces_by_lower_id is None:
+                self._interfaces_by_lower_id = {key.lower(): nic for key, nic in self._interfaces.items()}
+            found = self._interfaces_by_lower_id.get(nic_id.lower())
+        return found
+
+    def subnet(self, subnet_id: str) -> Subnet | None:
+        """The subnet with this id, in any case."""
+        found = self._subnets_as_spelt.get(subnet_id)
+        return found if found is not None else self.subnets.get(subnet_id.lower())
+
+    def interfaces_at(self, vnet_id: str, address: str) -> list[str]:
+        """The NICs (ids) with this private address in this VNet (lower-case id); indexed on first use, which only
+        a route to a virtual appliance makes."""
+        if self._interface_addresses is None:
+            self._interface_addresses = {}
+            for item in self._inventory.subscriptions:
+                for interface in item.network.interfaces:
+                    for configuration in interface.ip_configurations:
+                        if configuration.subnet_id and configuration.private_ip:
+                            key = (vnet_of(configuration.subnet_id), configuration.private_ip)
+                            self._interface_addresses.setdefault(key, []).append(interface.nic_id)
+        return self._interface_addresses.get((vnet_id, address), [])
+
+    def missing(self, what: str, object_id: str, operation: str) -> Step:
+        """The step that says an object the path needs was not collected, and why."""
+        subscription = subscription_of(object_id) or ""
+        if subscription not in self.failed:
+            unread, why = Unread.NOT_AUDITED, f"its subscription {subscription} is not among the audited subscriptions"
+        elif list_unread(self.failed[subscription], operation):
+            unread, why = Unread.LIST_UNREAD, f"the {operation} list of subscription {subscription} could not be read"
+        else:
+            unread, why = Unread.NOT_LISTED, f"it is not in the {operation} list of subscription {subscription}"
+        fact = MissingFact(operation, subscription, unread)
+        return Step(HopKind.MISSING, f"{what} {object_id} was not collected: {why}", object_id, fact)
+
+    def reachable_vnets(self, vnet_id: str) -> tuple[str, ...]:
+        """The sender's VNet and the VNets peered with it."""
+        return (vnet_id, *self.vnets.get(vnet_id, ()))

@@ -1,0 +1,59 @@
+"""How traffic that no route diverts leaves a subnet, in Azure's outbound precedence ("Default outbound access in
+Azure", "Outbound connectivity"): a NAT gateway on the subnet, then the IP configuration's public IP, then a load
+balancer's outbound SNAT, then default outbound access, which flexible-orchestration scale sets and private
+subnets do not have."""
+
+from __future__ import annotations
+
+from auditor.classify.network.index import NetworkIndex
+from auditor.classify.network.path import HopKind, Step
+from auditor.model import Egress, IpConfiguration, ListName, Subnet
+
+
+def outbound(
+    index: NetworkIndex,
+    subnet: Subnet,
+    configuration: IpConfiguration | None,
+    is_app: bool,
+    flexible_member: bool = False,
+) -> tuple[Egress, Step]:
+    """The way out and the step that says it (a missing step where a backend pool was not collected)."""
+    if subnet.nat_gateway_id:
+        name = subnet.nat_gateway_id.rsplit("/", 1)[-1]
+        return _said(Egress.NAT_GATEWAY, f"Outbound through NAT gateway {name} on subnet {subnet.name}")
+    if is_app:
+        return _said(
+            Egress.DEFAULT_OUTBOUND,
+            f"Outbound from App Service's own addresses (no NAT gateway on subnet {subnet.name})",
+        )
+    if configuration is not None and configuration.has_public_ip:
+        address = index.public_ips.get((configuration.public_ip_id or "").lower())
+        named = (configuration.public_ip_id or "").rsplit("/", 1)[-1] or "per-instance public IP"
+        return _said(Egress.PUBLIC_IP, f"Outbound through public IP {named}" + (f" ({address})" if address else ""))
+    pools = [p.lower() for p in (configuration.backend_pool_ids if configuration else ())]
+    balancers = [index.outbound_pools[p] for p in pools if p in index.outbound_pools]
+    if balancers:
+        return _said(Egress.LOAD_BALANCER, f"Outbound through load balancer {balancers[0]} (outbound rule or SNAT)")
+    unknown_pools = [p for p in pools if p not in index.backend_pools]
+    if unknown_pools:
+        return Egress.UNKNOWN, index.missing("Load balancer backend pool", unknown_pools[0], ListName.LOAD_BALANCERS)
+    if flexible_member:
+        return _said(
+            Egress.NONE,
+            "No outbound path: Azure gives no default outbound access to flexible-orchestration scale sets or "
+            f"their VMs, and subnet {subnet.name} has no NAT gateway, the NIC no public IP, no load balancer "
+            "gives it outbound SNAT",
+        )
+    if subnet.default_outbound_access is not False:
+        return _said(
+            Egress.DEFAULT_OUTBOUND, f"Outbound through Azure's default outbound access (subnet {subnet.name})"
+        )
+    return _said(
+        Egress.NONE,
+        f"No outbound path: subnet {subnet.name} is private (defaultOutboundAccess false) and has "
+        "no NAT gateway, the NIC no public IP, no load balancer gives it outbound SNAT",
+    )
+
+
+def _said(egress: Egress, text: str) -> tuple[Egress, Step]:
+    return egress, Step(HopKind.OUTBOUND, text, egress.value)

@@ -1,0 +1,160 @@
+"""The vocabulary of a way out: typed steps, the reason they make, the outcome, the path.
+
+A reason is its steps; its text is rendered from them here, once, and nowhere else: every other module reads the
+steps (the deciding one, a missing fact) and never splits or joins a sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cached_property
+from typing import NamedTuple
+
+from auditor.model import Egress, PathHop, Resource
+
+
+class HopKind(StrEnum):
+    """What a step of a way out is (scan.json's `path[].kind`; `scan.schema.json` lists the same values)."""
+
+    NIC = "nic"  # which NIC and IP configuration a path of a VM with several is
+    NSG = "nsg"  # an NSG's decision
+    ROUTE = "route"  # a user-defined route that decided
+    VIRTUAL_HUB = "virtual_hub"  # a Virtual WAN hub that decided
+    FIREWALL = "firewall"  # the Azure Firewall the traffic reaches
+    FIREWALL_RULES = "firewall_rules"  # that firewall's rules' decision
+    OUTBOUND = "outbound"  # how the traffic leaves (its object id is the egress kind)
+    MISSING = "missing"  # an object that was not collected
+    STEP = "step"  # any other step (a route that drops the traffic, an appliance)
+
+
+class Unread(StrEnum):
+    """Why an object a path needs was not collected."""
+
+    NOT_AUDITED = "not_audited"  # its subscription is not among the audited ones
+    LIST_UNREAD = "list_unread"  # its list could not be read
+    NOT_LISTED = "not_listed"  # its list was read and does not hold it
+
+
+@dataclass(frozen=True, slots=True)
+class MissingFact:
+    """An object a path needs that was not collected: which list of which subscription should hold it, and why
+    it does not."""
+
+    operation: str
+    subscription_id: str
+    why: Unread
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    kind: HopKind
+    text: str
+    object_id: str = ""
+    missing: MissingFact | None = None
+
+    def hop(self) -> PathHop:
+        return PathHop(self.kind.value, self.object_id, self.text)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A network reason: its steps, in the order the traffic meets them; the last one decided. `label` says which
+    of a resource's several ways out it is (a NIC and IP configuration)."""
+
+    steps: tuple[Step, ...] = ()
+    label: str = ""
+
+    @classmethod
+    def of(cls, *steps: Step | None) -> Reason:
+        return cls(tuple(step for step in steps if step is not None and step.text))
+
+    @cached_property
+    def text(self) -> str:
+        """The sentences the reason says: one a step."""
+        return self._labelled(_sentences(self.steps))
+
+    @cached_property
+    def deciding_text(self) -> str:
+        """The sentence of the step that decided ("" where there is none)."""
+        if not self.steps:
+            return ""
+        return self._labelled(self.steps[-1].text) if len(self.steps) == 1 else self.steps[-1].text
+
+    @cached_property
+    def before_deciding(self) -> str:
+        """The sentences of the steps before the deciding one ("" where there are none)."""
+        return self._labelled(_sentences(self.steps[:-1])) if len(self.steps) > 1 else ""
+
+    def _labelled(self, text: str) -> str:
+        return f"{self.label}: {text}" if self.label and text else text
+
+    @property
+    def deciding(self) -> Step | None:
+        return self.steps[-1] if self.steps else None
+
+    @property
+    def missing(self) -> MissingFact | None:
+        """The first object the path needed and did not have."""
+        return next((step.missing for step in self.steps if step.missing is not None), None)
+
+    def hops(self) -> tuple[PathHop, ...]:
+        label = (PathHop(HopKind.NIC.value, "", self.label),) if self.label else ()
+        return (*label, *(step.hop() for step in self.steps))
+
+    def then(self, *steps: Step | None) -> Reason:
+        return Reason(Reason.of(*self.steps, *steps).steps, self.label)
+
+    def deciding_as(self, kind: HopKind, object_id: str) -> Reason:
+        """The reason with its deciding step named for what it is, where it was a plain step (a route, a hub)."""
+        last = self.deciding
+        if last is None or last.kind is not HopKind.STEP:
+            return self
+        return Reason((*self.steps[:-1], Step(kind, last.text, object_id, last.missing)), self.label)
+
+    def labelled(self, label: str) -> Reason:
+        return Reason(self.steps, label)
+
+
+def _sentences(steps: tuple[Step, ...]) -> str:
+    return ". ".join(step.text for step in steps) + "." if steps else ""
+
+
+def step(text: str) -> Step:
+    return Step(HopKind.STEP, text)
+
+
+class Outcome(StrEnum):
+    OPEN = "open"  # the network lets the traffic out directly
+    DENIED = "denied"  # an NSG, a route, a firewall's rules or the lack of a path stops it
+    VIA_FIREWALL = "via_firewall"  # an Azure Firewall's rules let it out: the firewall's platform policy decides
+    UNDETERMINED = "undetermined"  # an appliance, on-premises, or facts that could not be read
+
+
+@dataclass(frozen=True)
+class NetworkPath:
+    """One way out: how the traffic leaves, whether it gets out, why; and the firewall or appliance it leaves
+    through (`firewall` is set when an Azure Firewall's platform policy applies to it)."""
+
+    egress: Egress
+    outcome: Outcome
+    reason: Reason
+    firewall: Resource | None = None
+    via: str = ""
+    where: str = ""  # where an outbound NSG rule would close the path: the NIC, or the subnet
+
+
+# Other PaaS (Container Apps, Container Instances): the platform rule decides, whatever their network does.
+NOT_FOLLOWED = NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, Reason())
+
+
+def undetermined(reason: Reason, firewall: Resource | None = None, via: str = "") -> NetworkPath:
+    return NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, reason, firewall, via)
+
+
+class SharedPaths(NamedTuple):
+    """A VM's ways out for TCP 25 and TCP 587, shared with every VM alike; and where to close TCP 25, its own."""
+
+    smtp: NetworkPath
+    relay: NetworkPath
+    closing_point: str

@@ -11,6 +11,8 @@ from functools import cached_property
 from typing import NamedTuple
 
 from auditor.classify.addresses import RELAY_PORT, SMTP_PORT
+from auditor.classify.apps import AppRoute, app_route
+from auditor.classify.exemption import exempted_remediation, exemption_note
 from auditor.classify.network import (
     NOT_FOLLOWED,
     EgressEvaluator,
@@ -21,7 +23,7 @@ from auditor.classify.network import (
     SharedPaths,
 )
 from auditor.classify.remediation import remediation
-from auditor.classify.rules import VM_LIKE, AppPath, Facts, Rule, deciding_rule
+from auditor.classify.rules import AppPath, Facts, Rule, deciding_rule
 from auditor.model import (
     AppServiceEnvironment,
     AuditConfig,
@@ -37,7 +39,6 @@ from auditor.model import (
     SubscriptionSummary,
     TenantInventory,
     Verdict,
-    subscription_of,
 )
 from auditor.offers import OFFER_DESCRIPTIONS, read_offer
 
@@ -61,14 +62,6 @@ class _Known:
     def offer_label(self) -> str:
         """findings.csv's offer column, said once per subscription."""
         return self.offer.offer.value if self.offer.offer else "unknown"
-
-
-@dataclass(frozen=True)
-class _AppRoute:
-    path: AppPath
-    via_subscription: str | None
-    note: str
-    subnet_id: str | None = None
 
 
 # Which path speaks for a resource with several (one per NIC IP configuration): the most exposed, then the least known.
@@ -206,9 +199,9 @@ class Classifier:
         # how the offer was read is said once per subscription (subscriptions.csv), here only when it is the gap
         notes = [self._offer_note(own) if own.offer.offer is None else ""]
         governing: _Known | None = own
-        route: _AppRoute | None = None
+        route: AppRoute | None = None
         if resource.category is ResourceCategory.APP_SERVICE:
-            route = self._app_route(resource)
+            route = app_route(resource, self._environments)
             notes.append(route.note)
             if route.via_subscription is not None and route.via_subscription != resource.subscription_id:
                 governing = self._known.get(route.via_subscription)
@@ -222,7 +215,7 @@ class Classifier:
                     )
                 )
         rule = self._rule(resource.category, governing, route.path if route else None)
-        notes.append(self._exemption_note(rule, resource, governing))
+        notes.append(exemption_note(rule, resource, _granted(governing)))
         policy = rule.policy
         weighed = [self._weigh(policy, path) for path in self._network_paths(resource, route, SMTP_PORT)]
         chosen = weighed[0] if len(weighed) == 1 else min(weighed, key=lambda w: SEVERITY.index(w.verdict))
@@ -248,7 +241,7 @@ class Classifier:
             path=chosen.path.reason.hops(),
         )
 
-    def _advice(
+    def _advice(  # noqa: PLR0913 (what the advice depends on, each its own fact)
         self,
         verdict: Verdict,
         rule: Rule,
@@ -267,7 +260,7 @@ class Classifier:
             else (resource.name if resource.category is ResourceCategory.FIREWALL else ""),
             closing_point=closing_point,
             relay=relay,
-            rule_remediation=self._remediation(rule, resource, governing),
+            rule_remediation=exempted_remediation(rule, resource, _granted(governing)),
             egress=path.egress,
             via=path.via,
         )
@@ -292,7 +285,7 @@ class Classifier:
         effective, rule_id, note = self._firewall_policy(path.firewall)
         return _Weighed(path, verdict_for(effective, path), f"{effective.value} ({rule_id})", note)
 
-    def _relay(self, resource: Resource, route: _AppRoute | None) -> Verdict | None:
+    def _relay(self, resource: Resource, route: AppRoute | None) -> Verdict | None:
         """TCP 587 through the same paths: Azure restricts it nowhere, so only the network decides; None where
         port25-audit follows no network path (other PaaS)."""
         if route is not None and route.path is AppPath.UNKNOWN:
@@ -304,7 +297,7 @@ class Classifier:
             return network_verdict(paths[0])
         return min((network_verdict(path) for path in paths), key=SEVERITY.index)
 
-    def _network_paths(self, resource: Resource, route: _AppRoute | None, port: int) -> list[NetworkPath]:
+    def _network_paths(self, resource: Resource, route: AppRoute | None, port: int) -> list[NetworkPath]:
         if route is None:
             return self._egress.paths(resource, port=port)
         if route.path is AppPath.UNKNOWN:
@@ -355,112 +348,14 @@ class Classifier:
         description = OFFER_DESCRIPTIONS[reading.offer]
         return f"Offer {reading.offer.value} ({description}), {reading.note}."
 
-    @staticmethod
-    def _exemption_note(rule: Rule, resource: Resource, known: _Known | None) -> str:
-        if known is None or known.facts.exemption_granted is None:
-            return ""
-        granted = known.facts.exemption_granted
-        if rule.policy is PlatformPolicy.EXEMPTED:
-            said = f"Exemption granted {granted.isoformat()} (audit config)."
-            restarted = _restart_condition(resource, granted)
-            return f"{said} {restarted}" if restarted else said
-        if resource.category in VM_LIKE:
-            return ""
-        return (
-            f"The exemption recorded on {granted.isoformat()} does not apply here: "
-            "it covers only VM traffic routed directly to the internet."
-        )
 
-    @staticmethod
-    def _remediation(rule: Rule, resource: Resource, known: _Known | None) -> str:
-        granted = known.facts.exemption_granted if known else None
-        if rule.policy is not PlatformPolicy.EXEMPTED or granted is None:
-            return rule.remediation
-        if resource.category is ResourceCategory.VIRTUAL_MACHINE and resource.created is not None:
-            if resource.created.date() > granted:
-                return (
-                    "Nothing to request: the VM was created after the exemption was granted, so it is exempt. It "
-                    "covers only traffic routed directly to the internet."
-                )
-            return (
-                f"Stop (deallocate) and start the VM once if it has not been since {granted.isoformat()}: the "
-                "exemption covers it only after that. It covers only traffic routed directly to the internet."
-            )
-        return rule.remediation
-
-    def _app_route(self, resource: Resource) -> _AppRoute:
-        app = resource.app
-        if app is None:
-            return _AppRoute(AppPath.UNKNOWN, None, "The app's networking was not collected.")
-        if app.environment_id:
-            environment = self._environments.get(app.environment_id.lower())
-            if environment is None:
-                return _AppRoute(
-                    AppPath.UNKNOWN,
-                    None,
-                    f"It runs on App Service Environment {app.environment_id}, which was not collected.",
-                )
-            if not environment.is_v3:
-                return _AppRoute(
-                    AppPath.NONE,
-                    None,
-                    f"It runs on App Service Environment {environment.name} of kind "
-                    f"{environment.kind or 'unknown'}, not v3.",
-                )
-            via = subscription_of(environment.subnet_id) or subscription_of(environment.environment_id)
-            return _AppRoute(
-                AppPath.ASE_V3, via, f"It runs on App Service Environment v3 {environment.name}.", environment.subnet_id
-            )
-        if not app.subnet_id:
-            return _AppRoute(
-                AppPath.NONE, None, "It has no regional VNet integration and is not on an App Service Environment."
-            )
-        if app.config_unread:
-            return _AppRoute(
-                AppPath.UNKNOWN,
-                None,
-                f"It is integrated with subnet {app.subnet_id}; whether its outbound traffic is routed into the VNet "
-                f"is said by its config/web, which could not be read ({app.config_unread}).",
-            )
-        if app.routes_app_traffic is None:
-            return _AppRoute(
-                AppPath.UNKNOWN,
-                None,
-                f"It is integrated with subnet {app.subnet_id}, but whether its outbound traffic is "
-                "routed into the VNet could not be read.",
-            )
-        said = f" ({app.routing_note})" if app.routing_note else ""
-        if not app.routes_app_traffic:
-            return _AppRoute(
-                AppPath.NONE,
-                None,
-                f"It is integrated with subnet {app.subnet_id}, but its outbound internet traffic is not "
-                f"routed into the VNet{said or ' (outboundVnetRouting / vnetRouteAllEnabled off)'}.",
-            )
-        return _AppRoute(
-            AppPath.VNET_INTEGRATION,
-            subscription_of(app.subnet_id),
-            f"Its outbound traffic is routed into subnet {app.subnet_id} (regional VNet integration){said}.",
-            app.subnet_id,
-        )
+def _granted(known: _Known | None) -> dt.date | None:
+    return known.facts.exemption_granted if known else None
 
 
 def _only_a_container(resource: Resource) -> bool:
     """A flexible scale set with no VM profile only groups VMs, which are findings of their own."""
     return resource.category is ResourceCategory.SCALE_SET and resource.flexible and not resource.nics
-
-
-def _restart_condition(resource: Resource, granted: dt.date) -> str:
-    """The article: after the exemption, VMs are exempt once they are stopped and started."""
-    if resource.category is not ResourceCategory.VIRTUAL_MACHINE or resource.created is None:
-        return ""
-    created = resource.created.date().isoformat()
-    if resource.created.date() > granted:
-        return f"The VM was created {created}, after the exemption: it is exempt."
-    return (
-        f"The VM was created {created}, before the exemption: it is exempt only if it was stopped (deallocated) "
-        f"and started since {granted.isoformat()}, which Azure Resource Manager does not show."
-    )
 
 
 def classify(

@@ -52,7 +52,26 @@ def _missing(fact: MissingFact | None) -> str | None:
     return None
 
 
-def remediation(
+def _close_it(rule: Rule, own: str, via_firewall: str, closing_point: str, relay: Verdict | None) -> str:
+    """An open resource: where to close TCP 25, and (unless it is exempted) the relay if mail must flow."""
+    if via_firewall:
+        close = (
+            f"To close it: in Azure Firewall {via_firewall}'s rules, add a network rule that denies TCP 25 to the "
+            "internet ahead of the rule that allows it."
+        )
+    else:
+        where = f" on {closing_point}" if closing_point else ""
+        close = (
+            f"To close it: add an outbound NSG rule denying TCP 25 to Internet{where} (a priority number below "
+            "65001 wins over AllowInternetOutBound)."
+        )
+    relay_advice = _relay(relay)
+    keep = own if rule.policy is PlatformPolicy.EXEMPTED else "If mail must flow, s" + relay_advice[1:]
+    # advice on a firewall is the same for every resource behind it: one copy (an NSG's names the NIC)
+    return sys.intern(f"{close} {keep}") if via_firewall else f"{close} {keep}"
+
+
+def remediation(  # noqa: C901, PLR0911, PLR0913 (one advice a verdict and what decided it, in the order docs/design.md gives)
     verdict: Verdict,
     rule: Rule,
     network_reason: Reason,
@@ -67,21 +86,7 @@ def remediation(
     """`rule_remediation`: the rule's own advice where a finding-specific one replaces it (an exempted VM)."""
     own = rule_remediation if rule_remediation is not None else rule.remediation
     if verdict is Verdict.OPEN:
-        if via_firewall:
-            close = (
-                f"To close it: in Azure Firewall {via_firewall}'s rules, add a network rule that denies TCP 25 to the "
-                "internet ahead of the rule that allows it."
-            )
-        else:
-            where = f" on {closing_point}" if closing_point else ""
-            close = (
-                f"To close it: add an outbound NSG rule denying TCP 25 to Internet{where} (a priority number below "
-                "65001 wins over AllowInternetOutBound)."
-            )
-        relay_advice = _relay(relay)
-        keep = own if rule.policy is PlatformPolicy.EXEMPTED else "If mail must flow, s" + relay_advice[1:]
-        # advice on a firewall is the same for every resource behind it: one copy (an NSG's names the NIC)
-        return sys.intern(f"{close} {keep}") if via_firewall else f"{close} {keep}"
+        return _close_it(rule, own, via_firewall, closing_point, relay)
     if verdict is Verdict.DENIED_BY_NETWORK:
         return _nothing_to_do(network_reason.deciding_text)
     if verdict is Verdict.BLOCKED:

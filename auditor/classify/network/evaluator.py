@@ -84,6 +84,10 @@ class EgressEvaluator:
             return [self._through_subnet(app_subnet_id, None, None, port, is_app=True)]
         if resource.category not in (ResourceCategory.VIRTUAL_MACHINE, ResourceCategory.SCALE_SET):
             return [NOT_FOLLOWED]
+        return self._machine_paths(resource, port)
+
+    def _machine_paths(self, resource: Resource, port: int) -> list[NetworkPath]:
+        """A VM's or scale set's ways out: one per IP configuration of each NIC, labelled when there are several."""
         flexible = _in_flexible_scale_set(resource)
         one_way = self._one_way(resource)
         if one_way is not None:
@@ -163,7 +167,7 @@ class EgressEvaluator:
             found.append(interface if interface is not None else undetermined(Reason.of(missing)))
         return found
 
-    def _through_subnet(
+    def _through_subnet(  # noqa: PLR0913 (the facts a subnet's path is decided on, its memo key)
         self,
         subnet_id: str,
         interface: NetworkInterface | None,
@@ -185,7 +189,7 @@ class EgressEvaluator:
         # not dataclasses.replace: this runs once a path of every resource, and replace costs four times as much
         return NetworkPath(path.egress, path.outcome, path.reason, path.firewall, path.via, where)
 
-    def _subnet_path(
+    def _subnet_path(  # noqa: PLR0913 (the facts a subnet's path is decided on, its memo key)
         self,
         subnet: Subnet,
         interface: NetworkInterface | None,
@@ -216,7 +220,7 @@ class EgressEvaluator:
         (self._within_subnet_paths if scope.subnet_wide else self._subnet_paths)[key] = path
         return path, True
 
-    def _decided(
+    def _decided(  # noqa: PLR0913 (the facts a subnet's path is decided on, its memo key)
         self,
         subnet: Subnet,
         interface: NetworkInterface | None,

@@ -15,6 +15,7 @@ from auditor.model import (
     Subnet,
     TenantInventory,
     VirtualHub,
+    VirtualNetwork,
     list_unread,
     subscription_of,
 )
@@ -67,25 +68,32 @@ class NetworkIndex:
             for balancer in network.load_balancers:
                 self.outbound_pools.update((p.lower(), balancer.name) for p in balancer.outbound_pool_ids)
                 self.backend_pools.update(p.lower() for p in balancer.backend_pool_ids)
-            for vnet in network.virtual_networks:
-                own = vnet.vnet_id.lower()
-                self.collected_vnets.add(own)
-                peers.setdefault(own, set())
-                for remote in vnet.peered_vnet_ids:
-                    peers[own].add(remote.lower())
-                    peers.setdefault(remote.lower(), set()).add(own)
-            for hub in network.virtual_hubs:
-                if hub.connections is None:
-                    self.unread_hubs.append(hub)
-                for connection in hub.connections or ():
-                    if connection.remote_vnet_id:
-                        self.hub_connections.setdefault(connection.remote_vnet_id.lower(), []).append((hub, connection))
+            self._add_peerings(network.virtual_networks, peers)
+            self._add_hubs(network.virtual_hubs)
             for resource in item.resources:
                 if resource.firewall is not None:
                     self.firewalls[resource.resource_id.lower()] = resource
             self.failed[item.subscription.subscription_id] = {e.operation for e in item.errors}
         self.vnets = {vnet: tuple(sorted(remotes)) for vnet, remotes in peers.items()}
         self.rules = FirewallRules(policies, ip_groups, self.missing)
+
+    def _add_peerings(self, networks: tuple[VirtualNetwork, ...], peers: dict[str, set[str]]) -> None:
+        """Either side of a peering says it: each VNet is peered with the VNets it names and those naming it."""
+        for vnet in networks:
+            own = vnet.vnet_id.lower()
+            self.collected_vnets.add(own)
+            peers.setdefault(own, set())
+            for remote in vnet.peered_vnet_ids:
+                peers[own].add(remote.lower())
+                peers.setdefault(remote.lower(), set()).add(own)
+
+    def _add_hubs(self, hubs: tuple[VirtualHub, ...]) -> None:
+        for hub in hubs:
+            if hub.connections is None:
+                self.unread_hubs.append(hub)
+            for connection in hub.connections or ():
+                if connection.remote_vnet_id:
+                    self.hub_connections.setdefault(connection.remote_vnet_id.lower(), []).append((hub, connection))
 
     def interface(self, nic_id: str) -> NetworkInterface | None:
         """The NIC with this id, in any case (ARM ids are case-insensitive); the lower-case index is built only

@@ -10,7 +10,7 @@ from auditor.classify.network.path import HopKind, Step
 from auditor.model import Egress, IpConfiguration, ListName, Subnet
 
 
-def outbound(
+def outbound(  # noqa: PLR0911 (Azure's precedence, one return a way out, in its order)
     index: NetworkIndex,
     subnet: Subnet,
     configuration: IpConfiguration | None,

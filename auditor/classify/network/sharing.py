@@ -107,7 +107,7 @@ class Decisions:
             decision = self._firewall_decisions[key] = rules.decide(networking, firewall.name, source, port)
         return decision
 
-    def _for_sender(
+    def _for_sender(  # noqa: PLR0913 (the decision, its sender and scope, and how to decide it)
         self,
         key: _Key,
         source: Sequence[str],

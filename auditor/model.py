@@ -458,7 +458,6 @@ class VirtualHub:
 
     hub_id: str
     name: str
-    firewall_id: str | None
     connections: tuple[HubConnection, ...] | None = ()
     internet_next_hop: str | None = None  # routing intent's InternetTraffic policy: the next hop's resource id
     routing_intent_read: bool = True

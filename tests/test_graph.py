@@ -326,5 +326,5 @@ def test_ctrl_c_stops_graph_mode_after_the_batch_being_read() -> None:
     with pytest.raises(KeyboardInterrupt):
         collector.collect()
 
-    # the batch being read when Ctrl-C came finishes, not all twelve
+    # the batch being read when Ctrl-C came finishes, not every batch
     assert collector.stats.subscriptions_done <= 3, collector.stats

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from azure.core.credentials import TokenCredential
 from azure.mgmt.billing import BillingManagementClient
 
+from auditor.collect.api_versions import BILLING
 from auditor.collect.paging import json_pages
 from auditor.model import BillingFact, Offer
 
@@ -60,7 +61,6 @@ def billing_fact(account: Any, subscription: Any) -> BillingFact | None:
     return None
 
 
-BILLING_API = "2024-04-01"  # Billing Accounts - List and Billing Subscriptions - List By Billing Account
 ACCOUNTS_PATH = "/providers/Microsoft.Billing/billingAccounts"
 # The flags the SDK's list operations send, each at its default
 ACCOUNTS_QUERY = {
@@ -80,7 +80,7 @@ def read_billing(
     # The client wants a subscription id it never uses for these tenant-level reads.
     client = BillingManagementClient(credential, "00000000-0000-0000-0000-000000000000", **client_options)
     try:
-        accounts = [a for a in json_pages(client, ACCOUNTS_PATH, BILLING_API, ACCOUNTS_QUERY) if isinstance(a, Mapping)]
+        accounts = [a for a in json_pages(client, ACCOUNTS_PATH, BILLING, ACCOUNTS_QUERY) if isinstance(a, Mapping)]
     except read_failures as err:
         return (), _note(err)
     facts: list[BillingFact] = []
@@ -91,7 +91,7 @@ def read_billing(
             continue
         path = f"{ACCOUNTS_PATH}/{quote(name, safe='')}/billingSubscriptions"
         try:
-            subscriptions: Iterable[Any] = list(json_pages(client, path, BILLING_API, SUBSCRIPTIONS_QUERY))
+            subscriptions: Iterable[Any] = list(json_pages(client, path, BILLING, SUBSCRIPTIONS_QUERY))
         except read_failures as err:
             unread.append(f"{name}: {_reason(err)}")
             continue

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from auditor.collect import network as net
+from auditor.collect.api_versions import NETWORK, WEB
 from auditor.collect.errors import logged, read_all
 from auditor.collect.lists import (
     AUDITED_KINDS,
@@ -24,7 +25,6 @@ from auditor.collect.lists import (
     routing_flags,
     understood,
 )
-from auditor.collect.pages import NETWORK, WEB
 from auditor.collect.paging import json_object, json_pages
 from auditor.collect.session import Clients
 from auditor.model import (

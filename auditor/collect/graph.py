@@ -1,5 +1,5 @@
-"""Collect through Azure Resource Graph: two paged KQL queries per batch of subscriptions, instead of twelve list
-calls per subscription.
+"""Collect through Azure Resource Graph: two paged KQL queries per batch of subscriptions, instead of a list call
+per subscription for each of the lists `lists.KINDS` names.
 
 Resource Graph answers only for what the identity can read and says nothing of the rest, so each batch also asks
 which subscriptions Graph knows (the ResourceContainers table): a subscription the ARM subscription list shows but

@@ -214,7 +214,7 @@ ITEMS_BY_TYPE: dict[str, Spec] = {
         },
     },
     "microsoft.network/ipgroups": {**_RESOURCE, "properties": {"ipAddresses": KEEP}},
-    "microsoft.network/virtualhubs": {**_RESOURCE, "properties": {"azureFirewall": _ID}},
+    "microsoft.network/virtualhubs": _RESOURCE,
 }
 
 # The lists under an item, by the path's last segment (lower case).

@@ -275,11 +275,7 @@ def ip_group(raw: Any) -> IpGroup:
 
 def virtual_hub(raw: Any) -> VirtualHub:
     """A Virtual WAN hub; its connections, routing intent and route tables are lists of their own, read after it."""
-    return VirtualHub(
-        hub_id=field(raw, "id"),
-        name=field(raw, "name"),
-        firewall_id=_id(properties_of(raw).get("azureFirewall")),
-    )
+    return VirtualHub(hub_id=field(raw, "id"), name=field(raw, "name"))
 
 
 def hub_connection(raw: Any) -> HubConnection:

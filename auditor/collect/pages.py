@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.collect.api_versions import COMPUTE, CONTAINER_APPS, CONTAINER_INSTANCES, NETWORK, WEB
 from auditor.collect.lists import KINDS, ListKind
 from auditor.collect.paging import json_pages
 from auditor.collect.session import Clients
@@ -31,8 +32,6 @@ class ArmList:
         return f"/subscriptions/{subscription_id}/{self.kind.path}"
 
 
-COMPUTE, NETWORK, WEB = "2026-04-01", "2026-03-01", "2025-05-01"
-
 # Each list's client and API version; its path is its ListKind's (`auditor.collect.lists.KINDS`).
 _READERS: dict[ListName, tuple[Callable[[Clients], Any], str]] = {
     ListName.VIRTUAL_MACHINES: (lambda c: c.compute, COMPUTE),
@@ -40,8 +39,8 @@ _READERS: dict[ListName, tuple[Callable[[Clients], Any], str]] = {
     ListName.SITES: (lambda c: c.web, WEB),
     ListName.HOSTING_ENVIRONMENTS: (lambda c: c.web, WEB),
     ListName.AZURE_FIREWALLS: (lambda c: c.network, NETWORK),
-    ListName.CONTAINER_APPS: (lambda c: c.apps, "2026-07-01"),
-    ListName.CONTAINER_GROUPS: (lambda c: c.containers, "2023-05-01"),
+    ListName.CONTAINER_APPS: (lambda c: c.apps, CONTAINER_APPS),
+    ListName.CONTAINER_GROUPS: (lambda c: c.containers, CONTAINER_INSTANCES),
     ListName.NETWORK_INTERFACES: (lambda c: c.network, NETWORK),
     ListName.PUBLIC_IP_ADDRESSES: (lambda c: c.network, NETWORK),
     ListName.NETWORK_SECURITY_GROUPS: (lambda c: c.network, NETWORK),

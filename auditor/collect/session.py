@@ -21,6 +21,7 @@ from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.web import WebSiteManagementClient
 
+from auditor.collect.api_versions import MANAGEMENT_GROUPS, SUBSCRIPTIONS
 from auditor.collect.billing import read_billing
 from auditor.collect.errors import READ_FAILURES, read_all
 from auditor.collect.lists import MalformedItem, malformed, understood
@@ -45,8 +46,6 @@ from auditor.model import (
 log = logging.getLogger(__name__)
 
 RETRY_TOTAL = 8
-MANAGEMENT_GROUPS_API = "2023-04-01"  # Management Groups - Get Descendants
-SUBSCRIPTIONS_API = "2022-12-01"  # Subscriptions - List, as the SDK's SubscriptionClient sends it
 MANAGEMENT_GROUP_SUBSCRIPTION = "microsoft.management/managementgroups/subscriptions"
 MANAGEMENT_GROUP_CHILD = "microsoft.management/managementgroups"
 
@@ -134,7 +133,7 @@ class ArmSession:
         listed, error = read_all(
             SUBSCRIPTION_LIST,
             "GET /subscriptions",
-            lambda: understood(json_pages(client, "/subscriptions", SUBSCRIPTIONS_API), _subscription, problems),
+            lambda: understood(json_pages(client, "/subscriptions", SUBSCRIPTIONS), _subscription, problems),
             logged=False,
         )
         if error is not None:
@@ -170,7 +169,7 @@ class ArmSession:
         items, error = read_all(
             descendants_list(group),
             f"GET {path}",
-            lambda: json_pages(client, path, MANAGEMENT_GROUPS_API),
+            lambda: json_pages(client, path, MANAGEMENT_GROUPS),
         )
         found: dict[str, str] = {}
         problems: list[str] = []

@@ -29,7 +29,7 @@ from auditor.model import (
     Verdict,
     group_of,
 )
-from auditor.report.formats import formatter_for
+from auditor.report.formats import formatter_for, report_names
 from auditor.report.history import copied, keep, trend
 from auditor.report.interface import Format
 from auditor.report.json import JsonFormatter
@@ -91,7 +91,7 @@ class HistoryNotKept(OSError):
 def write_scan(result: ScanResult, out: Path, formats: Sequence[Format], history: Path | None = None) -> list[Path]:
     """The reports in `out`, and this run's scan.json kept in `history`; raises OSError when the reports cannot be
     written, HistoryNotKept when they were but the history could not be kept."""
-    written = write_reports(out, (formatter_for(fmt).format(result) for fmt in formats))
+    written = write_reports(out, (formatter_for(fmt).format(result) for fmt in formats), report_names())
     if history:  # the scan.json just written, or, when the formats left it out, rendered for the history
         chunks = copied(out / "scan.json") if Format.JSON in formats else JsonFormatter().format(result)["scan.json"]
         try:

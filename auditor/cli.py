@@ -37,7 +37,7 @@ from auditor.model import (
     StoppedState,
     Verdict,
 )
-from auditor.report.interface import Format
+from auditor.report.interface import DEFAULT_FORMATS, Format
 from auditor.report.progress import progress_bar
 from auditor.report.rules_doc import rules_markdown
 from auditor.report.terminal import PrintableStream, print_summary, raw_stream
@@ -306,9 +306,9 @@ def build_parser(env: Environment) -> _Parser:
     scan.add_argument(
         "--format",
         type=_choices(Format, "format"),
-        default=[Format.CSV, Format.HTML, Format.JSON],
-        metavar="csv,html,json,xlsx",
-        help="reports to write (default: csv,html,json; xlsx on request)",
+        default=list(DEFAULT_FORMATS),
+        metavar=",".join(f.value for f in Format),
+        help=f"reports to write (default: {','.join(f.value for f in DEFAULT_FORMATS)}; the others on request)",
     )
     scan.add_argument(
         "--history",

@@ -33,9 +33,12 @@ from auditor.model import (
     SubscriptionSummary,
     Verdict,
 )
+from auditor.report.interface import Format
 from auditor.status import ExitStatus
 
 ARM = "https://management.azure.com"
+# Every report format, for tests that check every report: a new format is in them without a change to any.
+EVERY_FORMAT = ",".join(fmt.value for fmt in Format)
 
 
 def entry(

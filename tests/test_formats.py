@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -173,3 +174,41 @@ def test_scan_json_keeps_a_lone_surrogate_as_its_escape() -> None:
     result = replace(base, findings=(replace(base.findings[0], reason="bad \ud800 text"),))
     document = rendered(formatter_for(Format.JSON).format(result))["scan.json"]
     assert json.loads(document)["findings"][0]["reason"] == "bad \ud800 text"
+
+
+# docs/CONTRIBUTING.md, "Add a report format": each check fails naming the step left out.
+RECIPE = "docs/CONTRIBUTING.md, 'Add a report format'"
+
+
+@pytest.mark.parametrize("fmt", list(Format))
+def test_each_format_follows_the_recipe(fmt: Format) -> None:
+    from dataclasses import replace
+
+    from auditor.model import Drift, TrendPoint
+    from auditor.report.formats import FORMATTERS, report_names
+
+    assert fmt in FORMATTERS, f"{RECIPE}, step 3: {fmt!r} has no row in FORMATTERS (auditor/report/formats.py)"
+    formatter = FORMATTERS[fmt]
+    assert formatter.FILE_NAMES, f"{RECIPE}, step 3: {formatter.__name__}.FILE_NAMES is empty"
+    # every file it can write: a result with drift and a trend
+    result = replace(
+        _result(),
+        drift=Drift("previous/scan.json", "2026-11-16T08:00:00+00:00", ()),
+        trend=(TrendPoint("2026-11-23T08:00:00+00:00", 1, 0, 1, True),),
+    )
+    written = set(formatter().format(result))
+    assert written <= formatter.FILE_NAMES, (
+        f"{RECIPE}, step 3: {formatter.__name__} writes {sorted(written - formatter.FILE_NAMES)} that its "
+        "FILE_NAMES does not list, so a later scan would leave them behind in --out"
+    )
+    assert written <= report_names()
+
+
+def test_format_s_help_and_docs_name_every_format() -> None:
+    from tests.recordings import run_cli
+
+    _, stdout, _ = run_cli("scan", "--help")
+    listed = ",".join(f.value for f in Format)
+    assert listed in stdout, f"{RECIPE}, step 4: --format's choices come from Format"
+    options = (Path(__file__).resolve().parents[1] / "docs" / "options.md").read_text(encoding="utf-8")
+    assert f"--format {listed}" in options, f"{RECIPE}, step 4: run python -m scripts.update_docs"

@@ -14,7 +14,7 @@ import pytest
 
 from auditor.status import ExitStatus
 from fixtures import arm_payloads as arm
-from tests.recordings import run_cli
+from tests.recordings import EVERY_FORMAT, run_cli
 
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 EA = "EnterpriseAgreement_2014-09-01"
@@ -170,7 +170,7 @@ def test_a_lone_surrogate_in_a_name_does_not_abort_the_audit(tmp_path: Path, nam
     _replace_list(
         recording, f"/{sub}/providers/Microsoft.Compute/virtualMachines", arm.page([bad, arm.vm(sub, "rg", "vm-a")])
     )
-    status, stdout, stderr, out = scan(tmp_path, recording, "--format", "csv,json,html,xlsx")
+    status, stdout, stderr, out = scan(tmp_path, recording, "--format", EVERY_FORMAT)
     assert status is ExitStatus.SUCCESS, stderr
     clean(stdout, stderr)
     escaped = name.encode("utf-8", "backslashreplace").decode("ascii")
@@ -188,7 +188,7 @@ def test_a_body_nested_too_deeply_is_an_error_for_its_list(tmp_path: Path) -> No
     sub = arm.sub_id("a")
     deep = '{"value": [{"id": "x", "type": "t", "properties": ' + '{"a": [' * DEEP + "1" + "]}" * DEEP + "}]}"
     _replace_list(recording, f"/{sub}/providers/Microsoft.Compute/virtualMachines", deep)
-    status, stdout, stderr, out = scan(tmp_path, recording, "--format", "csv,json,html,xlsx")
+    status, stdout, stderr, out = scan(tmp_path, recording, "--format", EVERY_FORMAT)
     assert status is ExitStatus.INCOMPLETE, stderr
     clean(stdout, stderr)
     assert [r["resource_name"] for r in rows(out / "findings.csv")] == ["vm-b"]
@@ -501,7 +501,7 @@ def test_one_scan_one_set_of_reports(tmp_path: Path) -> None:
     removed."""
     plain = _write(tmp_path)
     out = tmp_path / "reports"
-    status, _, stderr = run_cli("scan", "--replay", str(plain), "--out", str(out), "--format", "csv,html,json,xlsx")
+    status, _, stderr = run_cli("scan", "--replay", str(plain), "--out", str(out), "--format", EVERY_FORMAT)
     assert status is ExitStatus.SUCCESS, stderr
     (out / ".port25-audit-staging-killed").mkdir()
     (out / ".port25-audit-staging-killed" / "findings.csv").write_text("half", encoding="utf-8")

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from auditor.status import ExitStatus
 from fixtures import arm_payloads as arm
-from tests.recordings import run_cli
+from tests.recordings import EVERY_FORMAT, run_cli
 from tests.test_hostile import tenant
 
 pytestmark = pytest.mark.slow  # property tests: a whole scan per example
@@ -34,7 +34,7 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(texts, children, max_size=4),
     max_leaves=20,
 )
-FORMATS = ("--format", "csv,json,html,xlsx")
+FORMATS = ("--format", EVERY_FORMAT)
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEWER = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a bundled tenant each
 

@@ -17,7 +17,7 @@ from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.replay import ReplayTransport
 from auditor.status import ExitStatus
 from tests.conftest import CONTOSO, CONTOSO_CONFIG
-from tests.recordings import with_parts
+from tests.recordings import EVERY_FORMAT, with_parts
 
 TOKEN = "eyJ0eXAiOiJKV1QifQ.cG9ydDI1LWF1ZGl0LXNlY3JldC10b2tlbg.c2lnbmF0dXJlLXNlY3JldA"
 CLIENT_SECRET = "p25~ClientSecret-7f3a9c2e-never-print-me"
@@ -68,7 +68,7 @@ def test_no_token_or_secret_reaches_logs_or_reports(
     out, err = io.StringIO(), io.StringIO()
     argv = ["scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(tmp_path / "r")]
     env = Environment(out, err, collectors=with_parts(credential=lambda recipe: MarkedCredential(), transport=watched))
-    status = main([*argv, "--source", source, "--format", "csv,html,json,xlsx", "--verbose"], env)
+    status = main([*argv, "--source", source, "--format", EVERY_FORMAT, "--verbose"], env)
 
     assert status in (ExitStatus.SUCCESS, ExitStatus.INCOMPLETE)
     assert authorizations and set(authorizations) == {f"Bearer {TOKEN}"}  # the token really was in flight

@@ -89,6 +89,8 @@ def trend_csv(points: tuple[TrendPoint, ...]) -> bytes:
 
 
 class CsvFormatter(Formatter):
+    FILE_NAMES = frozenset({"findings.csv", "subscriptions.csv", "drift.csv", "trend.csv"})
+
     def format(self, result: ScanResult) -> dict[str, Chunks]:
         files: dict[str, Chunks] = {
             "findings.csv": csv_chunks(

@@ -18,3 +18,8 @@ FORMATTERS: dict[Format, type[Formatter]] = {
 
 def formatter_for(fmt: Format) -> Formatter:
     return FORMATTERS[fmt]()
+
+
+def report_names() -> frozenset[str]:
+    """Every file name a scan may write, in any format."""
+    return frozenset(name for formatter in FORMATTERS.values() for name in formatter.FILE_NAMES)

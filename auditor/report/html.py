@@ -95,6 +95,8 @@ def actions(findings: pd.DataFrame, result: ScanResult) -> list[Action]:
 
 
 class HtmlFormatter(Formatter):
+    FILE_NAMES = frozenset({"report.html"})
+
     def format(self, result: ScanResult) -> dict[str, Chunks]:
         findings = findings_table(result.findings, OVERVIEW_COLUMNS)
         subscriptions = subscriptions_table(result)

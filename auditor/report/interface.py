@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import ClassVar
 
 from auditor.model import ScanResult
 
@@ -16,11 +17,17 @@ class Format(StrEnum):
     XLSX = "xlsx"
 
 
+# What a scan writes when --format does not say (XLSX, slow at a million rows, is asked for).
+DEFAULT_FORMATS = (Format.CSV, Format.HTML, Format.JSON)
+
 Chunks = Iterable[bytes]
 CHUNK_ROWS = 5_000  # rows turned into text at a time: a million-row report never sits in memory whole
 
 
 class Formatter(ABC):
+    # Every file name `format` may return: a scan removes those of an earlier scan that it did not write.
+    FILE_NAMES: ClassVar[frozenset[str]] = frozenset()
+
     @abstractmethod
     def format(self, result: ScanResult) -> dict[str, Chunks]:
         """The report's files, by file name, each as chunks of bytes made on demand. Pure: no I/O."""

@@ -98,6 +98,8 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
 
 
 class JsonFormatter(Formatter):
+    FILE_NAMES = frozenset({"scan.json"})
+
     def format(self, result: ScanResult) -> dict[str, Chunks]:
         return {"scan.json": self._chunks(result)}
 

@@ -24,10 +24,6 @@ try:
 except ImportError:  # Windows: no flock; the set is still swapped in whole, but --out is not locked
     fcntl = None  # type: ignore[assignment]
 
-# Every file name a scan may write: a file of these a scan does not write is from an earlier scan.
-REPORT_NAMES = frozenset(
-    {"findings.csv", "subscriptions.csv", "drift.csv", "trend.csv", "scan.json", "report.html", "findings.xlsx"}
-)
 STAGING_PREFIX = ".port25-audit-staging-"
 
 
@@ -81,9 +77,12 @@ def _write_file(target: Path, content: Chunks, mode: int) -> None:
     os.chmod(target, mode)
 
 
-def write_reports(directory: Path, formats: Iterable[Mapping[str, Chunks]]) -> list[Path]:
+def write_reports(
+    directory: Path, formats: Iterable[Mapping[str, Chunks]], every_name: frozenset[str] = frozenset()
+) -> list[Path]:
     """Every format's files (made as they are asked for) written in a staging folder, one format's bytes held at a
-    time; then swapped in as one set, and the reports of an earlier scan that this one does not write removed."""
+    time; then swapped in as one set, and the reports of an earlier scan that this one does not write (of
+    `every_name`, the names any format may write) removed."""
     directory.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(directory)
     mode = _file_mode()
@@ -96,7 +95,7 @@ def write_reports(directory: Path, formats: Iterable[Mapping[str, Chunks]]) -> l
                 names.append(name)
         for name in names:
             os.replace(staging / name, directory / name)
-        for stale in sorted(REPORT_NAMES - set(names)):
+        for stale in sorted(every_name - set(names)):
             (directory / stale).unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -148,6 +148,8 @@ def _for_people(findings: Sequence[Finding], overview: pd.DataFrame, limit: int)
 
 
 class XlsxFormatter(Formatter):
+    FILE_NAMES = frozenset({"findings.xlsx"})
+
     def format(self, result: ScanResult) -> dict[str, Chunks]:
         findings = findings_table(result.findings, OVERVIEW_COLUMNS)
         truncated = max(0, len(findings) - (EXCEL_MAX_ROWS - 1))

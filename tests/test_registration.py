@@ -11,7 +11,7 @@ from auditor.classify.rules import RULES
 from auditor.collect.graph import RESOURCES_QUERY
 from auditor.collect.lists import AUDITED_KINDS, KINDS, RESOURCE_LISTS, ListKind
 from auditor.collect.pages import ARM_LISTS
-from auditor.model import AUDITED_TYPES, AuditedType, ListName, Ruleset, resource_unread
+from auditor.model import AUDITED_TYPES, AuditedType, ListName, ResourceCategory, Ruleset, resource_unread
 
 CHILD_LISTS = {t.list_name for t in AUDITED_TYPES if t.parent_list is not None}
 
@@ -97,3 +97,19 @@ def test_an_item_of_every_audited_type_is_classified(audited: AuditedType) -> No
     findings, _ = classify(inventory, AuditConfig(), Ruleset.CURRENT)
 
     assert item_id in {f.resource.resource_id for f in findings}, f"{RECIPE}: no finding for {audited.resource_type}"
+
+
+@pytest.mark.parametrize("category", list(ResourceCategory))
+def test_every_category_has_its_registrations(category: ResourceCategory) -> None:
+    """One registration per layer: how its items are read, which ways out it has, which rules speak of it."""
+    from auditor.classify.network import EgressEvaluator, NetworkIndex
+    from auditor.collect.lists import FIELDS_BY_CATEGORY
+    from auditor.model import TenantInventory
+
+    assert category in FIELDS_BY_CATEGORY, f"{RECIPE}, step 1: {category} has no row in lists.FIELDS_BY_CATEGORY"
+    evaluator = EgressEvaluator(NetworkIndex(TenantInventory(())))
+    assert evaluator.follows(category), f"{RECIPE}, step 2: {category} has no ways out in EgressEvaluator"
+    for ruleset in Ruleset:
+        assert any(category in rule.categories for rule in RULES[ruleset]), (
+            f"{RECIPE}, step 4: no rule of {ruleset} speaks of {category}"
+        )

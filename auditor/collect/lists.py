@@ -102,8 +102,6 @@ class ListKind:
 def _resource(raw: Any, subscription_id: str, category: ResourceCategory, resource_type: str) -> Resource:
     """An audited resource. The type is the list's own (Resource Graph lower-cases types; ARM does not)."""
     resource_id = net.field(raw, "id")
-    properties = net.properties_of(raw)
-    scale_set = properties.get("virtualMachineScaleSet")
     return Resource(
         resource_id=resource_id,
         name=net.field(raw, "name"),
@@ -113,18 +111,37 @@ def _resource(raw: Any, subscription_id: str, category: ResourceCategory, resour
         resource_group=resource_group_of(resource_id),
         subscription_id=subscription_id,
         category=category,
-        app=_app_networking(properties) if category is ResourceCategory.APP_SERVICE else None,
-        nic_ids=net.vm_interface_ids(properties) if category is ResourceCategory.VIRTUAL_MACHINE else (),
-        nics=net.scale_set_interfaces(resource_id, properties) if category is ResourceCategory.SCALE_SET else (),
-        firewall=net.firewall_networking(properties) if category is ResourceCategory.FIREWALL else None,
-        # only VMs of flexible-orchestration sets are in the VM list, and they name their set
-        scale_set_id=(scale_set.get("id") if isinstance(scale_set, Mapping) else None) or None
-        if category is ResourceCategory.VIRTUAL_MACHINE
-        else None,
-        flexible=category is ResourceCategory.SCALE_SET
-        and str(properties.get("orchestrationMode") or "").lower() == "flexible",
-        created=_timestamp(properties.get("timeCreated")) if category is ResourceCategory.VIRTUAL_MACHINE else None,
+        **FIELDS_BY_CATEGORY[category](resource_id, net.properties_of(raw)),
     )
+
+
+def _machine_fields(resource_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+    scale_set = properties.get("virtualMachineScaleSet")
+    return {
+        "nic_ids": net.vm_interface_ids(properties),
+        # only VMs of flexible-orchestration sets are in the VM list, and they name their set
+        "scale_set_id": (scale_set.get("id") if isinstance(scale_set, Mapping) else None) or None,
+        "created": _timestamp(properties.get("timeCreated")),
+    }
+
+
+def _scale_set_fields(resource_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "nics": net.scale_set_interfaces(resource_id, properties),
+        "flexible": str(properties.get("orchestrationMode") or "").lower() == "flexible",
+    }
+
+
+# What each category's items carry besides what every resource has (a category whose network is not followed,
+# other PaaS, carries nothing more). `tests/test_registration.py` checks every category has a row.
+FIELDS_BY_CATEGORY: dict[ResourceCategory, Callable[[str, Mapping[str, Any]], dict[str, Any]]] = {
+    ResourceCategory.VIRTUAL_MACHINE: _machine_fields,
+    ResourceCategory.SCALE_SET: _scale_set_fields,
+    ResourceCategory.APP_SERVICE: lambda _, properties: {"app": _app_networking(properties)},
+    ResourceCategory.FIREWALL: lambda _, properties: {"firewall": net.firewall_networking(properties)},
+    ResourceCategory.CONTAINER_APP: lambda *_: {},
+    ResourceCategory.CONTAINER_INSTANCE: lambda *_: {},
+}
 
 
 def _timestamp(value: Any) -> dt.datetime | None:

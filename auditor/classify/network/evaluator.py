@@ -7,6 +7,8 @@ without the sender's address (or for every sender inside the subnet), so VMs ali
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from auditor.classify.addresses import RELAY_PORT, SMTP_PORT, inside
 from auditor.classify.network.firewall_path import FirewallPath
 from auditor.classify.network.index import NetworkIndex, vnet_of
@@ -51,6 +53,10 @@ def _sender(subnet: Subnet, configuration: IpConfiguration | None) -> tuple[str,
     return tuple(subnet.address_prefixes)
 
 
+def _not_followed(*_: object) -> list[NetworkPath]:
+    return [NOT_FOLLOWED]
+
+
 def _in_flexible_scale_set(resource: Resource) -> bool:
     """A flexible scale set, or a VM of one: no default outbound access."""
     return resource.scale_set_id is not None or resource.flexible
@@ -68,25 +74,34 @@ class EgressEvaluator:
         self._subnet_paths: dict[_SubnetKey, NetworkPath] = {}
         # kept for the senders inside the subnet: rules naming sources held the subnet whole or not at all
         self._within_subnet_paths: dict[_SubnetKey, NetworkPath] = {}
+        # Which ways out each category has (`tests/test_registration.py` checks every category has one): a
+        # category whose network is not followed (other PaaS) is decided by its rule alone.
+        self._ways_out: dict[ResourceCategory, Callable[[Resource, str | None, int], list[NetworkPath]]] = {
+            ResourceCategory.VIRTUAL_MACHINE: self._machine_paths,
+            ResourceCategory.SCALE_SET: self._machine_paths,
+            ResourceCategory.APP_SERVICE: self._app_paths,
+            ResourceCategory.FIREWALL: lambda firewall, _, port: [self._firewalls.itself(firewall, port)],
+            ResourceCategory.CONTAINER_APP: _not_followed,
+            ResourceCategory.CONTAINER_INSTANCE: _not_followed,
+        }
 
     def paths(self, resource: Resource, app_subnet_id: str | None = None, port: int = SMTP_PORT) -> list[NetworkPath]:
         """Every way out the resource has: one per IP configuration of each NIC (VMs, scale sets), else one."""
-        if resource.category is ResourceCategory.FIREWALL:
-            return [self._firewalls.itself(resource, port)]
-        if resource.category is ResourceCategory.APP_SERVICE:
-            if app_subnet_id is None:
-                own = Step(
-                    HopKind.OUTBOUND,
-                    "The app sends from App Service's own outbound addresses",
-                    Egress.DEFAULT_OUTBOUND.value,
-                )
-                return [NetworkPath(Egress.DEFAULT_OUTBOUND, Outcome.OPEN, Reason.of(own))]
-            return [self._through_subnet(app_subnet_id, None, None, port, is_app=True)]
-        if resource.category not in (ResourceCategory.VIRTUAL_MACHINE, ResourceCategory.SCALE_SET):
-            return [NOT_FOLLOWED]
-        return self._machine_paths(resource, port)
+        return self._ways_out[resource.category](resource, app_subnet_id, port)
 
-    def _machine_paths(self, resource: Resource, port: int) -> list[NetworkPath]:
+    def follows(self, category: ResourceCategory) -> bool:
+        """Whether the evaluator knows the ways out of a category (a registration every category needs)."""
+        return category in self._ways_out
+
+    def _app_paths(self, resource: Resource, app_subnet_id: str | None, port: int) -> list[NetworkPath]:
+        """An app sends from App Service's own addresses, unless its traffic is routed into a subnet."""
+        if app_subnet_id is None:
+            said = "The app sends from App Service's own outbound addresses"
+            own = Step(HopKind.OUTBOUND, said, Egress.DEFAULT_OUTBOUND.value)
+            return [NetworkPath(Egress.DEFAULT_OUTBOUND, Outcome.OPEN, Reason.of(own))]
+        return [self._through_subnet(app_subnet_id, None, None, port, is_app=True)]
+
+    def _machine_paths(self, resource: Resource, _: str | None, port: int) -> list[NetworkPath]:
         """A VM's or scale set's ways out: one per IP configuration of each NIC, labelled when there are several."""
         flexible = _in_flexible_scale_set(resource)
         one_way = self._one_way(resource)

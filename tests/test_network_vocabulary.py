@@ -12,7 +12,10 @@ from auditor.report.json import schema
 
 def test_the_schema_s_hop_kinds_are_hop_kind() -> None:
     kinds = schema()["$defs"]["finding"]["properties"]["path"]["items"]["properties"]["kind"]["enum"]
-    assert kinds == [kind.value for kind in HopKind]
+    assert kinds == [kind.value for kind in HopKind], (
+        "docs/CONTRIBUTING.md, 'Add a network hop kind', step 2: HopKind (network/path.py) and the path kind enum "
+        "of auditor/report/scan.schema.json list the same kinds"
+    )
 
 
 def test_a_reason_is_rendered_from_its_steps_and_knows_its_deciding_one() -> None:

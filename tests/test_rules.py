@@ -105,3 +105,34 @@ def test_remediation_says_how_to_get_the_exemption() -> None:
     assert "support case" in by_id["2020-MPN-SPONSORSHIP"].remediation
     assert "587" in by_id["CUR-OTHER"].remediation
     assert "Azure Communication Services" in by_id["CUR-OTHER"].remediation
+
+
+# docs/CONTRIBUTING.md, "Add or change a rule" and "Add an article edition": each check fails naming the step.
+RULE_RECIPE = "docs/CONTRIBUTING.md, 'Add or change a rule'"
+EDITION_RECIPE = "docs/CONTRIBUTING.md, 'Add an article edition'"
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda r: r.id)
+def test_each_rule_follows_the_recipe(rule: Any) -> None:
+    from auditor.report.rules_doc import rules_markdown
+
+    assert rule.quote in rule.edition.quotes_in_english, (
+        f"{RULE_RECIPE}: {rule.id}'s sentence has no English rendering in its edition's quotes_in_english"
+    )
+    assert rule.categories, f"{RULE_RECIPE}: {rule.id} speaks of no category"
+    covered = {case["expect"]["rule"] for cases in CASES.values() for case in cases}
+    assert rule.id in covered, f"{RULE_RECIPE}: {rule.id} has no case in tests/rules/cases.yaml citing its sentence"
+    assert f"`{rule.id}`" in rules_markdown(), f"{RULE_RECIPE}: run python -m scripts.update_docs ({rule.id})"
+
+
+@pytest.mark.parametrize("ruleset", list(Ruleset))
+def test_each_edition_follows_the_recipe(ruleset: Ruleset) -> None:
+    from auditor.classify.rules import EDITIONS
+
+    assert ruleset in EDITIONS, f"{EDITION_RECIPE}, step 3: {ruleset} has no Edition in EDITIONS"
+    assert RULES.get(ruleset), f"{EDITION_RECIPE}, steps 2-3: {ruleset} has no RULES (its module, __init__'s RULES)"
+    assert EDITIONS[ruleset].ruleset is ruleset, f"{EDITION_RECIPE}, step 2: its Edition names another ruleset"
+    for category in ResourceCategory:
+        assert any(category in r.categories for r in RULES[ruleset]), (
+            f"{EDITION_RECIPE}, step 2: no rule of {ruleset} speaks of {category}"
+        )

@@ -113,3 +113,18 @@ def test_every_category_has_its_registrations(category: ResourceCategory) -> Non
         assert any(category in rule.categories for rule in RULES[ruleset]), (
             f"{RECIPE}, step 4: no rule of {ruleset} speaks of {category}"
         )
+
+
+@pytest.mark.parametrize("audited", [t for t in AUDITED_TYPES if t.parent_list is not None], ids=lambda t: t.list_name)
+def test_a_type_listed_under_an_item_is_read_with_its_parent(audited: AuditedType) -> None:
+    """docs/CONTRIBUTING.md, 'Add a resource type', step 3: a type listed under an item is read in children.py."""
+    from auditor.collect.children import READ_UNDER
+
+    assert audited.parent_list in READ_UNDER, (
+        f"{RECIPE}, step 3: {audited.list_name} is listed under {audited.parent_list}, which children.READ_UNDER "
+        "does not read"
+    )
+    read = READ_UNDER[audited.parent_list](None, [], [])  # type: ignore[arg-type]  # no item: no client asked
+    assert audited.list_name in read, (
+        f"{RECIPE}, step 3: children.READ_UNDER[{audited.parent_list}] does not return the {audited.list_name} list"
+    )

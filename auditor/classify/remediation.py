@@ -14,16 +14,19 @@ import sys
 from functools import lru_cache
 
 from auditor.classify.network import MissingFact, Reason, Unread
-from auditor.classify.rules import RELAY, Rule
+from auditor.classify.rules import RELAY, RELAY_IF_MAIL_MUST_FLOW, Rule
 from auditor.model import Egress, PlatformPolicy, Verdict
 
-# The relay advice by what TCP 587 does on the path: one string each, shared by a million findings.
-_RELAY_ADVICE: dict[Verdict | None, str] = {
-    Verdict.OPEN: RELAY + " TCP 587 gets out on this resource's path.",
-    Verdict.DENIED_BY_NETWORK: RELAY
-    + " But TCP 587 is denied on this resource's path too: allow it to the relay's address.",
-    Verdict.UNKNOWN: RELAY + " Whether TCP 587 gets out on this resource's path could not be determined.",
+# What TCP 587 does on the resource's path, said after the relay advice.
+_RELAY_ON_THIS_PATH: dict[Verdict | None, str] = {
+    Verdict.OPEN: " TCP 587 gets out on this resource's path.",
+    Verdict.DENIED_BY_NETWORK: " But TCP 587 is denied on this resource's path too: allow it to the relay's address.",
+    Verdict.UNKNOWN: " Whether TCP 587 gets out on this resource's path could not be determined.",
 }
+# The relay advice, alone and after the advice to close a path, by what TCP 587 does: one string each, shared
+# by a million findings.
+_RELAY_ADVICE = {relay: RELAY + said for relay, said in _RELAY_ON_THIS_PATH.items()}
+_RELAY_IF_MUST_FLOW = {relay: RELAY_IF_MAIL_MUST_FLOW + said for relay, said in _RELAY_ON_THIS_PATH.items()}
 
 
 def _relay(relay: Verdict | None) -> str:
@@ -65,8 +68,7 @@ def _close_it(rule: Rule, own: str, via_firewall: str, closing_point: str, relay
             f"To close it: add an outbound NSG rule denying TCP 25 to Internet{where} (a priority number below "
             "65001 wins over AllowInternetOutBound)."
         )
-    relay_advice = _relay(relay)
-    keep = own if rule.policy is PlatformPolicy.EXEMPTED else "If mail must flow, s" + relay_advice[1:]
+    keep = own if rule.policy is PlatformPolicy.EXEMPTED else _RELAY_IF_MUST_FLOW.get(relay, RELAY_IF_MAIL_MUST_FLOW)
     # advice on a firewall is the same for every resource behind it: one copy (an NSG's names the NIC)
     return sys.intern(f"{close} {keep}") if via_firewall else f"{close} {keep}"
 

@@ -41,17 +41,26 @@ def with_children(
     clients: Clients, operation: ListName, items: list[Any], failures: list[CollectionError]
 ) -> dict[ListName, list[Any]]:
     """A list's items with what lists under them say, and the lists read under them (slots under sites)."""
-    if operation is ListName.SITES:
-        sites = [with_routing(clients, site, failures) for site in items]
-        return {
-            ListName.SITES: sites,
-            ListName.SLOTS: [s for site in sites for s in slots(clients, site, failures)],
-        }
-    if operation is ListName.FIREWALL_POLICIES:
-        return {operation: [with_rule_groups(clients, policy, failures) for policy in items]}
-    if operation is ListName.VIRTUAL_HUBS:
-        return {operation: [with_hub_routing(clients, hub, failures) for hub in items]}
-    return {operation: items}
+    read = READ_UNDER.get(operation)
+    return read(clients, items, failures) if read is not None else {operation: items}
+
+
+def _sites(clients: Clients, items: list[Any], failures: list[CollectionError]) -> dict[ListName, list[Any]]:
+    sites = [with_routing(clients, site, failures) for site in items]
+    return {ListName.SITES: sites, ListName.SLOTS: [s for site in sites for s in slots(clients, site, failures)]}
+
+
+# The lists read under each list's items, by the parent list: what they add to each item, and the audited types
+# listed under an item (`AuditedType.parent_list`; `tests/test_registration.py` checks each is read here).
+READ_UNDER: dict[ListName, Callable[[Clients, list[Any], list[CollectionError]], dict[ListName, list[Any]]]] = {
+    ListName.SITES: _sites,
+    ListName.FIREWALL_POLICIES: lambda clients, items, failures: {
+        ListName.FIREWALL_POLICIES: [with_rule_groups(clients, policy, failures) for policy in items]
+    },
+    ListName.VIRTUAL_HUBS: lambda clients, items, failures: {
+        ListName.VIRTUAL_HUBS: [with_hub_routing(clients, hub, failures) for hub in items]
+    },
+}
 
 
 def item_path(subscription_id: str, group: str, provider_type: str, *names: str) -> str:

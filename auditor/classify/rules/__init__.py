@@ -10,7 +10,16 @@ these tables.
 from __future__ import annotations
 
 from auditor.classify.rules import current, edition_2020
-from auditor.classify.rules.rule import ARTICLE_URL, RELAY, VM_LIKE, AppPath, Edition, Facts, Rule
+from auditor.classify.rules.rule import (
+    ARTICLE_URL,
+    RELAY,
+    RELAY_IF_MAIL_MUST_FLOW,
+    VM_LIKE,
+    AppPath,
+    Edition,
+    Facts,
+    Rule,
+)
 from auditor.model import Ruleset
 
 # Each edition: the text it is cited by, and its rules in the order they are tried.
@@ -28,5 +37,5 @@ def deciding_rule(ruleset: Ruleset, facts: Facts) -> Rule:
     raise LookupError(f"no {ruleset.value} rule decides {facts}")
 
 
-__all__ = ["ALL_RULES", "ARTICLE_URL", "EDITIONS", "RELAY", "RULES", "VM_LIKE", "AppPath", "Facts", "Rule",
-           "deciding_rule"]  # fmt: skip
+__all__ = ["ALL_RULES", "ARTICLE_URL", "EDITIONS", "RELAY", "RELAY_IF_MAIL_MUST_FLOW", "RULES", "VM_LIKE",
+           "AppPath", "Facts", "Rule", "deciding_rule"]  # fmt: skip

@@ -145,10 +145,12 @@ SUBSCRIPTION_RULED = VM_LIKE | APP | {ResourceCategory.FIREWALL}
 OTHER_PAAS = frozenset({ResourceCategory.CONTAINER_APP, ResourceCategory.CONTAINER_INSTANCE})
 NOT_VM = frozenset(ResourceCategory) - VM_LIKE
 
-RELAY = (
-    "Send through an authenticated SMTP relay on TCP 587, such as Azure Communication Services' SMTP relay: "
-    "port 587 is not restricted on any subscription type."
+_RELAY_WHAT = (
+    "through an authenticated SMTP relay on TCP 587, such as Azure Communication Services' SMTP relay: port 587 is "
+    "not restricted on any subscription type."
 )
+RELAY = f"Send {_RELAY_WHAT}"
+RELAY_IF_MAIL_MUST_FLOW = f"If mail must flow, send {_RELAY_WHAT}"
 NOTHING_TO_REQUEST = (
     "Nothing to request: Azure does not block TCP 25 here, but external domains may still reject the mail and "
     "changing the subscription to another type can turn the block on. " + RELAY

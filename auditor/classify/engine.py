@@ -154,7 +154,7 @@ class Classifier:
 
     def finding(self, resource: Resource) -> Finding:
         own = self._known[resource.subscription_id]
-        if resource.category is ResourceCategory.VIRTUAL_MACHINE and own.facts.exemption_granted is None:
+        if own.facts.exemption_granted is None:  # an exemption's note depends on each VM's creation date
             shared = self._egress.shared_paths(resource)
             if shared is not None:
                 return self._finding_alike(resource, own, shared)

@@ -185,7 +185,9 @@ class AddressSet:
             return Match.UNCERTAIN if ours is None else Match.NO
         inside = overlapping = 0
         for network in ours:
-            low, high = int(network.network_address), int(network.broadcast_address)
+            # not broadcast_address: a cached_property, whose lock costs more than the arithmetic
+            low = int(network.network_address)
+            high = low | ((1 << (32 - network.prefixlen)) - 1)
             index = bisect_right(self.starts, high) - 1  # the last interval starting at or below `high`
             if index >= 0 and self.starts[index] <= low and high <= self.ends[index]:
                 inside += 1

@@ -273,10 +273,9 @@ class Classifier:
             chosen.verdict is Verdict.UNKNOWN and rule.policy is not PlatformPolicy.UNKNOWN
         )
         reason = chosen.path.reason
-        fact = reason.deciding_text
-        if not decided_by_network or not fact:
+        if not decided_by_network or not reason.steps:
             return rule.summary, [*notes, reason.text, chosen.note]
-        return f"{fact}.", [rule.summary, *notes, reason.before_deciding, chosen.note]
+        return reason.deciding_sentence, [rule.summary, *notes, reason.before_deciding, chosen.note]
 
     def _weigh(self, policy: PlatformPolicy, path: NetworkPath) -> _Weighed:
         """A path's verdict: traffic through an Azure Firewall takes the firewall's platform policy."""

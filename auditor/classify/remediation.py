@@ -99,7 +99,7 @@ def remediation(  # noqa: C901, PLR0911, PLR0913 (one advice a verdict and what 
             )
         if rule.policy is PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE:
             return own
-        return _relay(relay) if own.startswith(RELAY) or own.endswith(RELAY) else own
+        return _relay(relay) if own == rule.remediation and rule.advises_relay else own
     if verdict is Verdict.NOT_SUPPORTED:
         return own
     # unknown: the platform policy needs a fact (the rule says which), or the network path does

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cached_property
 from typing import NamedTuple
 
 from auditor.model import Egress, PathHop, Resource
@@ -67,21 +66,32 @@ class Reason:
 
     @classmethod
     def of(cls, *steps: Step | None) -> Reason:
-        return cls(tuple(step for step in steps if step is not None and step.text))
+        return cls(tuple([step for step in steps if step is not None and step.text]))
 
-    @cached_property
+    # Rendered when first asked and kept (in the instance's dict: a frozen dataclass's fields stay as they are).
+    # Not functools.cached_property, whose lock costs more than the join on Python 3.11.
+    @property
     def text(self) -> str:
         """The sentences the reason says: one a step."""
-        return self._labelled(_sentences(self.steps))
+        said: str | None = self.__dict__.get("_text")
+        if said is None:
+            said = self.__dict__["_text"] = self._labelled(_sentences(self.steps))
+        return said
 
-    @cached_property
+    @property
     def deciding_text(self) -> str:
         """The sentence of the step that decided ("" where there is none)."""
         if not self.steps:
             return ""
         return self._labelled(self.steps[-1].text) if len(self.steps) == 1 else self.steps[-1].text
 
-    @cached_property
+    @property
+    def deciding_sentence(self) -> str:
+        """The deciding step as a sentence of its own ("" where there is none)."""
+        deciding = self.deciding_text
+        return f"{deciding}." if deciding else ""
+
+    @property
     def before_deciding(self) -> str:
         """The sentences of the steps before the deciding one ("" where there are none)."""
         return self._labelled(_sentences(self.steps[:-1])) if len(self.steps) > 1 else ""
@@ -103,7 +113,7 @@ class Reason:
         return (*label, *(step.hop() for step in self.steps))
 
     def then(self, *steps: Step | None) -> Reason:
-        return Reason(Reason.of(*self.steps, *steps).steps, self.label)
+        return Reason((*self.steps, *[step for step in steps if step is not None and step.text]), self.label)
 
     def deciding_as(self, kind: HopKind, object_id: str) -> Reason:
         """The reason with its deciding step named for what it is, where it was a plain step (a route, a hub)."""

@@ -119,6 +119,12 @@ class Rule:
         return self.edition.ruleset
 
     @property
+    def advises_relay(self) -> bool:
+        """Whether the rule's advice is (or ends with) the authenticated relay on TCP 587, which a finding then
+        says with what TCP 587 does on its own path."""
+        return self.remediation.startswith(RELAY) or self.remediation.endswith(RELAY)
+
+    @property
     def section_english(self) -> str:
         return self.edition.sections_in_english.get(self.section, self.section)
 

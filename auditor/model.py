@@ -341,7 +341,8 @@ class FirewallNetworking:
     hub_id: str | None = None  # its Virtual WAN hub (secured hubs, AZFW_Hub)
     policy_id: str | None = None
     classic_collections: tuple[NetworkRuleCollection, ...] = ()
-    forced_tunnelling: bool = False  # a management IP configuration: its own traffic may go to a gateway
+    # a VNet firewall whose ipConfigurations are empty: how ARM shows a deallocated (stopped) firewall
+    deallocated: bool = False
     rules_unreadable: str = ""  # what in its classic rule collections could not be read: its decision is unknown
 
 
@@ -408,6 +409,7 @@ class PublicIpAddress:
     public_ip_id: str
     name: str
     ip_address: str | None
+    ipv6: bool = False  # publicIPAddressVersion IPv6: no IPv4 way out
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,9 @@ def digest(inventory: TenantInventory, config: AuditConfig) -> tuple[int, str, s
     findings, summaries = classify(inventory, config, Ruleset.CURRENT)
     hashed, paths = hashlib.sha256(), hashlib.sha256()
     for finding in findings:
-        hashed.update(repr(replace(finding, path=())).encode("utf-8"))
+        # what the reports say of the finding: the resource by its id (its model type may gain fields)
+        said = replace(finding, resource=finding.resource.resource_id, path=())  # type: ignore[arg-type]
+        hashed.update(repr(said).encode("utf-8"))
         paths.update(repr(finding.path).encode("utf-8"))
     for summary in summaries:
         hashed.update(repr(summary).encode("utf-8"))

@@ -504,7 +504,7 @@ def test_the_facade_reads_a_secured_hub_firewall_from_the_example(arm_examples: 
     assert networking.hub_id == properties["virtualHub"]["id"]
     assert networking.private_ips == (properties["hubIPAddresses"]["privateIPAddress"],)
     assert networking.has_public_ip and networking.policy_id == properties["firewallPolicy"]["id"]
-    assert networking.classic_collections == () and not networking.forced_tunnelling
+    assert networking.classic_collections == () and not networking.deallocated
 
 
 def test_the_facade_reads_virtual_wan_hubs_and_their_lists_from_the_examples(arm_examples: Path) -> None:

@@ -288,20 +288,6 @@ def test_a_firewall_policy_that_was_not_collected_is_unknown_naming_it() -> None
     assert f"Firewall policy {policy} was not collected" in findings[VM].reason
 
 
-def test_a_forced_tunnelling_firewall_is_unknown_saying_why() -> None:
-    hub = arm.sub_id("hub")
-    lists = spoke("hub", prefix="10.200", firewall_ip=HUB_IP)
-    (firewall,) = lists["firewalls"] or []
-    firewall["properties"]["managementIpConfiguration"] = {
-        "name": "mgmt",
-        "properties": {"subnet": {"id": arm.subnet(hub, GROUP, "vnet", "AzureFirewallManagementSubnet")}},
-    }
-    findings = scan({"spoke": (EA, spoke("spoke", routes=TO_HUB, peers=[vnet_id("hub")])), "hub": (EA, lists)})
-    assert findings["fw"].verdict.value == "unknown"
-    assert "management IP configuration (forced tunnelling)" in findings["fw"].reason
-    assert findings[VM].verdict.value == "unknown"
-
-
 def test_next_hops_are_found_in_the_senders_network_not_tenant_wide() -> None:
     """Two unrelated hubs with the same firewall address: each spoke leaves through its own hub's firewall."""
     deny = [classic("web", 100, "Allow", rule("https", ["443"]))]

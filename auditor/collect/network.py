@@ -83,11 +83,18 @@ def _ip_configuration(raw: Any, *, scale_set: bool) -> IpConfiguration:
         subnet_id=_id(properties.get("subnet")),
         private_ip=properties.get("privateIPAddress") or None,
         public_ip_id=public_ip_id,
-        has_public_ip=bool(properties.get("publicIPAddressConfiguration")) if scale_set else public_ip_id is not None,
+        has_public_ip=_scale_set_public_ipv4(properties) if scale_set else public_ip_id is not None,
         backend_pool_ids=tuple(
             pool for pool in (_id(p) for p in _list(properties.get("loadBalancerBackendAddressPools"))) if pool
         ),
     )
+
+
+def _scale_set_public_ipv4(properties: Mapping[str, Any]) -> bool:
+    """A scale set's IP configuration gives each instance a public IPv4 address (an IPv6 one is no IPv4 way out)."""
+    configuration = _map(properties.get("publicIPAddressConfiguration"))
+    version = str(properties_of(configuration).get("publicIPAddressVersion") or "IPv4").lower()
+    return bool(configuration) and version != "ipv6"
 
 
 def network_interface(raw: Any) -> NetworkInterface:
@@ -146,7 +153,11 @@ def firewall_networking(properties: Any) -> FirewallNetworking:
         hub_id=_id(settings.get("virtualHub")),
         policy_id=_id(settings.get("firewallPolicy")),
         classic_collections=classic,
-        forced_tunnelling=bool(_map(settings.get("managementIpConfiguration"))),
+        # Forced tunnelling is not read from managementIpConfiguration (the Basic SKU always has one, and Standard
+        # and Premium use it for packet capture too): it is a default route on AzureFirewallSubnet
+        deallocated=isinstance(settings.get("ipConfigurations"), list)
+        and not settings.get("ipConfigurations")
+        and not _id(settings.get("virtualHub")),
         rules_unreadable=unreadable,
     )
 
@@ -402,8 +413,11 @@ def load_balancer(raw: Any) -> LoadBalancer:
     }
     outbound: list[str] = []
     for rule in _list(properties.get("outboundRules")):
-        pool = _id(properties_of(rule).get("backendAddressPool"))
-        if pool:
+        settings = properties_of(rule)
+        pool = _id(settings.get("backendAddressPool"))
+        # Load Balancer, "Outbound rules": an outbound rule SNATs the protocol it names (TCP, UDP or All); a UDP
+        # rule gives TCP 25 no way out. A rule that names none is taken as All (the reading with more exposure).
+        if pool and str(settings.get("protocol") or "All").lower() in ("tcp", "all"):
             outbound.append(pool)
     for rule in _list(properties.get("loadBalancingRules")):
         settings = properties_of(rule)
@@ -422,7 +436,9 @@ def load_balancer(raw: Any) -> LoadBalancer:
 
 
 def public_ip(raw: Any) -> PublicIpAddress:
-    return PublicIpAddress(field(raw, "id"), field(raw, "name"), properties_of(raw).get("ipAddress") or None)
+    properties = properties_of(raw)
+    ipv6 = str(properties.get("publicIPAddressVersion") or "").lower() == "ipv6"
+    return PublicIpAddress(field(raw, "id"), field(raw, "name"), properties.get("ipAddress") or None, ipv6)
 
 
 def nat_gateway(raw: Any) -> NatGateway:

@@ -20,6 +20,9 @@ class FirewallPath:
     ) -> NetworkPath:
         """Traffic that reaches the firewall (the reason's last step says how): its own way out, then its rules
         for this sender."""
+        stopped = _deallocated(firewall)
+        if stopped is not None:
+            return NetworkPath(Egress.FIREWALL, Outcome.DENIED, reason.then(stopped), None, firewall.resource_id)
         own = self.exit_problem(firewall)
         if own is not None:
             return undetermined(reason.then(own), firewall, firewall.resource_id)
@@ -36,11 +39,6 @@ class FirewallPath:
         if networking is None or not networking.has_public_ip:
             return step(
                 f"Azure Firewall {firewall.name} has no public IP configuration: forced tunnelling or missing data"
-            )
-        if networking.forced_tunnelling:
-            return step(
-                f"Azure Firewall {firewall.name} has a management IP configuration (forced tunnelling): its own "
-                "default route may lead to a gateway, not Azure's internet edge"
             )
         subnet = self._index.subnets.get((networking.subnet_id or "").lower())
         if subnet is not None and subnet.route_table_id:
@@ -59,6 +57,9 @@ class FirewallPath:
 
     def itself(self, firewall: Resource, port: int) -> NetworkPath:
         """The firewall's own finding: can any sender it serves get TCP `port` out through it?"""
+        stopped = _deallocated(firewall)
+        if stopped is not None:
+            return NetworkPath(Egress.NONE, Outcome.DENIED, Reason.of(stopped))
         own = self.exit_problem(firewall)
         if own is not None:
             return undetermined(Reason.of(own))
@@ -70,3 +71,15 @@ class FirewallPath:
         if decision.allowed is None:
             return NetworkPath(Egress.PUBLIC_IP, Outcome.UNDETERMINED, reason)
         return NetworkPath(Egress.PUBLIC_IP, Outcome.OPEN if decision.allowed else Outcome.DENIED, reason)
+
+
+def _deallocated(firewall: Resource) -> Step | None:
+    """A deallocated (stopped) firewall has no instances: it passes nothing until it is started again."""
+    if firewall.firewall is None or not firewall.firewall.deallocated:
+        return None
+    return Step(
+        HopKind.FIREWALL_RULES,
+        f"Azure Firewall {firewall.name} has no IP configurations: it is deallocated (stopped), has no instances and "
+        "passes no traffic until it is started again",
+        firewall.resource_id,
+    )

@@ -10,6 +10,7 @@ from auditor.model import (
     IpGroup,
     NetworkInterface,
     NetworkSecurityGroup,
+    PublicIpAddress,
     Resource,
     RouteTable,
     Subnet,
@@ -43,7 +44,7 @@ class NetworkIndex:
         self._subnets_as_spelt: dict[str, Subnet] = {}  # a million NICs name a few subnets, mostly as spelt here
         self.outbound_pools: dict[str, str] = {}
         self.backend_pools: set[str] = set()
-        self.public_ips: dict[str, str | None] = {}
+        self.public_ips: dict[str, PublicIpAddress] = {}
         self.firewalls: dict[str, Resource] = {}
         self.vnets: dict[str, tuple[str, ...]] = {}  # VNet id -> the VNets peered with it (either side says so)
         self.hub_connections: dict[str, list[tuple[VirtualHub, HubConnection]]] = {}
@@ -62,7 +63,7 @@ class NetworkIndex:
             self.route_tables.update((t.route_table_id.lower(), t) for t in network.route_tables)
             self.subnets.update((s.subnet_id.lower(), s) for s in network.subnets)
             self._subnets_as_spelt.update((s.subnet_id, s) for s in network.subnets)
-            self.public_ips.update((p.public_ip_id.lower(), p.ip_address) for p in network.public_ips)
+            self.public_ips.update((p.public_ip_id.lower(), p) for p in network.public_ips)
             policies.update((p.policy_id.lower(), p) for p in network.firewall_policies)
             ip_groups.update((g.ip_group_id.lower(), g) for g in network.ip_groups)
             for balancer in network.load_balancers:

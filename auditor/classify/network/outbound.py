@@ -26,8 +26,10 @@ def outbound(  # noqa: PLR0911 (Azure's precedence, one return a way out, in its
             Egress.DEFAULT_OUTBOUND,
             f"Outbound from App Service's own addresses (no NAT gateway on subnet {subnet.name})",
         )
-    if configuration is not None and configuration.has_public_ip:
-        address = index.public_ips.get((configuration.public_ip_id or "").lower())
+    public = index.public_ips.get((configuration.public_ip_id or "").lower()) if configuration else None
+    # "Default outbound access in Azure": a public IPv6 address gives no IPv4 way out; the next way out applies
+    if configuration is not None and configuration.has_public_ip and not (public and public.ipv6):
+        address = public.ip_address if public else None
         named = (configuration.public_ip_id or "").rsplit("/", 1)[-1] or "per-instance public IP"
         return _said(Egress.PUBLIC_IP, f"Outbound through public IP {named}" + (f" ({address})" if address else ""))
     pools = [p.lower() for p in (configuration.backend_pool_ids if configuration else ())]

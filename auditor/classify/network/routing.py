@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
+from auditor.classify.addresses import inside
 from auditor.classify.listing import capped
 from auditor.classify.network.firewall_path import FirewallPath
 from auditor.classify.network.index import NetworkIndex, vnet_of
@@ -77,6 +78,8 @@ class Router:
         address = route.next_hop_ip or ""
         said = f"{said} {address}"
         firewalls, elsewhere = self._firewalls_at(address, traffic.vnet_id)
+        if not firewalls:
+            firewalls = self._deallocated_at(address, traffic.vnet_id)
         if len(firewalls) == 1:
             return self._reached(firewalls[0], said, traffic)
         where = f"VNet {traffic.vnet_id.rsplit('/', 1)[-1]}, its peers or its Virtual WAN hub"
@@ -112,6 +115,25 @@ class Router:
         return self._firewalls.through(
             firewall, traffic.source, traffic.port, traffic.reason.then(reached), traffic.scope
         )
+
+    def _deallocated_at(self, address: str, vnet_id: str) -> list[Resource]:
+        """A deallocated firewall has no IP configuration left to name its address: the address is its when it lies
+        in the AzureFirewallSubnet (one firewall a VNet) of a reachable VNet, and a deallocated firewall stands in
+        that VNet's resource group."""
+        found = []
+        for vnet in self._index.reachable_vnets(vnet_id):
+            subnet = self._index.subnet(f"{vnet}/subnets/azurefirewallsubnet")
+            if subnet is None or not inside(tuple(subnet.address_prefixes), (address,)):
+                continue
+            group = vnet.split("/providers/", 1)[0]
+            found += [
+                firewall
+                for firewall in self._index.firewalls.values()
+                if firewall.firewall is not None
+                and firewall.firewall.deallocated
+                and firewall.resource_id.lower().startswith(group + "/providers/")
+            ]
+        return found
 
     def _firewalls_at(self, address: str, vnet_id: str) -> tuple[list[Resource], list[str]]:
         """Azure Firewalls with this private address in the sender's network, and those elsewhere (by id)."""

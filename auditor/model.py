@@ -359,6 +359,7 @@ class SecurityRule:
     source_asgs: bool = False
     destination_asgs: bool = False
     is_default: bool = False
+    source_ports: tuple[str, ...] = ("*",)
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,3 +99,57 @@ def test_an_ipv6_only_public_ip_is_no_ipv4_way_out() -> None:
 
     assert finding.egress.value == "default_outbound", finding.reason
     assert "public IP" not in finding.reason.split("Outbound through")[-1]
+
+
+def _with_source_ports(ports: str | list[str]) -> Any:
+    """A VM whose subnet NSG has one deny for every destination port, from the source ports given."""
+    lists = spoke("ea", subnet_rules=[{"name": "deny-from", "priority": 100, "access": "Deny", "ports": "*"}])
+    (nsg,) = lists["nsgs"] or []
+    properties = nsg["properties"]["securityRules"][0]["properties"]
+    del properties["sourcePortRange"]
+    properties["sourcePortRanges" if isinstance(ports, list) else "sourcePortRange"] = ports
+    return scan({"ea": (EA, lists)})[VM]
+
+
+def test_a_deny_from_source_port_25_does_not_stop_an_smtp_client() -> None:
+    """Network security groups, "Security rules": rules match on "source and destination port"; an SMTP client
+    connects from an ephemeral port (1024-65535) to port 25, so a rule on source port 25 does not match it."""
+    finding = _with_source_ports("25")
+
+    assert finding.verdict.value == "open", finding.reason
+    assert "AllowInternetOutBound" in finding.reason
+
+
+def test_a_deny_from_every_ephemeral_port_stops_it() -> None:
+    for ports in ("*", "1024-65535", ["0-1023", "1024-65535"]):
+        finding = _with_source_ports(ports)
+        assert finding.verdict.value == "denied_by_network", (ports, finding.reason)
+
+
+def test_a_deny_from_part_of_the_ephemeral_ports_is_unknown_never_a_deny() -> None:
+    """Which ephemeral port a client uses is the OS's choice: a rule holding part of them may or may not match."""
+    finding = _with_source_ports("49152-65535")
+
+    assert finding.verdict.value == "unknown", finding.reason
+    assert "deny-from" in finding.reason
+
+
+def test_an_allow_wholly_inside_an_earlier_deny_lets_no_sender_out() -> None:
+    """Azure Firewall, "Rule processing logic": rules are processed by priority and are terminating (a child
+    policy's after its parent's). An allow of TCP 25 from 10.1.0.0/16 and 10.2.0.0/16 after a deny from 10.0.0.0/8
+    lets no sender out: the firewall's own row is denied, as the spoke's is (they must not contradict)."""
+    hub = arm.sub_id("hub")
+    lists = spoke("hub", prefix="10.200", firewall_ip=HUB_IP)
+    rules = [
+        {"name": "deny-internal", "priority": 100, "action": "Deny",
+         "rules": [arm.network_rule("no-smtp", ["25"], sources=["10.0.0.0/8"], policy=False)]},
+        {"name": "allow-internal", "priority": 200, "action": "Allow",
+         "rules": [arm.network_rule("smtp", ["25"], sources=["10.1.0.0/16", "10.2.0.0/16"], policy=False)]},
+    ]  # fmt: skip
+    (firewall,) = lists["firewalls"] or []
+    lists["firewalls"] = [arm.firewall(hub, GROUP, "fw", "vnet", HUB_IP, policy=None, classic_rules=rules)]
+    del firewall
+    findings = _behind(lists)
+
+    assert findings[VM].verdict.value == "denied_by_network", findings[VM].reason
+    assert findings["fw"].verdict.value == "denied_by_network", findings["fw"].reason

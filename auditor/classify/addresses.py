@@ -168,16 +168,7 @@ class AddressSet:
                 unparsed.append(text)
             else:
                 intervals.extend((int(n.network_address), int(n.broadcast_address)) for n in parsed)
-        intervals.sort()
-        starts: list[int] = []
-        ends: list[int] = []
-        for start, end in intervals:
-            if ends and start <= ends[-1] + 1:
-                ends[-1] = max(ends[-1], end)
-            else:
-                starts.append(start)
-                ends.append(end)
-        return cls(tuple(starts), tuple(ends), tuple(unparsed))
+        return cls.merged(sorted(intervals), unparsed)
 
     def holds(self, ours: Sequence[IPv4Network] | None) -> Match:
         """Do the addresses contain the sender's networks (its address, or its subnet)? Partly: uncertain."""
@@ -197,11 +188,67 @@ class AddressSet:
             return Match.YES
         return Match.UNCERTAIN if inside or overlapping else Match.NO
 
+    def covered_by(self, others: Sequence[AddressSet]) -> bool:
+        """Whether every address this set names lies in one of the others (what it cannot read: never covered)."""
+        if self.unparsed or not self.starts:
+            return False
+        union = AddressSet.merged(
+            sorted((start, end) for other in others for start, end in zip(other.starts, other.ends, strict=True))
+        )
+        for start, end in zip(self.starts, self.ends, strict=True):
+            index = bisect_right(union.starts, start) - 1
+            if index < 0 or union.ends[index] < end:
+                return False
+        return True
+
+    @classmethod
+    def merged(cls, intervals: Sequence[tuple[int, int]], unparsed: Sequence[str] = ()) -> AddressSet:
+        """Sorted intervals merged where they touch or overlap."""
+        starts: list[int] = []
+        ends: list[int] = []
+        for start, end in intervals:
+            if ends and start <= ends[-1] + 1:
+                ends[-1] = max(ends[-1], end)
+            else:
+                starts.append(start)
+                ends.append(end)
+        return cls(tuple(starts), tuple(ends), tuple(unparsed))
+
 
 def _parse_uncached(text: str) -> tuple[IPv4Network, ...] | None:
     """`_parsed` without its cache: an address set is parsed once, and a hundred thousand prefixes would only
     push every other entry out of the cache."""
     return _parsed.__wrapped__(text)
+
+
+# The ports a client sends from: Linux's and Windows' ephemeral ranges both lie inside 1024-65535.
+EPHEMERAL_PORTS = (1024, 65535)
+
+
+def ephemeral_source_match(ranges: Sequence[str]) -> Match:
+    """Does a rule's source port range hold the port an SMTP client sends from (an ephemeral one)? NSGs match the
+    5-tuple: a rule must hold the client's source port. All of 1024-65535 (or `*`): yes; none of it: no; part of
+    it, or a range that cannot be read: uncertain."""
+    low, high = EPHEMERAL_PORTS
+    spans: list[tuple[int, int]] = []
+    for entry in ranges:
+        for part in entry.split(","):
+            part = part.strip()
+            if part.lower() in ANY_WORDS:
+                return Match.YES
+            first, _, last = part.partition("-")
+            try:
+                spans.append((int(first), int(last or first)))
+            except ValueError:
+                return Match.UNCERTAIN
+    covered_to = low - 1
+    for start, end in sorted(spans):
+        if start > covered_to + 1:
+            break
+        covered_to = max(covered_to, end)
+    if covered_to >= high:
+        return Match.YES
+    return Match.UNCERTAIN if any(start <= high and end >= low for start, end in spans) else Match.NO
 
 
 def port_matches(ranges: Sequence[str], port: int = SMTP_PORT) -> bool:

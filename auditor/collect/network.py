@@ -337,6 +337,7 @@ def _security_rule(raw: Any, *, default: bool) -> SecurityRule:
             properties.get("destinationAddressPrefix"), properties.get("destinationAddressPrefixes")
         ),
         destination_ports=_strings(properties.get("destinationPortRange"), properties.get("destinationPortRanges")),
+        source_ports=_strings(properties.get("sourcePortRange"), properties.get("sourcePortRanges")) or ("*",),
         source_asgs=bool(_list(properties.get("sourceApplicationSecurityGroups"))),
         destination_asgs=bool(_list(properties.get("destinationApplicationSecurityGroups"))),
         is_default=default,

@@ -120,19 +120,19 @@ class FirewallRules:
             return placed
         notes: list[str] = []
         pending: list[tuple[_Placed, NetworkRule, tuple[str, ...]]] = []
+        # for any sender (the firewall's own finding): the sources denied so far, in processing order; an allow
+        # lets some sender out only if some of its sources reach it past them
+        denied: list[AddressSet] = []
         for item, rules in self._rules(firewall, placed, port):
             action = item.collection.action.strip().lower()
-            if action not in ("allow", "deny") and any(
-                self._match(rule, source, allow=True)[0] is not Match.NO for rule in rules
-            ):
-                return FirewallDecision(
-                    None,
-                    f"{item.where}, collection {item.collection.name} (priority {item.collection.priority}) has an "
-                    f"action Azure does not document ({item.collection.action!r}, not Allow or Deny)",
-                )
+            odd = self._odd_action(item, rules, source) if action not in ("allow", "deny") else None
+            if odd is not None:
+                return odd
             allow = action == "allow"
             for compiled in rules:
                 match, unread = self._match(compiled, source, allow=allow)
+                if source is None and _denied_before(compiled, allow, denied):
+                    continue  # every source it names was denied by a rule processed before it
                 if match is Match.NO:
                     continue
                 label = (
@@ -148,6 +148,18 @@ class FirewallRules:
                     return self._decided(allow, f"{label} {verb} TCP {port} to the internet", pending, notes)
         said = f"Azure Firewall {name} denies TCP {port} to the internet by default: no network rule allows it"
         return self._decided(False, said, pending, notes)
+
+    def _odd_action(
+        self, item: _Placed, rules: list[_Compiled], source: Sequence[str] | None
+    ) -> FirewallDecision | None:
+        """A collection whose action is neither Allow nor Deny decides nothing that can be known, if it may match."""
+        if all(self._match(rule, source, allow=True)[0] is Match.NO for rule in rules):
+            return None
+        return FirewallDecision(
+            None,
+            f"{item.where}, collection {item.collection.name} (priority {item.collection.priority}) has an "
+            f"action Azure does not document ({item.collection.action!r}, not Allow or Deny)",
+        )
 
     def _decided(
         self,
@@ -282,3 +294,13 @@ class FirewallRules:
         if match is not Match.YES and (unread or sources.unparsed):
             return Match.UNCERTAIN
         return match
+
+
+def _denied_before(rule: _Compiled, allow: bool, denied: list[AddressSet]) -> bool:
+    """For any sender: a deny is kept in `denied` (its sources denied from here on); an allow whose every source is
+    in them lets no sender out."""
+    if not allow:
+        if rule.destination is Match.YES and not rule.unread_sources:
+            denied.append(rule.sources)
+        return False
+    return bool(denied) and not rule.unread_sources and rule.sources.covered_by(denied)

@@ -18,6 +18,7 @@ from auditor.classify.addresses import (
     SMTP_PORT,
     Match,
     covered,
+    ephemeral_source_match,
     networks,
     parsed_prefixes,
     port_matches,
@@ -75,7 +76,10 @@ def fixed_match(rule: SecurityRule, port: int = SMTP_PORT) -> Match:
         return Match.NO
     if not port_matches(rule.destination_ports, port):
         return Match.NO
-    return destination_match(rule)
+    client_port = ephemeral_source_match(rule.source_ports)
+    if client_port is Match.NO:
+        return Match.NO
+    return min(destination_match(rule), client_port, key=lambda m: m.value)
 
 
 def rule_match(fixed: Match, rule: SecurityRule, sender: Sequence[IPv4Network] | None) -> Match:

@@ -324,6 +324,7 @@ class FirewallPolicy:
     name: str
     base_policy_id: str | None
     groups: tuple[RuleCollectionGroup, ...] | None = ()
+    snat_private_ranges: tuple[str, ...] | None = None  # snat.privateRanges; None: not set (IANA private ranges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +344,8 @@ class FirewallNetworking:
     classic_collections: tuple[NetworkRuleCollection, ...] = ()
     # a VNet firewall whose ipConfigurations are empty: how ARM shows a deallocated (stopped) firewall
     deallocated: bool = False
+    # classic rules: additionalProperties["Network.SNAT.PrivateRanges"]; None: not set (IANA private ranges)
+    snat_private_ranges: tuple[str, ...] | None = None
     rules_unreadable: str = ""  # what in its classic rule collections could not be read: its decision is unknown
 
 

@@ -234,8 +234,8 @@ def policy_tenant(*, ip_group_listed: bool = True, groups_status: int = 200) -> 
     return {"hub": lists, "children": recording_extra, "groups_status": groups_status}
 
 
-def scan_policy_tenant(**options: Any) -> Any:
-    tenant = policy_tenant(**options)
+def scan_policy_tenant(tenant: dict[str, Any] | None = None, **options: Any) -> Any:
+    tenant = tenant or policy_tenant(**options)
     children = [
         (parent, "ruleCollectionGroups", items, tenant["groups_status"] if parent.endswith("/child") else 200)
         for parent, items in tenant["children"]

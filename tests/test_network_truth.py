@@ -153,3 +153,32 @@ def test_an_allow_wholly_inside_an_earlier_deny_lets_no_sender_out() -> None:
 
     assert findings[VM].verdict.value == "denied_by_network", findings[VM].reason
     assert findings["fw"].verdict.value == "denied_by_network", findings["fw"].reason
+
+
+def test_a_firewall_whose_snat_private_ranges_cover_the_internet_cannot_send_to_it() -> None:
+    """Azure Firewall, "SNAT private IP address ranges": "To configure Azure Firewall to never SNAT regardless of the
+    destination IP address, use 0.0.0.0/0 as your private IP address range. With this configuration, Azure Firewall
+    can never route traffic directly to the Internet." Classic rules say it in additionalProperties."""
+    findings = _behind(_hub(additionalProperties={"Network.SNAT.PrivateRanges": "0.0.0.0/0"}))
+
+    for name in ("fw", VM):
+        assert findings[name].verdict.value == "denied_by_network", (name, findings[name].reason)
+        assert "SNAT private ranges (0.0.0.0/0) cover the internet" in findings[name].reason
+
+
+def test_the_default_and_rfc_1918_private_ranges_change_nothing() -> None:
+    for ranges in ("IANAPrivateRanges", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10"):
+        findings = _behind(_hub(additionalProperties={"Network.SNAT.PrivateRanges": ranges}))
+        assert findings["fw"].verdict.value == "open" and findings[VM].verdict.value == "open", ranges
+
+
+def test_a_policy_s_snat_private_ranges_are_read() -> None:
+    """The same for a firewall policy's `snat.privateRanges`."""
+    from tests.test_landing_zones import policy_tenant, scan_policy_tenant
+
+    tenant = policy_tenant()
+    for policy in tenant["hub"]["firewall_policies"]:
+        policy["properties"]["snat"] = {"privateRanges": ["0.0.0.0/0"]}
+    findings = scan_policy_tenant(tenant=tenant)
+
+    assert findings["fw"].verdict.value == "denied_by_network", findings["fw"].reason

@@ -159,6 +159,7 @@ def firewall_networking(properties: Any) -> FirewallNetworking:
         and not settings.get("ipConfigurations")
         and not _id(settings.get("virtualHub")),
         rules_unreadable=unreadable,
+        snat_private_ranges=_classic_private_ranges(settings),
     )
 
 
@@ -273,11 +274,22 @@ def rule_collection_group(raw: Any) -> RuleCollectionGroup:
 
 def firewall_policy(raw: Any) -> FirewallPolicy:
     """A firewall policy; its rule collection groups are a list of their own, read after it."""
+    properties = properties_of(raw)
+    ranges = _map(properties.get("snat")).get("privateRanges")
     return FirewallPolicy(
         policy_id=field(raw, "id"),
         name=field(raw, "name"),
-        base_policy_id=_id(properties_of(raw).get("basePolicy")),
+        base_policy_id=_id(properties.get("basePolicy")),
+        snat_private_ranges=_strings(ranges) if ranges is not None else None,
     )
+
+
+def _classic_private_ranges(settings: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """A classic firewall's SNAT private ranges: additionalProperties["Network.SNAT.PrivateRanges"], comma-separated."""
+    value = _map(settings.get("additionalProperties")).get("Network.SNAT.PrivateRanges")
+    if not isinstance(value, str):
+        return None
+    return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
 def ip_group(raw: Any) -> IpGroup:

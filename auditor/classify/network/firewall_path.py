@@ -3,6 +3,8 @@ And the firewall's own finding: can any sender it serves get out through it?"""
 
 from __future__ import annotations
 
+from auditor.classify.addresses import Match, public_coverage
+from auditor.classify.listing import capped
 from auditor.classify.network.index import NetworkIndex
 from auditor.classify.network.path import HopKind, NetworkPath, Outcome, Reason, Step, step, undetermined
 from auditor.classify.network.routes import internet_route
@@ -20,7 +22,7 @@ class FirewallPath:
     ) -> NetworkPath:
         """Traffic that reaches the firewall (the reason's last step says how): its own way out, then its rules
         for this sender."""
-        stopped = _deallocated(firewall)
+        stopped = _deallocated(firewall) or self.no_snat(firewall)
         if stopped is not None:
             return NetworkPath(Egress.FIREWALL, Outcome.DENIED, reason.then(stopped), None, firewall.resource_id)
         own = self.exit_problem(firewall)
@@ -32,6 +34,36 @@ class FirewallPath:
             return undetermined(said, firewall, firewall.resource_id)
         outcome = Outcome.VIA_FIREWALL if decision.allowed else Outcome.DENIED
         return NetworkPath(Egress.FIREWALL, outcome, said, firewall, firewall.resource_id)
+
+    def no_snat(self, firewall: Resource) -> Step | None:
+        """Azure Firewall, "SNAT private IP address ranges": it does not SNAT traffic to its private ranges, and with
+        0.0.0.0/0 among them it "can never route traffic directly to the Internet"."""
+        ranges = self._private_ranges(firewall)
+        usable = [r for r in ranges if r.strip().lower() != "ianaprivateranges"]
+        if not usable or public_coverage(usable) is not Match.YES:
+            return None
+        return Step(
+            HopKind.FIREWALL_RULES,
+            f"Azure Firewall {firewall.name}'s SNAT private ranges ({', '.join(capped(usable, 'ranges'))}) cover the "
+            "internet: it SNATs no traffic to it, so it cannot send to the internet directly",
+            firewall.resource_id,
+        )
+
+    def _private_ranges(self, firewall: Resource) -> tuple[str, ...]:
+        """Its policy's (or the nearest parent's that sets them), else its classic setting; the default is IANA's."""
+        networking = firewall.firewall
+        if networking is None:
+            return ()
+        policy_id, seen = networking.policy_id, set()
+        while policy_id is not None and policy_id.lower() not in seen:
+            seen.add(policy_id.lower())
+            policy = self._index.firewall_policies.get(policy_id.lower())
+            if policy is None:
+                return ()
+            if policy.snat_private_ranges is not None:
+                return policy.snat_private_ranges
+            policy_id = policy.base_policy_id
+        return networking.snat_private_ranges or ()
 
     def exit_problem(self, firewall: Resource) -> Step | None:
         """Why the firewall's own way to the internet is not known; None when it sends from its own public IP."""
@@ -57,7 +89,7 @@ class FirewallPath:
 
     def itself(self, firewall: Resource, port: int) -> NetworkPath:
         """The firewall's own finding: can any sender it serves get TCP `port` out through it?"""
-        stopped = _deallocated(firewall)
+        stopped = _deallocated(firewall) or self.no_snat(firewall)
         if stopped is not None:
             return NetworkPath(Egress.NONE, Outcome.DENIED, Reason.of(stopped))
         own = self.exit_problem(firewall)

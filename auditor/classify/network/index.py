@@ -76,6 +76,7 @@ class NetworkIndex:
                     self.firewalls[resource.resource_id.lower()] = resource
             self.failed[item.subscription.subscription_id] = {e.operation for e in item.errors}
         self.vnets = {vnet: tuple(sorted(remotes)) for vnet, remotes in peers.items()}
+        self.firewall_policies = policies
         self.rules = FirewallRules(policies, ip_groups, self.missing)
 
     def _add_peerings(self, networks: tuple[VirtualNetwork, ...], peers: dict[str, set[str]]) -> None:

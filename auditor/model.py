@@ -424,12 +424,14 @@ class NatGateway:
 
 @dataclass(frozen=True, slots=True)
 class VirtualNetwork:
-    """A VNet: its address space and the VNets peered with it (peerings whose state is Connected)."""
+    """A VNet: its address space, the VNets peered with it (peerings whose state is Connected), and those its
+    peerings name in another state (Initiated, Disconnected: no traffic crosses them)."""
 
     vnet_id: str
     name: str
     address_prefixes: tuple[str, ...]
     peered_vnet_ids: tuple[str, ...] = ()
+    unconnected_vnet_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

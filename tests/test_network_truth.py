@@ -182,3 +182,17 @@ def test_a_policy_s_snat_private_ranges_are_read() -> None:
     findings = scan_policy_tenant(tenant=tenant)
 
     assert findings["fw"].verdict.value == "denied_by_network", findings["fw"].reason
+
+
+def test_a_peering_that_is_not_connected_is_no_path_to_the_hub_s_firewall() -> None:
+    """Virtual network peering, "peering status": traffic flows only over a peering that is Connected; an Initiated
+    or Disconnected one carries none. The hub still lists the spoke as Connected: one side not connected decides."""
+    spoke_lists = spoke("spoke", routes=TO_HUB, peers=[vnet_id("hub")])
+    (vnet,) = spoke_lists["vnets"] or []
+    vnet["properties"]["virtualNetworkPeerings"][0]["properties"]["peeringState"] = "Disconnected"
+    hub = spoke("hub", prefix="10.200", firewall_ip=HUB_IP, peers=[vnet_id("spoke")])
+    findings = scan({"spoke": (EA, spoke_lists), "hub": (EA, hub)})
+
+    finding = findings[VM]
+    assert (finding.egress.value, finding.verdict.value) == ("appliance", "unknown"), finding.reason
+    assert "which the sender's network does not reach" in finding.reason  # the hub's firewall, named as elsewhere

@@ -401,18 +401,20 @@ def subnets(raw: Any) -> list[Subnet]:
 def virtual_network(raw: Any) -> tuple[VirtualNetwork, list[Subnet]]:
     """A VNet with the VNets it is peered with (Connected peerings only), and its subnets."""
     properties = properties_of(raw)
-    peered = []
+    peered: list[str] = []
+    unconnected: list[str] = []
     for peering in _list(properties.get("virtualNetworkPeerings")):
         settings = properties_of(peering)
-        state = str(settings.get("peeringState") or "Connected")
+        state = str(settings.get("peeringState") or "Connected")  # a payload without a state: the more exposure
         remote = _id(settings.get("remoteVirtualNetwork"))
-        if remote and state.lower() == "connected":
-            peered.append(remote)
+        if remote:
+            (peered if state.lower() == "connected" else unconnected).append(remote)
     network = VirtualNetwork(
         vnet_id=field(raw, "id"),
         name=field(raw, "name"),
         address_prefixes=_strings(_map(properties.get("addressSpace")).get("addressPrefixes")),
         peered_vnet_ids=tuple(peered),
+        unconnected_vnet_ids=tuple(unconnected),
     )
     return network, subnets(raw)
 

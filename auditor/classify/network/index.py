@@ -52,6 +52,7 @@ class NetworkIndex:
         self._interface_addresses: dict[tuple[str, str], list[str]] | None = None  # see `interfaces_at`
         self._inventory = inventory
         self.failed: dict[str, set[str]] = {}
+        self._unconnected: set[tuple[str, str]] = set()  # (VNet, VNet) whose peering one side says is not Connected
         self.collected_vnets: set[str] = set()
         peers: dict[str, set[str]] = {}
         policies: dict[str, FirewallPolicy] = {}
@@ -75,6 +76,11 @@ class NetworkIndex:
                 if resource.firewall is not None:
                     self.firewalls[resource.resource_id.lower()] = resource
             self.failed[item.subscription.subscription_id] = {e.operation for e in item.errors}
+        # Virtual network peering: traffic crosses a peering only when it is Connected; a side that says Initiated
+        # or Disconnected is the word on the pair, whatever the other side says
+        for own, remote in self._unconnected:
+            peers.get(own, set()).discard(remote)
+            peers.get(remote, set()).discard(own)
         self.vnets = {vnet: tuple(sorted(remotes)) for vnet, remotes in peers.items()}
         self.firewall_policies = policies
         self.rules = FirewallRules(policies, ip_groups, self.missing)
@@ -88,6 +94,7 @@ class NetworkIndex:
             for remote in vnet.peered_vnet_ids:
                 peers[own].add(remote.lower())
                 peers.setdefault(remote.lower(), set()).add(own)
+            self._unconnected.update((own, remote.lower()) for remote in vnet.unconnected_vnet_ids)
 
     def _add_hubs(self, hubs: tuple[VirtualHub, ...]) -> None:
         for hub in hubs:

@@ -36,6 +36,15 @@ class ResourceCategory(StrEnum):
     CONTAINER_INSTANCE = "container_instance"
 
 
+class PowerState(StrEnum):
+    """Whether a resource runs now (findings.csv's `state`): a stopped or deallocated one cannot send now, but
+    will when started, so its verdict is still what its path gives."""
+
+    RUNNING = "running"
+    STOPPED = "stopped"
+    DEALLOCATED = "deallocated"
+
+
 class ListName(StrEnum):
     """The lists a subscription is read from (a failed one is named by this in the reports)."""
 
@@ -504,6 +513,7 @@ class Resource:
     scale_set_id: str | None = None  # a VM of a flexible-orchestration scale set: that set
     flexible: bool = False  # a scale set in flexible orchestration mode
     created: dt.datetime | None = None  # a VM's timeCreated
+    state: PowerState | None = None  # None where Azure's list does not say
 
 
 @dataclass(frozen=True, slots=True)

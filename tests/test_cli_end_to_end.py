@@ -35,6 +35,7 @@ FINDING_COLUMNS = [
     "via",
     "via_policy",
     "relay_587",
+    "state",  # issue 25: appended after relay_587
 ]
 
 # What the article (tests/rules/cases.yaml has the sentences) and Azure's networking say of each bundled resource:

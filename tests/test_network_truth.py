@@ -196,3 +196,37 @@ def test_a_peering_that_is_not_connected_is_no_path_to_the_hub_s_firewall() -> N
     finding = findings[VM]
     assert (finding.egress.value, finding.verdict.value) == ("appliance", "unknown"), finding.reason
     assert "which the sender's network does not reach" in finding.reason  # the hub's firewall, named as elsewhere
+
+
+def test_stopped_and_deallocated_resources_keep_their_path_s_verdict_and_say_their_state(tmp_path: Any) -> None:
+    """App Service: a site whose `state` is Stopped serves nothing now and runs its code again when started; a
+    deallocated firewall, a VM whose instance view says PowerState/deallocated: none can send now, all can once
+    started, so the verdict is what the path gives and findings.csv's `state` (after relay_587) says the state."""
+    import csv
+    import json
+
+    from tests.recordings import run_cli
+    from tests.test_egress import recorded
+
+    apps = spoke("apps", app=True)
+    (site,) = apps["sites"] or []
+    site["properties"]["state"] = "Stopped"
+    machines = spoke("vms")
+    (machine,) = machines["vms"] or []
+    machine["properties"]["instanceView"] = {"statuses": [{"code": "ProvisioningState/succeeded"},
+                                                          {"code": "PowerState/deallocated"}]}  # fmt: skip
+    document = recorded({"apps": (EA, apps), "vms": (EA, machines), "hub": (EA, _hub(ipConfigurations=[]))})
+    recording = tmp_path / "tenant.json"
+    recording.write_text(json.dumps(document), encoding="utf-8")
+
+    run_cli("scan", "--replay", str(recording), "--out", str(tmp_path / "out"), "--quiet")
+
+    with (tmp_path / "out" / "findings.csv").open(encoding="utf-8", newline="") as stream:
+        rows = {(r["subscription_id"], r["resource_name"]): r for r in csv.DictReader(stream)}
+    app = rows[(arm.sub_id("apps"), VM)]
+    vm = rows[(arm.sub_id("vms"), VM)]
+    firewall = rows[(arm.sub_id("hub"), "fw")]
+    assert (app["state"], app["verdict"]) == ("stopped", "open")
+    assert "It is stopped now: it cannot send until it is started" in app["reason"]
+    assert (vm["state"], vm["verdict"]) == ("deallocated", "open")
+    assert (firewall["state"], firewall["verdict"]) == ("deallocated", "denied_by_network")

@@ -31,6 +31,7 @@ from auditor.model import (
     Finding,
     OfferReading,
     PlatformPolicy,
+    PowerState,
     Resource,
     ResourceCategory,
     Ruleset,
@@ -119,7 +120,7 @@ class Classifier:
         self._egress = EgressEvaluator(NetworkIndex(inventory))
         self._rules: dict[tuple[ResourceCategory, str | None, AppPath | None], Rule] = {}
         self._firewall_policies: dict[str, tuple[PlatformPolicy, str, str]] = {}
-        self._alike: dict[tuple[str, int, int], _Alike] = {}
+        self._alike: dict[tuple[str, int, int, PowerState | None], _Alike] = {}
 
     def findings(self) -> tuple[Finding, ...]:
         return tuple(
@@ -164,7 +165,7 @@ class Classifier:
         """Most VMs: found as the first VM of their subscription with the same shared paths was, except where the
         advice names their own NIC. (No exemption note: the rule is the subscription's, its paths the subnet's.)"""
         # the shared paths are kept by the evaluator for the whole classification: their identity names them
-        key = (resource.subscription_id, id(shared.smtp), id(shared.relay))
+        key = (resource.subscription_id, id(shared.smtp), id(shared.relay), resource.state)
         alike = self._alike.get(key)
         if alike is None:
             first = self._finding(resource, own)
@@ -216,6 +217,7 @@ class Classifier:
                 )
         rule = self._rule(resource.category, governing, route.path if route else None)
         notes.append(exemption_note(rule, resource, _granted(governing)))
+        notes.append(_state_note(resource))
         policy = rule.policy
         weighed = [self._weigh(policy, path) for path in self._network_paths(resource, route, SMTP_PORT)]
         chosen = weighed[0] if len(weighed) == 1 else min(weighed, key=lambda w: SEVERITY.index(w.verdict))
@@ -346,6 +348,13 @@ class Classifier:
             return f"Offer unknown: {reading.note}."
         description = OFFER_DESCRIPTIONS[reading.offer]
         return f"Offer {reading.offer.value} ({description}), {reading.note}."
+
+
+def _state_note(resource: Resource) -> str:
+    """A resource that does not run now cannot send now, but will when started: its verdict stays its path's."""
+    if resource.state in (PowerState.STOPPED, PowerState.DEALLOCATED):
+        return f"It is {resource.state.value} now: it cannot send until it is started, and then as said here."
+    return ""
 
 
 def _granted(known: _Known | None) -> dt.date | None:

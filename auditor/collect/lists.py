@@ -24,6 +24,7 @@ from auditor.model import (
     ErrorCode,
     ListName,
     NetworkInventory,
+    PowerState,
     Resource,
     ResourceCategory,
     Subscription,
@@ -122,6 +123,41 @@ def _machine_fields(resource_id: str, properties: Mapping[str, Any]) -> dict[str
         # only VMs of flexible-orchestration sets are in the VM list, and they name their set
         "scale_set_id": (scale_set.get("id") if isinstance(scale_set, Mapping) else None) or None,
         "created": _timestamp(properties.get("timeCreated")),
+        "state": _power_state(properties.get("instanceView")),
+    }
+
+
+# A VM's instance view says its power state as a status code (PowerState/running, /deallocated, /stopped, …);
+# the VM list carries it only where asked for it (statusOnly), else it is not known.
+_POWER_STATES = {
+    "powerstate/running": PowerState.RUNNING,
+    "powerstate/starting": PowerState.RUNNING,
+    "powerstate/stopped": PowerState.STOPPED,
+    "powerstate/stopping": PowerState.STOPPED,
+    "powerstate/deallocated": PowerState.DEALLOCATED,
+    "powerstate/deallocating": PowerState.DEALLOCATED,
+}
+
+
+def _power_state(instance_view: Any) -> PowerState | None:
+    statuses = instance_view.get("statuses") if isinstance(instance_view, Mapping) else None
+    for status in statuses if isinstance(statuses, list) else ():
+        code = status.get("code") if isinstance(status, Mapping) else None
+        if isinstance(code, str) and code.lower() in _POWER_STATES:
+            return _POWER_STATES[code.lower()]
+    return None
+
+
+def _site_state(properties: Mapping[str, Any]) -> PowerState | None:
+    """A site's (or slot's) `state`: Running or Stopped."""
+    return {"running": PowerState.RUNNING, "stopped": PowerState.STOPPED}.get(str(properties.get("state")).lower())
+
+
+def _firewall_fields(resource_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+    networking = net.firewall_networking(properties)
+    return {
+        "firewall": networking,
+        "state": PowerState.DEALLOCATED if networking.deallocated else PowerState.RUNNING,
     }
 
 
@@ -137,8 +173,11 @@ def _scale_set_fields(resource_id: str, properties: Mapping[str, Any]) -> dict[s
 FIELDS_BY_CATEGORY: dict[ResourceCategory, Callable[[str, Mapping[str, Any]], dict[str, Any]]] = {
     ResourceCategory.VIRTUAL_MACHINE: _machine_fields,
     ResourceCategory.SCALE_SET: _scale_set_fields,
-    ResourceCategory.APP_SERVICE: lambda _, properties: {"app": _app_networking(properties)},
-    ResourceCategory.FIREWALL: lambda _, properties: {"firewall": net.firewall_networking(properties)},
+    ResourceCategory.APP_SERVICE: lambda _, properties: {
+        "app": _app_networking(properties),
+        "state": _site_state(properties),
+    },
+    ResourceCategory.FIREWALL: _firewall_fields,
     ResourceCategory.CONTAINER_APP: lambda *_: {},
     ResourceCategory.CONTAINER_INSTANCE: lambda *_: {},
 }

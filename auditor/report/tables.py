@@ -10,7 +10,7 @@ from operator import attrgetter
 import numpy as np
 import pandas as pd
 
-from auditor.model import Egress, Finding, PlatformPolicy, ScanResult, Verdict
+from auditor.model import Egress, Finding, PlatformPolicy, PowerState, ScanResult, Verdict
 from auditor.report.interface import CHUNK_ROWS
 
 FINDING_COLUMNS = [
@@ -35,10 +35,13 @@ FINDING_COLUMNS = [
     "via",
     "via_policy",
     "relay_587",
+    "state",  # appended after relay_587 (issue 25), never reordered
 ]
 
 # Columns whose values are port25-audit's own words (enum values, rule ids), never text from Azure.
-OWN_FINDING_COLUMNS = frozenset({"offer", "platform_policy", "egress", "verdict", "rule", "via_policy", "relay_587"})
+OWN_FINDING_COLUMNS = frozenset(
+    {"offer", "platform_policy", "egress", "verdict", "rule", "via_policy", "relay_587", "state"}
+)
 
 SUBSCRIPTION_COLUMNS = [
     "subscription_id",
@@ -66,11 +69,14 @@ _FINDING_SOURCES = {
     "kind": "resource.kind",
     "resource_group": "resource.resource_group",
     "location": "resource.location",
+    "state": "resource.state",
 }
 # Columns holding an enum member's value; "" where there is none (relay_587 of a resource with no path followed).
 # A StrEnum member equals its value, so two enums' members of one value share a key, and that value.
-_VALUES: dict[object, str] = {member: member.value for enum in (PlatformPolicy, Egress, Verdict) for member in enum}
-_ENUM_COLUMNS = frozenset({"platform_policy", "egress", "verdict", "relay_587"})
+_VALUES: dict[object, str] = {
+    member: member.value for enum in (PlatformPolicy, Egress, Verdict, PowerState) for member in enum
+}
+_ENUM_COLUMNS = frozenset({"platform_policy", "egress", "verdict", "relay_587", "state"})
 # What the HTML's counts, actions and order read of every finding; it shows whole rows for the first few only.
 OVERVIEW_COLUMNS = ["offer", "subscription_name", "resource_name", "platform_policy", "verdict", "remediation"]
 

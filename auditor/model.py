@@ -272,6 +272,7 @@ class IpConfiguration:
     public_ip_id: str | None = None
     has_public_ip: bool = False
     backend_pool_ids: tuple[str, ...] = ()
+    asg_ids: tuple[str, ...] = ()  # the application security groups it is in (lower-case ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,6 +373,7 @@ class SecurityRule:
     destination_asgs: bool = False
     is_default: bool = False
     source_ports: tuple[str, ...] = ("*",)
+    source_asg_ids: tuple[str, ...] = ()  # the application security groups it names as source (lower-case ids)
 
 
 @dataclass(frozen=True, slots=True)

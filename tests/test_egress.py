@@ -351,9 +351,9 @@ def test_nsg_evaluation(options: dict[str, Any], egress: str, verdict: str, name
     assert named in finding.reason
 
 
-def test_an_application_security_group_deny_makes_the_answer_unknown() -> None:
+def _asg_deny(**options: Any) -> Finding:
     sub = arm.sub_id("ea")
-    lists = spoke("ea", subnet_rules=[])
+    lists = spoke("ea", subnet_rules=[], **options)
     group = lists["nsgs"][0]  # type: ignore[index]
     rule = arm.security_rule(group["id"], "deny-asg", 100, OUT, "Deny")
     rule["properties"]["sourceApplicationSecurityGroups"] = [
@@ -361,7 +361,19 @@ def test_an_application_security_group_deny_makes_the_answer_unknown() -> None:
     ]
     del rule["properties"]["sourceAddressPrefix"]
     group["properties"]["securityRules"] = [rule]
-    finding = scan({"ea": (EA, lists)})[VM]
+    return scan({"ea": (EA, lists)})[VM]
+
+
+def test_an_application_security_group_deny_applies_only_to_the_nics_in_it() -> None:
+    """Issue 25.8: a NIC's IP configuration lists its application security groups; this VM's lists none, so a
+    deny naming asg-app does not apply to it."""
+    finding = _asg_deny()
+    assert finding.verdict.value == "open" and "AllowInternetOutBound" in finding.reason
+
+
+def test_an_application_security_group_deny_for_a_sender_whose_groups_are_not_known_is_unknown() -> None:
+    """An app sends from its integration subnet, not from a NIC: which ASGs hold it is not known."""
+    finding = _asg_deny(app=True)
     assert finding.verdict.value == "unknown" and "deny-asg (priority 100, Deny) may apply" in finding.reason
 
 

@@ -230,3 +230,28 @@ def test_stopped_and_deallocated_resources_keep_their_path_s_verdict_and_say_the
     assert "It is stopped now: it cannot send until it is started" in app["reason"]
     assert (vm["state"], vm["verdict"]) == ("deallocated", "open")
     assert (firewall["state"], firewall["verdict"]) == ("deallocated", "denied_by_network")
+
+
+def test_a_rule_naming_an_application_security_group_decides_for_the_nics_in_it() -> None:
+    """Application security groups: "you can ... define network security policies based on those groups"; a rule
+    whose source is an ASG applies to the network interfaces in it, and only to them. Two VMs in one subnet: the
+    one whose NIC is in asg-mail is denied, the other is not."""
+    sub = arm.sub_id("ea")
+    asg = arm.rid(sub, GROUP, "Microsoft.Network/applicationSecurityGroups", "asg-mail")
+    lists = spoke("ea", subnet_rules=[{"name": "deny-mail-servers", "priority": 100, "access": "Deny"}])
+    (nsg,) = lists["nsgs"] or []
+    rule = nsg["properties"]["securityRules"][0]["properties"]
+    del rule["sourceAddressPrefix"]
+    rule["sourceApplicationSecurityGroups"] = [{"id": asg}]
+    subnet_id = arm.subnet(sub, GROUP, "vnet", "snet")
+    lists["vms"] = [arm.vm(sub, GROUP, "vm-in-asg"), arm.vm(sub, GROUP, "vm-outside")]
+    lists["nics"] = [
+        arm.nic(sub, GROUP, "vm-in-asg-nic", subnet_id, "10.1.1.4", vm_name="vm-in-asg"),
+        arm.nic(sub, GROUP, "vm-outside-nic", subnet_id, "10.1.1.5", vm_name="vm-outside"),
+    ]
+    lists["nics"][0]["properties"]["ipConfigurations"][0]["properties"]["applicationSecurityGroups"] = [{"id": asg}]
+    findings = scan({"ea": (EA, lists)})
+
+    assert findings["vm-in-asg"].verdict.value == "denied_by_network", findings["vm-in-asg"].reason
+    assert "deny-mail-servers" in findings["vm-in-asg"].reason
+    assert findings["vm-outside"].verdict.value == "open", findings["vm-outside"].reason

@@ -87,7 +87,12 @@ def _ip_configuration(raw: Any, *, scale_set: bool) -> IpConfiguration:
         backend_pool_ids=tuple(
             pool for pool in (_id(p) for p in _list(properties.get("loadBalancerBackendAddressPools"))) if pool
         ),
+        asg_ids=_lower_ids(properties.get("applicationSecurityGroups")),
     )
+
+
+def _lower_ids(value: Any) -> tuple[str, ...]:
+    return tuple(identifier.lower() for identifier in (_id(item) for item in _list(value)) if identifier)
 
 
 def _scale_set_public_ipv4(properties: Mapping[str, Any]) -> bool:
@@ -351,6 +356,7 @@ def _security_rule(raw: Any, *, default: bool) -> SecurityRule:
         destination_ports=_strings(properties.get("destinationPortRange"), properties.get("destinationPortRanges")),
         source_ports=_strings(properties.get("sourcePortRange"), properties.get("sourcePortRanges")) or ("*",),
         source_asgs=bool(_list(properties.get("sourceApplicationSecurityGroups"))),
+        source_asg_ids=_lower_ids(properties.get("sourceApplicationSecurityGroups")),
         destination_asgs=bool(_list(properties.get("destinationApplicationSecurityGroups"))),
         is_default=default,
     )

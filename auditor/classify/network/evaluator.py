@@ -255,7 +255,8 @@ class EgressEvaluator:
             if nsg is None:
                 missing = self._index.missing(f"The {level}'s NSG", nsg_id, ListName.NETWORK_SECURITY_GROUPS)
                 return undetermined(Reason.of(missing))
-            decision = self._decisions.nsg(nsg, source, port, scope)
+            asgs = frozenset(configuration.asg_ids) if configuration is not None else None
+            decision = self._decisions.nsg(nsg, source, port, scope, asgs)
             reason = reason.then(Step(HopKind.NSG, decision.said(nsg, level), nsg.nsg_id))
             if decision.allowed is None:
                 return undetermined(reason)

@@ -61,10 +61,14 @@ def destination_match(rule: SecurityRule) -> Match:
     return public_coverage(rule.destination_prefixes)
 
 
-def source_match(rule: SecurityRule, sender: Sequence[IPv4Network] | None) -> Match:
-    """Does the rule's source contain the resource (its private address, or its whole subnet, parsed)?"""
+def source_match(rule: SecurityRule, sender: Sequence[IPv4Network] | None, asgs: frozenset[str] | None = None) -> Match:
+    """Does the rule's source contain the resource (its private address, or its whole subnet, parsed; the
+    application security groups its NIC's IP configuration is in, None where that is not known)?"""
     if rule.source_asgs:
-        return Match.UNCERTAIN
+        # "Application security groups": a rule naming one as source applies to the NICs in it, and only to them
+        if asgs is None or not rule.source_asg_ids:
+            return Match.UNCERTAIN
+        return Match.YES if asgs & set(rule.source_asg_ids) else Match.NO
     if {p.strip().lower() for p in rule.source_prefixes} & ANY_SOURCE_WORDS:
         return Match.YES
     return covered(parsed_prefixes(tuple(rule.source_prefixes)), sender)
@@ -82,11 +86,13 @@ def fixed_match(rule: SecurityRule, port: int = SMTP_PORT) -> Match:
     return min(destination_match(rule), client_port, key=lambda m: m.value)
 
 
-def rule_match(fixed: Match, rule: SecurityRule, sender: Sequence[IPv4Network] | None) -> Match:
+def rule_match(
+    fixed: Match, rule: SecurityRule, sender: Sequence[IPv4Network] | None, asgs: frozenset[str] | None = None
+) -> Match:
     """A rule's match for a sender, given its `fixed_match`."""
     if fixed is Match.NO:
         return Match.NO
-    origin = source_match(rule, sender)
+    origin = source_match(rule, sender, asgs)
     if origin is Match.NO:
         return Match.NO
     return min(fixed, origin, key=lambda m: m.value)
@@ -137,12 +143,11 @@ class NsgDecision:
 
 def same_for_every_sender_in(compiled: CompiledNsg, prefixes: Sequence[str]) -> bool:
     """Whether every sender in these prefixes (a subnet's) gets the same decision: each rule that names source
-    prefixes holds them whole or none of them (an application security group's rule is uncertain for all)."""
+    prefixes holds them whole or none of them, and none names application security groups (which NICs are in
+    them is each NIC's own)."""
     subnet = networks(prefixes)
     return not any(
-        not rule.source_asgs and source_match(rule, subnet) is Match.UNCERTAIN
-        for _, group in compiled
-        for rule, _ in group
+        rule.source_asgs or source_match(rule, subnet) is Match.UNCERTAIN for _, group in compiled for rule, _ in group
     )
 
 
@@ -150,14 +155,17 @@ def _label(rule: SecurityRule) -> str:
     return f"{rule.name} (priority {rule.priority}, {rule.access})"
 
 
-def decide_nsg(compiled: CompiledNsg, source: Sequence[str], port: int = SMTP_PORT) -> NsgDecision:
-    """A compiled NSG's decision for a sender: first match wins."""
+def decide_nsg(
+    compiled: CompiledNsg, source: Sequence[str], port: int = SMTP_PORT, asgs: frozenset[str] | None = None
+) -> NsgDecision:
+    """A compiled NSG's decision for a sender (its addresses, and its application security groups where known):
+    first match wins."""
     notes: list[str] = []
     pending: list[SecurityRule] = []
     sender = networks(source)  # parsed once for every rule
     for priority, group in compiled:
         tied = [rule for rule, _ in group]
-        matches = {rule.name: rule_match(fixed, rule, sender) for rule, fixed in group}
+        matches = {rule.name: rule_match(fixed, rule, sender, asgs) for rule, fixed in group}
         certain = [r for r in tied if matches[r.name] is Match.YES]
         for rule in tied:
             if matches[rule.name] is Match.PARTIAL:

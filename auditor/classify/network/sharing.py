@@ -52,9 +52,17 @@ class Decisions:
         self._firewall_subnet_decisions: dict[_SubnetKey, FirewallDecision] = {}
         self._same_in_subnet: dict[_SubnetKey, bool] = {}
 
-    def nsg(self, nsg: NetworkSecurityGroup, source: Sequence[str], port: int, scope: SenderScope) -> NsgDecision:
+    def nsg(
+        self,
+        nsg: NetworkSecurityGroup,
+        source: Sequence[str],
+        port: int,
+        scope: SenderScope,
+        asgs: frozenset[str] | None = None,
+    ) -> NsgDecision:
         """The NSG's decision: its rules sorted and matched once per NSG and port; decided once when none of its
-        outbound rules looks at the source (the common case: `*`, `VirtualNetwork`), else as `_for_sender` says."""
+        outbound rules looks at the source (the common case: `*`, `VirtualNetwork`), else as `_for_sender` says
+        (`asgs`: the sender's application security groups, None where not known)."""
         nsg_id = nsg.nsg_id.lower()
         by_source = self._source_dependent.get(nsg_id)
         if by_source is None:
@@ -72,7 +80,7 @@ class Decisions:
                 source,
                 scope,
                 lambda within: same_for_every_sender_in(compiled, within),
-                lambda sender: decide_nsg(compiled, sender, port),
+                lambda sender: decide_nsg(compiled, sender, port, asgs),
                 self._nsg_subnet_decisions,
             )
         decision = self._nsg_decisions.get((nsg_id, port))

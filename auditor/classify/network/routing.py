@@ -81,7 +81,7 @@ class Router:
         if not firewalls:
             firewalls = self._deallocated_at(address, traffic.vnet_id)
         if len(firewalls) == 1:
-            return self._reached(firewalls[0], said, traffic)
+            return self._reached(firewalls[0], f"{said},", traffic)
         where = f"VNet {traffic.vnet_id.rsplit('/', 1)[-1]}, its peers or its Virtual WAN hub"
         if len(firewalls) > 1:
             names = ", ".join(capped([f.resource_id for f in firewalls], "firewalls"))
@@ -107,9 +107,10 @@ class Router:
         return _appliance(traffic, text + _APPLIANCE_DECIDES, address)
 
     def _reached(self, firewall: Resource, said: str, traffic: Traffic) -> NetworkPath:
+        """The traffic reaches an Azure Firewall (`said`: how, up to its name): through its rules."""
         reached = Step(
             HopKind.FIREWALL,
-            f"{said}, Azure Firewall {firewall.name} (subscription {firewall.subscription_id})",
+            f"{said} Azure Firewall {firewall.name} (subscription {firewall.subscription_id})",
             firewall.resource_id,
         )
         return self._firewalls.through(
@@ -180,14 +181,7 @@ class Router:
     def _hub_next_hop(self, next_hop: str, said: str, traffic: Traffic) -> NetworkPath:
         firewall = self._index.firewalls.get(next_hop.lower())
         if firewall is not None:
-            reached = Step(
-                HopKind.FIREWALL,
-                f"{said} Azure Firewall {firewall.name} (subscription {firewall.subscription_id})",
-                firewall.resource_id,
-            )
-            return self._firewalls.through(
-                firewall, traffic.source, traffic.port, traffic.reason.then(reached), traffic.scope
-            )
+            return self._reached(firewall, said, traffic)
         appliance = not_a_firewall(next_hop)
         if appliance:
             return _appliance(traffic, f"{said} {appliance}: {_APPLIANCE_DECIDES}", next_hop)

@@ -39,11 +39,12 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 FEWER = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a bundled tenant each
 
 
-def _run(document: dict[str, Any]) -> tuple[ExitStatus, str, str, Path]:
+def _run(document: dict[str, Any], *options: str) -> tuple[ExitStatus, str, str, Path]:
     folder = Path(tempfile.mkdtemp(prefix="port25-property-"))
     recording = folder / "recording.json"
     recording.write_text(json.dumps(document), encoding="utf-8")
-    status, stdout, stderr = run_cli("scan", "--replay", str(recording), "--out", str(folder / "out"), *FORMATS)
+    argv = ["scan", "--replay", str(recording), "--out", str(folder / "out"), *FORMATS, *options]
+    status, stdout, stderr = run_cli(*argv)
     return status, stdout, stderr, folder / "out"
 
 
@@ -108,23 +109,13 @@ def test_any_text_in_every_name(names: list[str]) -> None:
 
 # Issue 23: child lists that page in loops, rule collection groups of any shape, configs of any depth.
 CHILD_LISTS = ("/ruleCollectionGroups", "/hubVirtualNetworkConnections", "/routingIntent", "/hubRouteTables", "/slots")
-BOUND_SECONDS = 60
 
 
-def _contoso_run(document: dict[str, Any], *options: str) -> tuple[ExitStatus, str, str, Path]:
-    """The CLI over a changed bundled tenant, in a thread that must end within BOUND_SECONDS."""
-    import threading
+def _contoso_run(document: dict[str, Any]) -> tuple[ExitStatus, str, str, Path]:
+    """The CLI over a changed bundled tenant, in a thread that must end within test_hostile_two's bound."""
+    from tests.test_hostile_two import scan
 
-    folder = Path(tempfile.mkdtemp(prefix="port25-property-"))
-    recording = folder / "recording.json"
-    recording.write_text(json.dumps(document), encoding="utf-8")
-    argv = ["scan", "--replay", str(recording), "--out", str(folder / "out"), *FORMATS, *options]
-    done: list[tuple[ExitStatus, str, str]] = []
-    worker = threading.Thread(target=lambda: done.append(run_cli(*argv)), daemon=True)
-    worker.start()
-    worker.join(BOUND_SECONDS)
-    assert done, f"the scan did not end within {BOUND_SECONDS} s"
-    return (*done[0], folder / "out")
+    return scan(Path(tempfile.mkdtemp(prefix="port25-property-")), document, *FORMATS, config=None)
 
 
 def _contoso() -> dict[str, Any]:
@@ -201,14 +192,6 @@ def test_configs_of_any_depth(text: str) -> None:
     config = folder / "audit.toml"
     config.write_text(text, encoding="utf-8")
     recording = tenant(("a", "A"))
-    status, _, stderr, _ = _run_with(recording.document(), "--config", str(config))
+    status, _, stderr, _ = _run(recording.document(), "--config", str(config))
     assert status is ExitStatus.USAGE, stderr
     assert len(stderr.splitlines()) == 1 and "Traceback" not in stderr
-
-
-def _run_with(document: dict[str, Any], *options: str) -> tuple[ExitStatus, str, str, Path]:
-    folder = Path(tempfile.mkdtemp(prefix="port25-property-"))
-    recording = folder / "recording.json"
-    recording.write_text(json.dumps(document), encoding="utf-8")
-    status, stdout, stderr = run_cli("scan", "--replay", str(recording), "--out", str(folder / "out"), *options)
-    return status, stdout, stderr, folder / "out"

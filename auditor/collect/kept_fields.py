@@ -15,6 +15,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from auditor.collect.network import NETWORK_RULE_LISTS
+
 KEEP = "keep"
 GRAPH_ROWS = "graph rows"  # Resource Graph's rows: each kept as its own type's spec says
 Spec = Mapping[str, Any]
@@ -62,13 +64,7 @@ _SITE: Spec = {
         "hostingEnvironmentProfile": _ID,
     },
 }
-_NETWORK_RULE: Spec = {
-    name: KEEP
-    for name in (
-        "name", "ruleType", "ipProtocols", "protocols", "sourceAddresses", "sourceIpGroups", "destinationAddresses",
-        "destinationIpGroups", "destinationFqdns", "destinationPorts",
-    )
-}  # fmt: skip
+_NETWORK_RULE: Spec = {name: KEEP for name in ("name", "ruleType", *NETWORK_RULE_LISTS)}
 _SECURITY_RULE: Spec = {
     "id": KEEP,
     "name": KEEP,

@@ -198,9 +198,8 @@ def _network_rule(raw: Any) -> NetworkRule:
 def priority(value: Any, what: str) -> int:
     """A rule's, collection's or group's priority: a whole number, as Azure gives it (a number written as text,
     a fraction, infinity or NaN is not one)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise MalformedItem(f"{what} has a priority that is not a whole number ({value!r:.40})")
-    if value != int(value):
+    whole = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    if not whole or value != int(value):
         raise MalformedItem(f"{what} has a priority that is not a whole number ({value!r:.40})")
     return int(value)
 

@@ -208,10 +208,10 @@ class Scrubber:
 
     def _fqdn(self, fqdn: str) -> str:
         """A host name a rule names (a partner's relay): a made-up one, keeping a leading wildcard."""
-        wildcard, _, host = fqdn.rpartition("*.")
+        wildcard, star, host = fqdn.rpartition("*.")
         if not host or host == "*":
             return fqdn
-        return f"{wildcard}*." * bool(_) + self._replacements.get("fqdn", host, lambda n: f"host-{n:04d}.example")
+        return wildcard + star + self._replacements.get("fqdn", host, lambda n: f"host-{n:04d}.example")
 
     def management_group(self, name: str) -> str:
         """What a management group's name became (or stays, when the recording never named it)."""

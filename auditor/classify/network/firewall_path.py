@@ -22,7 +22,7 @@ class FirewallPath:
     ) -> NetworkPath:
         """Traffic that reaches the firewall (the reason's last step says how): its own way out, then its rules
         for this sender."""
-        stopped = _deallocated(firewall) or self.no_snat(firewall)
+        stopped = self.passes_nothing(firewall)
         if stopped is not None:
             return NetworkPath(Egress.FIREWALL, Outcome.DENIED, reason.then(stopped), None, firewall.resource_id)
         own = self.exit_problem(firewall)
@@ -34,6 +34,10 @@ class FirewallPath:
             return undetermined(said, firewall, firewall.resource_id)
         outcome = Outcome.VIA_FIREWALL if decision.allowed else Outcome.DENIED
         return NetworkPath(Egress.FIREWALL, outcome, said, firewall, firewall.resource_id)
+
+    def passes_nothing(self, firewall: Resource) -> Step | None:
+        """Why no traffic leaves through the firewall at all (deallocated, or SNAT to the internet ruled out)."""
+        return _deallocated(firewall) or self.no_snat(firewall)
 
     def no_snat(self, firewall: Resource) -> Step | None:
         """Azure Firewall, "SNAT private IP address ranges": it does not SNAT traffic to its private ranges, and with
@@ -89,7 +93,7 @@ class FirewallPath:
 
     def itself(self, firewall: Resource, port: int) -> NetworkPath:
         """The firewall's own finding: can any sender it serves get TCP `port` out through it?"""
-        stopped = _deallocated(firewall) or self.no_snat(firewall)
+        stopped = self.passes_nothing(firewall)
         if stopped is not None:
             return NetworkPath(Egress.NONE, Outcome.DENIED, Reason.of(stopped))
         own = self.exit_problem(firewall)

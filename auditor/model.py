@@ -639,6 +639,9 @@ class PathHop:
     kind: str
     id: str
     says: str
+    # where a rule allows TCP only to some public destinations: those it names (at most 100), and how many more
+    destinations: tuple[str, ...] = ()
+    more_destinations: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,9 +77,11 @@ EXPECTED_CURRENT = {
     "app-shared-hub": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),  # CSP app in the EA hub VNet
     "vm-lab-01": ("CUR-OFFER-UNKNOWN", "unknown", "default_outbound", "unknown"),  # unknown quotaId
     # the landing zone: Virtual WAN, flexible scale sets, several NICs, slots, other PaaS
-    "vm-vwan-app": ("CUR-EA-MCAE", "not_blocked", "firewall", "denied_by_network"),  # routing intent; 587 only
+    # routing intent to a firewall allowing TCP 25 only to the mail provider's FQDN: mail to it leaves Azure on
+    # TCP 25 (issue 25.7), under an Enterprise Agreement not blocked
+    "vm-vwan-app": ("CUR-EA-MCAE", "not_blocked", "firewall", "open"),
     "vm-vwan-direct": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),  # no internet security
-    "fw-vhub-weu": ("CUR-EA-MCAE", "not_blocked", "public_ip", "denied_by_network"),  # TCP 25 only to an FQDN
+    "fw-vhub-weu": ("CUR-EA-MCAE", "not_blocked", "public_ip", "open"),  # TCP 25 only to an FQDN (issue 25.7)
     "vm-flex-batch-01": ("CUR-EA-MCAE", "not_blocked", "none", "denied_by_network"),  # no default outbound
     "vmss-flex-web": ("CUR-EA-MCAE", "not_blocked", "none", "denied_by_network"),
     "vm-dual-homed": ("CUR-EA-MCAE", "not_blocked", "public_ip", "open"),  # its second NIC's public IP

@@ -304,7 +304,7 @@ NSG_CASES = [
         {"subnet_rules": [{**DENY_25, "destination": ["203.0.113.0/24"]}]},
         "default_outbound",
         "open",
-        "covers only some public destinations (203.0.113.0/24)",
+        "denies only some public destinations (203.0.113.0/24)",
     ),
     (
         "a deny to a service tag other than Internet is named, not counted",

@@ -90,7 +90,8 @@ FIREWALL_CASES = [
         "rule smtp allows TCP 25",
     ),
     (
-        "a destination FQDN covers only part of the internet: it does not decide, and the reason says so",
+        # issue 25.7: mail to the provider's relay leaves Azure on TCP 25 like any other
+        "a destination FQDN is part of the internet: the path is open to it, and the reason names it",
         [
             classic(
                 "provider",
@@ -99,8 +100,14 @@ FIREWALL_CASES = [
                 rule("to-provider", ["25"], destinations=[], destination_fqdns=["smtp.x.example"]),
             )
         ],
+        "open",
+        "rule to-provider allows TCP 25 only to smtp.x.example; for the rest of the internet: Azure Firewall",
+    ),
+    (
+        "private destinations alone are not the internet: the default deny decides",
+        [classic("onprem", 100, "Allow", rule("to-onprem", ["25"], destinations=["10.0.0.0/8", "192.168.0.0/16"]))],
         "denied_by_network",
-        "rule to-provider covers only some internet destinations",
+        "by default",
     ),
     (
         "destination prefixes that together cover public space count as the internet",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fixtures import arm_payloads as arm
-from tests.test_egress import EA, GROUP, VM, scan, spoke, vnet_id
+from tests.test_egress import EA, GROUP, PAYG, VM, scan, spoke, vnet_id
 from tests.test_landing_zones import HUB_IP, TO_HUB
 
 
@@ -255,3 +255,94 @@ def test_a_rule_naming_an_application_security_group_decides_for_the_nics_in_it(
     assert findings["vm-in-asg"].verdict.value == "denied_by_network", findings["vm-in-asg"].reason
     assert "deny-mail-servers" in findings["vm-in-asg"].reason
     assert findings["vm-outside"].verdict.value == "open", findings["vm-outside"].reason
+
+
+RELAY = "203.0.113.0/24"  # a partner's relay range (TEST-NET-3: public space, documentation's own)
+
+
+def _through_a_hub_allowing_only_the_relay(quota: str) -> Any:
+    """A spoke behind a hub firewall whose one network rule allows TCP 25 to the partner relay only."""
+    from tests.test_landing_zones import classic, rule
+
+    allow = classic("partner", 100, "Allow", rule("to-relay", ["25"], destinations=[RELAY]))
+    hub = spoke("hub", prefix="10.200", firewall_ip=HUB_IP, firewall_rules=[allow])
+    return scan({"spoke": (quota, spoke("spoke", routes=TO_HUB, peers=[vnet_id("hub")])), "hub": (quota, hub)})
+
+
+def test_tcp_25_allowed_to_some_public_destinations_is_traffic_to_the_internet() -> None:
+    """Issue 25.7, the article: "outbound SMTP connections ... on TCP port 25" are what Azure blocks for a
+    Pay-As-You-Go subscription, whatever the public address: mail to a partner's relay leaves Azure on TCP 25. An
+    Azure Firewall rule allowing TCP 25 only to the relay's range is a path to the internet on port 25: open under
+    an Enterprise Agreement, blocked by the platform under Pay-As-You-Go; the reason and the path name the range."""
+    enterprise = _through_a_hub_allowing_only_the_relay(EA)
+    pay_as_you_go = _through_a_hub_allowing_only_the_relay(PAYG)
+
+    for name in (VM, "fw"):
+        assert enterprise[name].verdict.value == "open", (name, enterprise[name].reason)
+        assert pay_as_you_go[name].verdict.value == "blocked", (name, pay_as_you_go[name].reason)
+        assert f"allows TCP 25 only to {RELAY}" in enterprise[name].reason
+        (deciding,) = [hop for hop in enterprise[name].path if hop.destinations]
+        assert (deciding.kind, deciding.destinations, deciding.more_destinations) == ("firewall_rules", (RELAY,), 0)
+
+
+def _nsg(*rules: dict[str, Any], nic: list[dict[str, Any]] | None = None) -> Any:
+    return scan({"ea": (EA, spoke("ea", subnet_rules=list(rules), nic_rules=nic))})[VM]
+
+
+ALLOW_RELAY = {"name": "allow-relay", "priority": 100, "access": "Allow", "destination": [RELAY]}
+DENY_INTERNET = {"name": "deny-internet", "priority": 200, "access": "Deny"}
+
+
+def test_an_nsg_allowing_tcp_25_only_to_a_relay_lets_mail_out_to_it() -> None:
+    """Network security groups, "Security rules": rules are processed by priority and the first match stops
+    processing. An allow of TCP 25 to the relay's range before a deny of the internet lets TCP 25 out to that
+    range: open, "only to" it, and the step carries the destination."""
+    finding = _nsg(ALLOW_RELAY, DENY_INTERNET)
+
+    assert finding.verdict.value == "open", finding.reason
+    assert (
+        f"allow-relay (priority 100) allows TCP 25 only to {RELAY}, deny-internet (priority 200, Deny) denies the rest"
+        in finding.reason
+    )
+    (hop,) = [hop for hop in finding.path if hop.destinations]
+    assert (hop.kind, hop.destinations) == ("nsg", (RELAY,))
+
+
+def test_an_allow_only_to_private_destinations_is_not_the_internet() -> None:
+    """The same allow to 10.0.0.0/8 (on-premises, say) reaches no internet address: the deny decides."""
+    finding = _nsg({**ALLOW_RELAY, "destination": ["10.0.0.0/8"]}, DENY_INTERNET)
+
+    assert finding.verdict.value == "denied_by_network", finding.reason
+    assert not any(hop.destinations for hop in finding.path)
+
+
+def test_an_allow_to_destinations_an_earlier_deny_took_reaches_nothing() -> None:
+    """First match wins: a deny of TCP 25 to the relay's range before the allow leaves the allow nothing."""
+    finding = _nsg(
+        {**ALLOW_RELAY, "priority": 150}, {**ALLOW_RELAY, "name": "deny-relay", "access": "Deny"}, DENY_INTERNET
+    )
+
+    assert finding.verdict.value == "denied_by_network", finding.reason
+
+
+def test_two_nsgs_allowing_different_destinations_let_nothing_out() -> None:
+    """Outbound traffic passes the NIC's NSG, then the subnet's ("How network security groups filter network
+    traffic"): both must allow. Only to 203.0.113.0/24 on the NIC and only to 198.51.100.0/24 on the subnet: no
+    destination passes both. Overlapping ranges: the overlap passes."""
+    nic = [ALLOW_RELAY, DENY_INTERNET]
+    apart = _nsg({**ALLOW_RELAY, "destination": ["198.51.100.0/24"]}, DENY_INTERNET, nic=nic)
+    overlapping = _nsg({**ALLOW_RELAY, "destination": ["203.0.113.128/25"]}, DENY_INTERNET, nic=nic)
+
+    assert apart.verdict.value == "denied_by_network", apart.reason
+    assert "It allows none of the destinations allowed before (only to 203.0.113.0/24)" in apart.reason
+    assert overlapping.verdict.value == "open", overlapping.reason
+    assert [hop.destinations for hop in overlapping.path if hop.destinations][-1] == ("203.0.113.128/25",)
+
+
+def test_a_service_tag_or_fqdn_against_a_prefix_cannot_be_compared() -> None:
+    """Which addresses a service tag stands for, Azure Resource Manager does not say: an NSG allowing only to the
+    Storage tag after one allowing only to the relay's range leaves whether anything passes unknown."""
+    finding = _nsg({**ALLOW_RELAY, "destination": ["Storage"]}, DENY_INTERNET, nic=[ALLOW_RELAY, DENY_INTERNET])
+
+    assert finding.verdict.value == "unknown", finding.reason
+    assert "cannot be known from Azure Resource Manager" in finding.reason

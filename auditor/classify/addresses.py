@@ -108,6 +108,57 @@ def public_coverage(prefixes: Sequence[str]) -> Match:
     return _covers_public_space(usable) if usable else Match.NO
 
 
+# Service tags for addresses inside a virtual network or the platform's own host: not the internet.
+PRIVATE_TAGS = frozenset({"virtualnetwork", "azureloadbalancer"})
+
+
+def public_destinations(entries: Iterable[str]) -> tuple[str, ...]:
+    """The destinations a rule names that lie (at least partly) on the internet, as the rule names them: public
+    prefixes, FQDNs and service tags other than the virtual network's; private prefixes alone are not the
+    internet."""
+    return tuple(
+        entry
+        for entry in entries
+        if (public_coverage([entry]) is not Match.NO if is_prefix(entry) else entry.strip().lower() not in PRIVATE_TAGS)
+    )
+
+
+def reachable_destinations(named: Sequence[str], denied: Sequence[str]) -> tuple[str, ...]:
+    """The destinations an allow names that a deny processed before it did not already take whole: a prefix inside
+    the denied prefixes, or a tag or FQDN the deny named too, is not reached."""
+    if not denied:
+        return tuple(named)
+    denied_set = AddressSet.of(d for d in denied if is_prefix(d))
+    words = {d.strip().lower() for d in denied if not is_prefix(d)}
+    return tuple(
+        entry
+        for entry in named
+        if not (AddressSet.of([entry]).covered_by([denied_set]) if is_prefix(entry) else entry.strip().lower() in words)
+    )
+
+
+def common_destinations(earlier: Sequence[str], later: Sequence[str]) -> tuple[str, ...] | None:
+    """The destinations two hops that each allow only some both reach: their prefixes intersected, a tag or FQDN
+    that both name. None where it cannot be known: a tag or FQDN one names and the other does not (which addresses
+    it stands for, Azure Resource Manager does not say)."""
+    words = (
+        {e.strip().lower() for e in earlier if not is_prefix(e)},
+        {e.strip().lower() for e in later if not is_prefix(e)},
+    )
+    if words[0] != words[1]:
+        return None
+    shared = [e for e in later if not is_prefix(e)]
+    first = networks([e for e in earlier if is_prefix(e)]) or []
+    second = networks([e for e in later if is_prefix(e)]) or []
+    overlaps = {
+        str(a if a.prefixlen >= b.prefixlen else b)
+        for a in ipaddress.collapse_addresses(first)
+        for b in ipaddress.collapse_addresses(second)
+        if a.overlaps(b)
+    }
+    return (*sorted(overlaps, key=ipaddress.IPv4Network), *shared)
+
+
 @lru_cache(maxsize=65536)
 def _contains(prefixes: tuple[str, ...], source: tuple[str, ...]) -> Match:
     return covered(networks(prefixes), networks(source))

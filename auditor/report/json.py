@@ -16,7 +16,7 @@ import pandas as pd
 
 from auditor.classify.rules import RULES
 from auditor.files import InputFileError, read_json
-from auditor.model import Baseline, CollectionError, Finding, PreviousFinding, ScanResult, Verdict
+from auditor.model import Baseline, CollectionError, Finding, PathHop, PreviousFinding, ScanResult, Verdict
 from auditor.report.interface import Chunks, Formatter
 from auditor.report.tables import drift_table, finding_slices, subscriptions_table
 from auditor.report.text import encoded_once, utf8
@@ -129,7 +129,7 @@ def _finding_objects(part: pd.DataFrame, findings: Sequence[Finding]) -> bytes:
     members.append(
         encoded_once(
             [id(finding.path) for finding in findings],
-            lambda way: utf8('"path":' + _json([{"kind": h.kind, "id": h.id, "says": h.says} for h in ways[way]])),
+            lambda way: utf8('"path":' + _json([_hop(h) for h in ways[way]])),
         )
     )
     return b"{" + b"},{".join(map(b",".join, zip(*members, strict=True))) + b"}" if findings else b""
@@ -177,3 +177,12 @@ def read_baseline(path: Path) -> Baseline:
             f"{path}: a finding or the scan metadata does not follow schema_version {version} ({err!r})"
         ) from err
     return Baseline(str(path), started, findings)
+
+
+def _hop(hop: PathHop) -> dict[str, object]:
+    """A path step; `destinations` (and how many more) only where a rule allows TCP to some destinations only."""
+    said: dict[str, object] = {"kind": hop.kind, "id": hop.id, "says": hop.says}
+    if hop.destinations:
+        said["destinations"] = list(hop.destinations)
+        said["more_destinations"] = hop.more_destinations
+    return said

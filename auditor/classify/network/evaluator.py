@@ -14,6 +14,7 @@ from auditor.classify.network.firewall_path import FirewallPath
 from auditor.classify.network.index import NetworkIndex, vnet_of
 from auditor.classify.network.outbound import outbound
 from auditor.classify.network.path import (
+    EVERY_DESTINATION,
     NOT_FOLLOWED,
     HopKind,
     NetworkPath,
@@ -21,6 +22,7 @@ from auditor.classify.network.path import (
     Reason,
     SharedPaths,
     Step,
+    narrowed,
     step,
     undetermined,
 )
@@ -257,12 +259,13 @@ class EgressEvaluator:
                 return undetermined(Reason.of(missing))
             asgs = frozenset(configuration.asg_ids) if configuration is not None else None
             decision = self._decisions.nsg(nsg, source, port, scope, asgs)
-            reason = reason.then(Step(HopKind.NSG, decision.said(nsg, level), nsg.nsg_id))
-            if decision.allowed is None:
-                return undetermined(reason)
-            if not decision.allowed:
+            narrowing = narrowed(reason.destinations, decision.destinations if decision.allowed else EVERY_DESTINATION)
+            reason = reason.then(Step(HopKind.NSG, decision.said(nsg, level), nsg.nsg_id, None, narrowing.destinations))
+            if decision.allowed is None or narrowing.unknowable:
+                return undetermined(reason.then(narrowing.step()))
+            if not decision.allowed or narrowing.nowhere:
                 egress = outbound(self._index, subnet, configuration, is_app, flexible_member)[0]
-                return NetworkPath(egress, Outcome.DENIED, reason)
+                return NetworkPath(egress, Outcome.DENIED, reason.then(narrowing.step()))
         return self._routed(subnet, configuration, Traffic(vnet_of(subnet.subnet_id), source, port, reason, scope),
                             is_app, flexible_member)  # fmt: skip
 

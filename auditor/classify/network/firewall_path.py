@@ -6,7 +6,16 @@ from __future__ import annotations
 from auditor.classify.addresses import Match, public_coverage
 from auditor.classify.listing import capped
 from auditor.classify.network.index import NetworkIndex
-from auditor.classify.network.path import HopKind, NetworkPath, Outcome, Reason, Step, step, undetermined
+from auditor.classify.network.path import (
+    HopKind,
+    NetworkPath,
+    Outcome,
+    Reason,
+    Step,
+    narrowed,
+    step,
+    undetermined,
+)
 from auditor.classify.network.routes import internet_route
 from auditor.classify.network.sharing import Decisions, SenderScope
 from auditor.model import Egress, ListName, Resource
@@ -29,11 +38,14 @@ class FirewallPath:
         if own is not None:
             return undetermined(reason.then(own), firewall, firewall.resource_id)
         decision = self._decisions.firewall(firewall, source, port, scope)
-        said = reason.then(Step(HopKind.FIREWALL_RULES, decision.reason, firewall.resource_id, decision.unread))
-        if decision.allowed is None:
-            return undetermined(said, firewall, firewall.resource_id)
-        outcome = Outcome.VIA_FIREWALL if decision.allowed else Outcome.DENIED
-        return NetworkPath(Egress.FIREWALL, outcome, said, firewall, firewall.resource_id)
+        narrowing = narrowed(reason.destinations, decision.destinations)
+        said = reason.then(
+            Step(HopKind.FIREWALL_RULES, decision.reason, firewall.resource_id, decision.unread, narrowing.destinations)
+        )
+        if decision.allowed is None or (decision.allowed and narrowing.unknowable):
+            return undetermined(said.then(narrowing.step()), firewall, firewall.resource_id)
+        outcome = Outcome.VIA_FIREWALL if decision.allowed and not narrowing.nowhere else Outcome.DENIED
+        return NetworkPath(Egress.FIREWALL, outcome, said.then(narrowing.step()), firewall, firewall.resource_id)
 
     def passes_nothing(self, firewall: Resource) -> Step | None:
         """Why no traffic leaves through the firewall at all (deallocated, or SNAT to the internet ruled out)."""
@@ -102,7 +114,7 @@ class FirewallPath:
         decision = self._decisions.firewall(firewall, None, port, None)
         reason = Reason.of(
             Step(HopKind.OUTBOUND, "The firewall sends from its own public IP", Egress.PUBLIC_IP.value),
-            Step(HopKind.FIREWALL_RULES, decision.reason, firewall.resource_id, decision.unread),
+            Step(HopKind.FIREWALL_RULES, decision.reason, firewall.resource_id, decision.unread, decision.destinations),
         )
         if decision.allowed is None:
             return NetworkPath(Egress.PUBLIC_IP, Outcome.UNDETERMINED, reason)

@@ -15,20 +15,21 @@ not be read, may or may not apply: where it would change the answer, the answer 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from auditor.classify.addresses import (
     ANY_WORDS,
     EVERY_ADDRESS,
     AddressSet,
     Match,
-    is_prefix,
     networks,
     port_matches,
     public_coverage,
+    public_destinations,
+    reachable_destinations,
 )
 from auditor.classify.listing import capped
-from auditor.classify.network.path import MissingFact, Step
+from auditor.classify.network.path import EVERY_DESTINATION, Destinations, MissingFact, Step
 from auditor.model import FirewallNetworking, FirewallPolicy, IpGroup, ListName, NetworkRule, NetworkRuleCollection
 
 PROTOCOLS_WITH_TCP = frozenset({"tcp", "any"})
@@ -42,6 +43,7 @@ class FirewallDecision:
     reason: str
     missing: tuple[str, ...] = ()
     unread: MissingFact | None = None  # the first of them, typed: which list of which subscription
+    destinations: Destinations = EVERY_DESTINATION  # allowed only to these public destinations
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class _Compiled:
     rule: NetworkRule
     destination: Match
     unread_destinations: tuple[str, ...]
+    public: tuple[str, ...]  # where it names only some public destinations: those, as it names them
+    public_read: tuple[str, ...]  # and those with its IP groups' addresses read
     sources: AddressSet
     unread_sources: tuple[str, ...]
     every_sender: bool  # its sources cover any address: the sender need not be looked at
@@ -114,12 +118,12 @@ class FirewallRules:
     def decide(
         self, firewall: FirewallNetworking, name: str, source: Sequence[str] | None, port: int
     ) -> FirewallDecision:
-        """Whether the firewall lets TCP `port` from `source` (None: from any sender it may serve) to the internet."""
+        """Whether the firewall lets TCP `port` from `source` (None: from any sender it may serve) to the internet;
+        where it allows only some public destinations before denying the rest, "only to" those."""
         placed = self._collections(firewall, name)
         if isinstance(placed, FirewallDecision):
             return placed
-        notes: list[str] = []
-        pending: list[tuple[_Placed, NetworkRule, tuple[str, ...]]] = []
+        seen = _Seen(port)
         # for any sender (the firewall's own finding): the sources denied so far, in processing order; an allow
         # lets some sender out only if some of its sources reach it past them
         denied: list[AddressSet] = []
@@ -130,30 +134,30 @@ class FirewallRules:
                 return odd
             allow = action == "allow"
             for compiled in rules:
-                match, unread = self._match(compiled, source, allow=allow)
+                destination, applies, unread = self._match(compiled, source, allow=allow)
                 if source is None and _denied_before(compiled, allow, denied):
                     continue  # every source it names was denied by a rule processed before it
-                if match is Match.NO:
+                if applies is Match.NO:
                     continue
                 label = (
                     f"{item.where}, collection {item.collection.name} (priority {item.collection.priority}, "
                     f"{item.collection.action or 'no action'}), rule {compiled.rule.name}"
                 )
-                if match is Match.PARTIAL:
-                    notes.append(f"{label} covers only some internet destinations: not counted for the internet")
-                elif match is Match.UNCERTAIN:
-                    pending.append((item, compiled.rule, unread))
-                elif match is Match.YES:
+                if destination is Match.PARTIAL:
+                    seen.partly(label, compiled, allow, sure=applies is Match.YES, unread=unread, item=item)
+                elif destination is Match.UNCERTAIN or applies is Match.UNCERTAIN:
+                    seen.pending.append((item, compiled.rule, unread))
+                else:
                     verb = "allows" if allow else "denies"
-                    return self._decided(allow, f"{label} {verb} TCP {port} to the internet", pending, notes)
+                    return self._decided(allow, f"{label} {verb} TCP {port} to the internet", seen)
         said = f"Azure Firewall {name} denies TCP {port} to the internet by default: no network rule allows it"
-        return self._decided(False, said, pending, notes)
+        return self._decided(False, said, seen)
 
     def _odd_action(
         self, item: _Placed, rules: list[_Compiled], source: Sequence[str] | None
     ) -> FirewallDecision | None:
         """A collection whose action is neither Allow nor Deny decides nothing that can be known, if it may match."""
-        if all(self._match(rule, source, allow=True)[0] is Match.NO for rule in rules):
+        if all(self._match(rule, source, allow=True)[1] is Match.NO for rule in rules):
             return None
         return FirewallDecision(
             None,
@@ -161,15 +165,19 @@ class FirewallRules:
             f"action Azure does not document ({item.collection.action!r}, not Allow or Deny)",
         )
 
-    def _decided(
-        self,
-        allowed: bool,
-        decision: str,
-        pending: list[tuple[_Placed, NetworkRule, tuple[str, ...]]],
-        notes: list[str],
-    ) -> FirewallDecision:
-        said = "; ".join([decision, *capped(notes, "rules that cover only some internet destinations")])
-        doubtful = [(p, r, u) for p, r, u in pending if (p.collection.action.strip().lower() == "allow") != allowed]
+    def _decided(self, allowed: bool, decision: str, seen: _Seen) -> FirewallDecision:
+        """The decision for the internet at large, with what the rules before it said: an allow that may apply
+        before a deny, or the reverse, makes it unknown; allows to some destinations before a deny let TCP out to
+        those."""
+        doubtful = [p for p in seen.pending if (p[0].collection.action.strip().lower() == "allow") != allowed]
+        if not allowed and not doubtful and seen.reached:
+            first = seen.reached[0][0]
+            destinations = Destinations.of([d for _, named in seen.reached for d in named])
+            said = f"{first} allows TCP {seen.port} {destinations.text()}; for the rest of the internet: {decision}"
+            return FirewallDecision(True, seen.said(said), destinations=destinations)
+        if not allowed and not doubtful:
+            doubtful = seen.doubtful_allows
+        said = seen.said(decision)
         if not doubtful:
             return FirewallDecision(allowed, said)
         missing = tuple(dict.fromkeys(u for _, _, unread in doubtful for u in unread))
@@ -259,25 +267,37 @@ class FirewallRules:
             return None
         destinations, unread_destinations = self._addresses(rule.destination_addresses, rule.destination_ip_groups)
         coverage = Match.YES if _lower(destinations) & ANY_WORDS else public_coverage(destinations)
+        public: tuple[str, ...] = ()
+        public_read: tuple[str, ...] = ()
         if coverage is Match.YES:
             destination = Match.YES
         elif unread_destinations:
             destination = Match.UNCERTAIN  # the IP group that could not be read may hold the rest
-        elif coverage is Match.PARTIAL or rule.destination_fqdns or any(not is_prefix(d) for d in destinations):
-            destination = Match.PARTIAL  # FQDNs and service tags name part of the internet
         else:
-            return None
+            public_read = (*public_destinations(destinations), *rule.destination_fqdns)
+            if not public_read:
+                return None  # private destinations alone are not the internet
+            destination = Match.PARTIAL  # some prefixes, FQDNs and service tags name part of the internet
+            public = (
+                *public_destinations(rule.destination_addresses),
+                *rule.destination_fqdns,
+                *rule.destination_ip_groups,
+            )
         sources, unread_sources = self._addresses(rule.source_addresses, rule.source_ip_groups)
         source_set = AddressSet.of(sources)
         every = bool(_lower(sources) & ANY_WORDS) or source_set.holds(EVERY_ADDRESS) is Match.YES
-        return _Compiled(rule, destination, unread_destinations, source_set, unread_sources, every)
+        return _Compiled(rule, destination, unread_destinations, public, public_read, source_set, unread_sources, every)
 
     @classmethod
-    def _match(cls, rule: _Compiled, source: Sequence[str] | None, *, allow: bool) -> tuple[Match, tuple[str, ...]]:
+    def _match(
+        cls, rule: _Compiled, source: Sequence[str] | None, *, allow: bool
+    ) -> tuple[Match, Match, tuple[str, ...]]:
+        """The rule's destination (YES: the internet; PARTIAL: some public destinations; UNCERTAIN: an IP group
+        that could not be read may hold the rest), whether it applies to the sender, and what could not be read."""
         origin = Match.YES if rule.every_sender else cls._source_match(rule, source, allow=allow)
         if origin is Match.NO:
-            return Match.NO, ()
-        return min(rule.destination, origin, key=lambda m: m.value), rule.unread_destinations + rule.unread_sources
+            return rule.destination, Match.NO, ()
+        return rule.destination, origin, rule.unread_destinations + rule.unread_sources
 
     @staticmethod
     def _source_match(rule: _Compiled, sender: Sequence[str] | None, *, allow: bool) -> Match:
@@ -294,6 +314,45 @@ class FirewallRules:
         if match is not Match.YES and (unread or sources.unparsed):
             return Match.UNCERTAIN
         return match
+
+
+_Pending = tuple[_Placed, NetworkRule, tuple[str, ...]]  # a rule that may apply, and the IP groups not read
+
+
+@dataclass
+class _Seen:
+    """What the rules processed before the deciding one said: rules for the internet that may apply, allows to
+    some public destinations (sure, or that may apply), and the public destinations denied so far."""
+
+    port: int
+    notes: list[str] = field(default_factory=list)
+    pending: list[_Pending] = field(default_factory=list)
+    reached: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # a sure allow's label, what it reaches
+    doubtful_allows: list[_Pending] = field(default_factory=list)
+    denied: list[str] = field(default_factory=list)
+
+    def partly(  # noqa: PLR0913 (a rule, where it is, and how it matched)
+        self, label: str, compiled: _Compiled, allow: bool, *, sure: bool, unread: tuple[str, ...], item: _Placed
+    ) -> None:
+        """A rule for some public destinations only."""
+        if not sure:
+            if allow:
+                self.doubtful_allows.append((item, compiled.rule, unread))
+            return
+        if allow:
+            reached = reachable_destinations(compiled.public_read, self.denied)
+            if reached:
+                named = [d for d in compiled.public if d in reached or d not in compiled.public_read]
+                self.reached.append((label, tuple(named)))
+            return
+        self.denied += [*compiled.public_read, *compiled.public]
+        self.notes.append(
+            f"{label} denies TCP {self.port} only to some public destinations "
+            f"({', '.join(capped(compiled.public, 'destinations'))}): not counted for the internet at large"
+        )
+
+    def said(self, decision: str) -> str:
+        return "; ".join([decision, *capped(self.notes, "rules that deny only some public destinations")])
 
 
 def _denied_before(rule: _Compiled, allow: bool, denied: list[AddressSet]) -> bool:

@@ -1,10 +1,12 @@
 """Network security groups: which outbound rule decides TCP to an arbitrary internet address on a port, for a
 sender (Azure's NSG processing: rules by priority, first match wins, defaults last).
 
-The question is about TCP to an arbitrary public internet address. Rules whose destination covers only part of
-public space (a service tag other than Internet, a prefix list that does not cover it) do not decide it; the
-decision names them. Rules whose match cannot be known (application security groups) make the result uncertain
-when they disagree with the rule that decides.
+The question is about TCP to the internet. A rule whose destination covers only part of public space (a service
+tag other than Internet, a prefix list that does not cover it) does not decide for the internet at large; but an
+allow that surely applies lets TCP out to those public destinations, and mail sent there leaves Azure on the port
+like any other: where the internet at large is denied, the decision allows "only to" them. Private destinations
+alone are not the internet. Rules whose match cannot be known (application security groups, source prefixes that
+only partly cover the sender) make the result uncertain when they would change it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from itertools import groupby
+from typing import NamedTuple
 
 from auditor.classify.addresses import (
     SMTP_PORT,
@@ -23,8 +26,11 @@ from auditor.classify.addresses import (
     parsed_prefixes,
     port_matches,
     public_coverage,
+    public_destinations,
+    reachable_destinations,
 )
 from auditor.classify.listing import capped
+from auditor.classify.network.path import EVERY_DESTINATION, Destinations
 from auditor.model import NetworkSecurityGroup, SecurityRule
 
 INTERNET_WORDS = frozenset({"*", "any", "internet", "0.0.0.0/0"})
@@ -74,33 +80,46 @@ def source_match(rule: SecurityRule, sender: Sequence[IPv4Network] | None, asgs:
     return covered(parsed_prefixes(tuple(rule.source_prefixes)), sender)
 
 
-def fixed_match(rule: SecurityRule, port: int = SMTP_PORT) -> Match:
-    """What of a rule does not depend on the sender: direction, protocol, port and destination."""
+class RuleMatch(NamedTuple):
+    """How a rule matches TCP on a port to the internet: its destination (YES: any internet address; PARTIAL: some
+    public ones) and whether it applies to the sender (YES, or UNCERTAIN); NO in either: it does not match."""
+
+    destination: Match
+    applies: Match
+
+    @property
+    def matches(self) -> bool:
+        return self.destination is not Match.NO and self.applies is not Match.NO
+
+
+NO_MATCH = RuleMatch(Match.NO, Match.NO)
+
+
+def fixed_match(rule: SecurityRule, port: int = SMTP_PORT) -> RuleMatch:
+    """What of a rule does not depend on the sender: direction, protocol, port, the client's source port and the
+    destination."""
     if rule.direction.lower() != "outbound" or rule.protocol.lower() not in ("tcp", "*", "any"):
-        return Match.NO
+        return NO_MATCH
     if not port_matches(rule.destination_ports, port):
-        return Match.NO
-    client_port = ephemeral_source_match(rule.source_ports)
-    if client_port is Match.NO:
-        return Match.NO
-    return min(destination_match(rule), client_port, key=lambda m: m.value)
+        return NO_MATCH
+    return RuleMatch(destination_match(rule), ephemeral_source_match(rule.source_ports))
 
 
 def rule_match(
-    fixed: Match, rule: SecurityRule, sender: Sequence[IPv4Network] | None, asgs: frozenset[str] | None = None
-) -> Match:
+    fixed: RuleMatch, rule: SecurityRule, sender: Sequence[IPv4Network] | None, asgs: frozenset[str] | None = None
+) -> RuleMatch:
     """A rule's match for a sender, given its `fixed_match`."""
-    if fixed is Match.NO:
-        return Match.NO
+    if not fixed.matches:
+        return NO_MATCH
     origin = source_match(rule, sender, asgs)
     if origin is Match.NO:
-        return Match.NO
-    return min(fixed, origin, key=lambda m: m.value)
+        return NO_MATCH
+    return RuleMatch(fixed.destination, min(fixed.applies, origin, key=lambda m: m.value))
 
 
 # An NSG's outbound rules that can match on one port, by priority, each with its fixed match: sorted and matched
 # once per NSG and port.
-CompiledNsg = tuple[tuple[int, tuple[tuple[SecurityRule, Match], ...]], ...]
+CompiledNsg = tuple[tuple[int, tuple[tuple[SecurityRule, RuleMatch], ...]], ...]
 
 
 def compile_nsg(nsg: NetworkSecurityGroup, port: int = SMTP_PORT) -> CompiledNsg:
@@ -108,7 +127,7 @@ def compile_nsg(nsg: NetworkSecurityGroup, port: int = SMTP_PORT) -> CompiledNsg
     rules = [r for r in nsg.rules if r.direction.lower() == "outbound"]
     if not any(r.is_default for r in rules):
         rules += DEFAULT_OUTBOUND_RULES
-    matched = [(rule, fixed) for rule in rules if (fixed := fixed_match(rule, port)) is not Match.NO]
+    matched = [(rule, fixed) for rule in rules if (fixed := fixed_match(rule, port)).matches]
     # a rule that cannot match whatever the sender (another port, protocol, destination) is left out: it neither
     # decides nor ties
     return tuple(
@@ -124,6 +143,9 @@ class NsgDecision:
     notes: tuple[str, ...] = ()
 
     port: int = SMTP_PORT
+    # allowed only to these public destinations (as the allowing rules name them): the rest is denied by `rest`
+    destinations: Destinations = EVERY_DESTINATION
+    rest: SecurityRule | None = None
 
     def said(self, nsg: NetworkSecurityGroup, level: str) -> str:
         """The decision as a step of a path through the NIC's or the subnet's NSG (`level`)."""
@@ -135,10 +157,11 @@ class NsgDecision:
             return f"NSG {nsg.name}: " + "; ".join(capped(self.notes, "rules that cover only some destinations"))
         verb = "allows" if self.allowed else "denies"
         kind = "default rule" if self.rule.is_default else "rule"
-        return (
-            f"NSG {nsg.name} {kind} {self.rule.name} (priority {self.rule.priority}) {verb} TCP {self.port} "
-            "to the internet"
-        )
+        said = f"NSG {nsg.name} {kind} {self.rule.name} (priority {self.rule.priority}) {verb} TCP {self.port} "
+        if not self.destinations:
+            return said + "to the internet"
+        rest = f", {_label(self.rest)} denies the rest of the internet" if self.rest is not None else ""
+        return said + self.destinations.text() + rest
 
 
 def same_for_every_sender_in(compiled: CompiledNsg, prefixes: Sequence[str]) -> bool:
@@ -159,56 +182,88 @@ def decide_nsg(
     compiled: CompiledNsg, source: Sequence[str], port: int = SMTP_PORT, asgs: frozenset[str] | None = None
 ) -> NsgDecision:
     """A compiled NSG's decision for a sender (its addresses, and its application security groups where known):
-    first match wins."""
-    notes: list[str] = []
-    pending: list[SecurityRule] = []
+    first match wins; allows to some public destinations before it let TCP out to those."""
+    seen = _Seen()
     sender = networks(source)  # parsed once for every rule
     for priority, group in compiled:
-        tied = [rule for rule, _ in group]
-        matches = {rule.name: rule_match(fixed, rule, sender, asgs) for rule, fixed in group}
-        certain = [r for r in tied if matches[r.name] is Match.YES]
-        for rule in tied:
-            if matches[rule.name] is Match.PARTIAL:
-                notes.append(
-                    f"rule {_label(rule)} covers only some public destinations "
-                    f"({', '.join(capped(rule.destination_prefixes, 'prefixes'))}): not counted for the internet at "
-                    "large"
-                )
-        pending += [r for r in tied if matches[r.name] is Match.UNCERTAIN]
+        matched = [(rule, m) for rule, fixed in group if (m := rule_match(fixed, rule, sender, asgs)).matches]
+        certain = [r for r, m in matched if m == (Match.YES, Match.YES)]
+        for rule, match in matched:
+            seen.met(rule, match)
         if not certain:
             continue
         accesses = {r.access.strip().lower() for r in certain}
         if not accesses <= {"allow", "deny"}:
             odd = [r for r in certain if r.access.strip().lower() not in ("allow", "deny")]
-            return NsgDecision(
-                None,
-                None,
-                (f"rule {_label(odd[0])} has an access value Azure does not document (Allow or Deny)", *notes),
-                port,
-            )
+            odd_access = f"rule {_label(odd[0])} has an access value Azure does not document (Allow or Deny)"
+            return seen.unknown(odd_access, port)
         if len(accesses) > 1:
-            return NsgDecision(
-                None,
-                None,
-                (
-                    f"rules {', '.join(capped([_label(r) for r in certain], 'rules'))} share priority {priority} and "
-                    "disagree (Azure does not allow two rules of one priority)",
-                    *notes,
-                ),
+            return seen.unknown(
+                f"rules {', '.join(capped([_label(r) for r in certain], 'rules'))} share priority {priority} and "
+                "disagree (Azure does not allow two rules of one priority)",
                 port,
             )
-        allowed = accesses == {"allow"}
-        doubtful = [r for r in pending if (r.access.lower() == "allow") != allowed]
-        if doubtful:
-            return NsgDecision(
-                None,
-                None,
-                (
-                    f"rule(s) {', '.join(capped([_label(r) for r in doubtful], 'rules'))} may apply (application "
-                    f"security group or a source that only partly covers the resource) before {_label(certain[0])}",
-                    *notes,
-                ),
+        return seen.decided(accesses == {"allow"}, certain[0], port)
+    return seen.decided(None, None, port)
+
+
+@dataclass
+class _Seen:
+    """What the rules before the deciding one said: allows to some public destinations (sure, or that may apply),
+    denies of some, and rules for the internet that may apply."""
+
+    notes: list[str]
+    pending: list[SecurityRule]  # rules for the internet at large that may apply
+    partial_allows: list[tuple[SecurityRule, tuple[str, ...]]]  # sure allows, with the destinations they reach
+    doubtful_allows: list[SecurityRule]  # allows to some public destinations that may apply
+    denied: list[str]  # the public destinations surely denied so far
+
+    def __init__(self) -> None:
+        self.notes, self.pending, self.partial_allows, self.doubtful_allows, self.denied = [], [], [], [], []
+
+    def met(self, rule: SecurityRule, match: RuleMatch) -> None:
+        allow = rule.access.strip().lower() == "allow"
+        if match.destination is Match.YES:
+            if match.applies is Match.UNCERTAIN:
+                self.pending.append(rule)
+            return
+        named = public_destinations(rule.destination_prefixes)
+        if match.applies is not Match.YES:
+            if allow:
+                self.doubtful_allows.append(rule)
+        elif allow:
+            reached = reachable_destinations(named, self.denied)
+            if reached:
+                self.partial_allows.append((rule, reached))
+        else:
+            self.denied += named
+            self.notes.append(
+                f"rule {_label(rule)} denies only some public destinations ({', '.join(capped(named, 'prefixes'))}): "
+                "not counted for the internet at large"
+            )
+
+    def unknown(self, why: str, port: int) -> NsgDecision:
+        return NsgDecision(None, None, (why, *self.notes), port)
+
+    def decided(self, allowed: bool | None, rule: SecurityRule | None, port: int) -> NsgDecision:
+        """The decision of `rule` for the internet at large (None: no rule matched), with what came before it."""
+        doubtful = [r for r in self.pending if (r.access.strip().lower() == "allow") != allowed]
+        if rule is not None and doubtful:
+            return self.unknown(
+                f"rule(s) {', '.join(capped([_label(r) for r in doubtful], 'rules'))} may apply (application "
+                f"security group or a source that only partly covers the resource) before {_label(rule)}",
                 port,
             )
-        return NsgDecision(allowed, certain[0], tuple(notes), port)
-    return NsgDecision(None, None, ("no outbound rule matched", *notes), port)
+        if allowed or not (self.partial_allows or self.doubtful_allows):
+            if rule is None:
+                return self.unknown("no outbound rule matched", port)
+            return NsgDecision(allowed, rule, tuple(self.notes), port)
+        if not self.partial_allows:
+            names = ", ".join(capped([_label(r) for r in self.doubtful_allows], "rules"))
+            return self.unknown(
+                f"rule(s) {names} may allow TCP {port} to some public destinations (application security group or "
+                "a source that only partly covers the resource)",
+                port,
+            )
+        reached = Destinations.of([d for _, destinations in self.partial_allows for d in destinations])
+        return NsgDecision(True, self.partial_allows[0][0], tuple(self.notes), port, reached, rule)

@@ -6,10 +6,13 @@ steps (the deciding one, a missing fact) and never splits or joins a sentence.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
+from auditor.classify.addresses import common_destinations
+from auditor.classify.listing import MAX_LISTED
 from auditor.model import Egress, PathHop, Resource
 
 
@@ -45,15 +48,79 @@ class MissingFact:
     why: Unread
 
 
+# The most destinations one step carries as data (scan.json); the rest are counted. Its text names fewer.
+MAX_DESTINATIONS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Destinations:
+    """The public destinations a path reaches where rules allow TCP only to some (as the rules name them: prefixes,
+    FQDNs, service tags, IP groups): the first MAX_DESTINATIONS, and how many more. Empty: the internet at large."""
+
+    named: tuple[str, ...] = ()
+    more: int = 0
+
+    @classmethod
+    def of(cls, named: Sequence[str]) -> Destinations:
+        unique = list(dict.fromkeys(named))
+        return cls(tuple(unique[:MAX_DESTINATIONS]), max(0, len(unique) - MAX_DESTINATIONS))
+
+    def __bool__(self) -> bool:
+        return bool(self.named)
+
+    def text(self) -> str:
+        """ "only to 203.0.113.0/24, smtp.partner.example": at most MAX_LISTED named, the rest counted."""
+        shown = list(self.named[:MAX_LISTED])
+        rest = len(self.named) + self.more - len(shown)
+        return "only to " + ", ".join([*shown, f"and {rest:,} more destinations"] if rest else shown)
+
+
+EVERY_DESTINATION = Destinations()
+
+
+class Narrowing(NamedTuple):
+    """What a path reaches after a hop that allows only some destinations, when an earlier hop did too."""
+
+    destinations: Destinations
+    earlier: Destinations = EVERY_DESTINATION
+    nowhere: bool = False  # the two hops allow no destination in common
+    unknowable: bool = False  # which destinations both allow cannot be known (tags, FQDNs)
+
+    def step(self) -> Step | None:
+        """The step that says why the path ends here (None: it goes on)."""
+        if self.unknowable:
+            return step(
+                f"Whether the destinations allowed before ({self.earlier.text()}) and here "
+                f"({self.destinations.text()}) have any in common cannot be known from Azure Resource Manager"
+            )
+        if self.nowhere:
+            return step(f"It allows none of the destinations allowed before ({self.earlier.text()})")
+        return None
+
+
+def narrowed(earlier: Destinations, later: Destinations) -> Narrowing:
+    """Traffic must pass both hops: it reaches the destinations both allow. The narrowing's destinations are the
+    later hop's own (narrowed), empty where it allows the internet at large: the path reaches the earlier ones."""
+    if not earlier or not later:
+        return Narrowing(later)
+    if earlier.more or later.more:
+        return Narrowing(later, earlier, unknowable=True)  # not every destination is at hand to compare
+    common = common_destinations(earlier.named, later.named)
+    if common is None:
+        return Narrowing(later, earlier, unknowable=True)
+    return Narrowing(Destinations.of(common) if common else later, earlier, nowhere=not common)
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     kind: HopKind
     text: str
     object_id: str = ""
     missing: MissingFact | None = None
+    destinations: Destinations = EVERY_DESTINATION  # where a rule allows TCP only to some public destinations
 
     def hop(self) -> PathHop:
-        return PathHop(self.kind.value, self.object_id, self.text)
+        return PathHop(self.kind.value, self.object_id, self.text, self.destinations.named, self.destinations.more)
 
 
 @dataclass(frozen=True)
@@ -104,6 +171,12 @@ class Reason:
         return self.steps[-1] if self.steps else None
 
     @property
+    def destinations(self) -> Destinations:
+        """What the path reaches so far: the destinations of its last hop that allows only some (each hop's are
+        narrowed by the hops before it); the internet at large where none does."""
+        return next((step.destinations for step in reversed(self.steps) if step.destinations), EVERY_DESTINATION)
+
+    @property
     def missing(self) -> MissingFact | None:
         """The first object the path needed and did not have."""
         return next((step.missing for step in self.steps if step.missing is not None), None)
@@ -120,7 +193,7 @@ class Reason:
         last = self.deciding
         if last is None or last.kind is not HopKind.STEP:
             return self
-        return Reason((*self.steps[:-1], Step(kind, last.text, object_id, last.missing)), self.label)
+        return Reason((*self.steps[:-1], Step(kind, last.text, object_id, last.missing, last.destinations)), self.label)
 
     def labelled(self, label: str) -> Reason:
         return Reason(self.steps, label)

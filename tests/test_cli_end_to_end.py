@@ -213,6 +213,14 @@ def test_scan_json_has_metadata_and_every_row(contoso_reports: tuple[Path, ExitS
     marketing = next(s for s in document["subscriptions"] if s["subscription_name"].startswith("Contoso Marketing"))
     assert marketing["errors"][0]["status"] == 403 and marketing["errors"][0]["operation"] == "sites"
     assert {r["id"] for r in document["rules"]} >= {"CUR-EA-MCAE", "CUR-OTHER"}
+    # issue 25.7: the step whose rule allows TCP 25 only to the mail provider names it as data
+    vwan = next(f for f in document["findings"] if f["resource_name"] == "vm-vwan-app")
+    (step,) = [hop for hop in vwan["path"] if "destinations" in hop]
+    assert (step["kind"], step["destinations"], step["more_destinations"]) == (
+        "firewall_rules",
+        ["smtp.mail-provider.example"],
+        0,
+    )
 
 
 def test_html_report_is_self_contained_and_shows_every_resource(

@@ -263,6 +263,26 @@ def test_graph_row_and_arm_item_convert_to_the_same_resource() -> None:
     assert kind.convert(row, sub).resource_type == "Microsoft.Compute/virtualMachines"
 
 
+@pytest.mark.parametrize(
+    ("code", "state"),
+    [("PowerState/running", "running"), ("PowerState/deallocated", "deallocated"), ("PowerState/stopped", "stopped")],
+)
+def test_a_graph_row_says_its_vm_s_power_state_with_no_request_of_its_own(code: str, state: str) -> None:
+    """Issue 25.12: Resource Graph's VM rows carry the instance view's power state under `properties.extended`
+    (Azure Resource Graph, "Sample queries": `properties.extended.instanceView.powerState.code`); the VM list
+    needs no request per VM. A scrubbed recording keeps it."""
+    from auditor.collect.kept_fields import graph_row_spec
+    from auditor.collect.scrub import kept
+
+    sub = sub_id("a")
+    item = vm_payload(sub, "vm-x")
+    item["properties"]["extended"] = {"instanceView": {"powerState": {"code": code, "displayStatus": "VM x"}}}
+    row = {**item, "type": item["type"].lower(), "subscriptionId": sub}
+
+    assert KINDS[0].convert(row, sub).state.value == state
+    assert kept(row, graph_row_spec(row))["properties"]["extended"] == {"instanceView": {"powerState": {"code": code}}}
+
+
 def test_a_resource_graph_error_leaves_every_list_of_its_subscription_unread() -> None:
     assert list_unread(frozenset({"resourceGraph"}), "virtualMachines")
     assert list_unread(frozenset({"subscriptions"}), "virtualNetworks")

@@ -92,6 +92,7 @@ ITEMS_BY_TYPE: dict[str, Spec] = {
             "virtualMachineScaleSet": _ID,
             "timeCreated": KEEP,
             "instanceView": {"statuses": {"code": KEEP}},
+            "extended": {"instanceView": {"powerState": {"code": KEEP}}},  # Resource Graph's rows
         },
     },
     "microsoft.compute/virtualmachinescalesets": {

@@ -123,12 +123,14 @@ def _machine_fields(resource_id: str, properties: Mapping[str, Any]) -> dict[str
         # only VMs of flexible-orchestration sets are in the VM list, and they name their set
         "scale_set_id": (scale_set.get("id") if isinstance(scale_set, Mapping) else None) or None,
         "created": _timestamp(properties.get("timeCreated")),
-        "state": _power_state(properties.get("instanceView")),
+        "state": _power_state(properties),
     }
 
 
-# A VM's instance view says its power state as a status code (PowerState/running, /deallocated, /stopped, …);
-# the VM list carries it only where asked for it (statusOnly), else it is not known.
+# A VM's instance view says its power state as a status code (PowerState/running, /deallocated, /stopped, …).
+# Resource Graph's VM rows carry it (`properties.extended.instanceView.powerState.code`), with no request of its
+# own; an ARM list item carries it where its instance view is included; else it is not known (never one request
+# per VM).
 _POWER_STATES = {
     "powerstate/running": PowerState.RUNNING,
     "powerstate/starting": PowerState.RUNNING,
@@ -139,9 +141,13 @@ _POWER_STATES = {
 }
 
 
-def _power_state(instance_view: Any) -> PowerState | None:
+def _power_state(properties: Mapping[str, Any]) -> PowerState | None:
+    extended = properties.get("extended")
+    graph_view = extended.get("instanceView") if isinstance(extended, Mapping) else None
+    power = graph_view.get("powerState") if isinstance(graph_view, Mapping) else None
+    instance_view = properties.get("instanceView")
     statuses = instance_view.get("statuses") if isinstance(instance_view, Mapping) else None
-    for status in statuses if isinstance(statuses, list) else ():
+    for status in [power, *(statuses if isinstance(statuses, list) else ())]:
         code = status.get("code") if isinstance(status, Mapping) else None
         if isinstance(code, str) and code.lower() in _POWER_STATES:
             return _POWER_STATES[code.lower()]

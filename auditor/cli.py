@@ -236,6 +236,13 @@ def _add_reading_options(command: argparse.ArgumentParser) -> None:
         "and past-due ones, whose resources can run; the others are listed, not read)",
     )
     command.add_argument(
+        "--effective-routes",
+        action="store_true",
+        help="where a subnet may learn a default route from a VPN or ExpressRoute gateway (BGP), read the effective "
+        "route table of one running NIC in it and decide on what Azure applies (a POST; needs "
+        "Microsoft.Network/networkInterfaces/effectiveRouteTable/action, not in Reader)",
+    )
+    command.add_argument(
         "--max-workers",
         type=_positive,
         default=DEFAULT_MAX_WORKERS,
@@ -475,6 +482,7 @@ def _recipe(args: Any, env: Environment) -> CollectorRecipe:
         auth=Auth(args.auth),
         cloud=_cloud(args, env),
         tenant=args.tenant,
+        effective_routes=args.effective_routes,
     )
 
 

@@ -211,6 +211,8 @@ class CollectionError:
 # Errors of these operations mean nothing of the subscription was read: the subscription list, or the Resource
 # Graph query that stood for every list at once.
 SUBSCRIPTION_LIST = "subscriptions"
+# The operation a NIC's effective route table is read by (`--effective-routes`): its errors are a subnet's.
+EFFECTIVE_ROUTES = "effectiveRouteTable"
 MANAGEMENT_GROUP_PREFIX = "/providers/Microsoft.Management/managementGroups/"  # a management group's id
 _DESCENDANTS = re.compile(r"managementGroups/([^/]+)/descendants")
 
@@ -396,6 +398,8 @@ class RouteTable:
     route_table_id: str
     name: str
     routes: tuple[Route, ...]
+    # "Propagate gateway routes": whether routes a virtual network gateway learns (BGP) reach its subnets
+    gateway_routes: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,6 +447,44 @@ class VirtualNetwork:
     address_prefixes: tuple[str, ...]
     peered_vnet_ids: tuple[str, ...] = ()
     unconnected_vnet_ids: tuple[str, ...] = ()
+    gateway_ids: tuple[str, ...] = ()  # the virtual network gateways (VPN, ExpressRoute) in its GatewaySubnet
+    remote_gateways: tuple[GatewayPeering, ...] = ()  # Connected peerings that use the remote VNet's gateway
+
+    def learns_gateway_routes(self, table: RouteTable | None) -> bool:
+        """Whether a subnet of this VNet with this route table (None: none) may receive routes a gateway learns
+        from on-premises (BGP, or a VPN's local network address space), which no GET shows: the VNet has a
+        gateway or uses a peer's, and the route table does not turn gateway route propagation off."""
+        return bool(self.gateway_ids or self.remote_gateways) and (table is None or table.gateway_routes)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayPeering:
+    """A peering with `useRemoteGateways`: the VNet uses the remote (hub) VNet's gateway ("gateway transit")."""
+
+    name: str
+    remote_vnet_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveRoute:
+    """One route of a NIC's effective route table, as Azure applies it (`NetworkInterfaces_GetEffectiveRouteTable`)."""
+
+    address_prefixes: tuple[str, ...]
+    next_hop_type: str
+    next_hop_ips: tuple[str, ...] = ()
+    source: str = ""  # Default, User, VirtualNetworkGateway (learned by BGP), …
+    state: str = "Active"
+
+
+@dataclass(frozen=True, slots=True)
+class SubnetRoutes:
+    """The effective routes Azure applies in a subnet, read from one running NIC in it (`--effective-routes`);
+    `routes` None where they could not be read (`error` says why)."""
+
+    subnet_id: str
+    nic_id: str
+    routes: tuple[EffectiveRoute, ...] | None
+    error: CollectionError | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,6 +538,7 @@ class NetworkInventory:
     firewall_policies: tuple[FirewallPolicy, ...] = ()
     ip_groups: tuple[IpGroup, ...] = ()
     virtual_hubs: tuple[VirtualHub, ...] = ()
+    effective_routes: tuple[SubnetRoutes, ...] = ()  # read only with --effective-routes
 
 
 @dataclass(frozen=True, slots=True)

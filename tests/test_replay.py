@@ -160,6 +160,18 @@ def test_response_body_may_be_a_raw_string(tmp_path: Path) -> None:
             True,
         ),
         ("POST", "https://management.azure.com/subscriptions/x/providers/Microsoft.Compute/register", False),
+        (  # --effective-routes: computes a NIC's routes, changes nothing
+            "POST",
+            "https://management.azure.com/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/"
+            "networkInterfaces/nic1/effectiveRouteTable?api-version=2026-03-01",
+            True,
+        ),
+        (  # no other action of a NIC
+            "POST",
+            "https://management.azure.com/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/"
+            "networkInterfaces/nic1/effectiveNetworkSecurityGroups/extra",
+            False,
+        ),
         ("PUT", "https://management.azure.com/subscriptions/x/resourceGroups/rg", False),
         ("DELETE", "https://management.azure.com/subscriptions/x/resourceGroups/rg", False),
         ("PATCH", "https://management.azure.com/providers/Microsoft.ResourceGraph/resources", False),

@@ -25,6 +25,7 @@ from azure.core.credentials import AccessTokenInfo, TokenCredential
 from azure.core.pipeline.transport import HttpTransport
 
 from auditor.collect.children import with_children
+from auditor.collect.effective_routes import with_effective_routes
 from auditor.collect.errors import logged, read_all
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
 from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, inventory, malformed, understood
@@ -69,6 +70,7 @@ class ArmCollector(Collector):
         processes: int = 1,
         recipe: CollectorRecipe | None = None,
         credential_scopes: Sequence[str] | None = None,
+        effective_routes: bool = False,
     ) -> None:
         self._session = ArmSession(
             credential, transport, base_url, limiter=limiter, stats=stats, credential_scopes=credential_scopes
@@ -77,6 +79,7 @@ class ArmCollector(Collector):
         self._max_workers = max(1, max_workers)
         self._processes = max(1, processes) if recipe is not None else 1
         self._recipe = recipe
+        self._effective_routes = effective_routes
         # Set when the run is stopping (Ctrl-C): lists not yet started are not sent. Shared with worker processes.
         self.stopping: Stopping = threading.Event()
 
@@ -90,6 +93,7 @@ class ArmCollector(Collector):
             processes=processes,
             recipe=recipe,
             credential_scopes=[recipe.endpoints.scope],
+            effective_routes=recipe.effective_routes,
         )
 
     @property
@@ -104,7 +108,10 @@ class ArmCollector(Collector):
                 inventories = self._collect_in_processes(chosen)
             else:
                 inventories = self.collect_subscriptions(chosen)
-            return self._session.tenant(inventories, unreadable)
+            tenant = self._session.tenant(inventories, unreadable)
+        if self._effective_routes:
+            return with_effective_routes(tenant, self._session, self._max_workers)
+        return tenant
 
     def collect_subscriptions(
         self, subscriptions: Sequence[Subscription], max_workers: int | None = None

@@ -22,6 +22,7 @@ from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 from auditor.collect.children import with_children
+from auditor.collect.effective_routes import with_effective_routes
 from auditor.collect.errors import logged, read_all
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
 from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, MalformedItem, inventory, malformed
@@ -80,6 +81,7 @@ class GraphCollector(Collector):
         stats: ScanStats | None = None,
         batch_size: int = BATCH_SIZE,
         credential_scopes: Sequence[str] | None = None,
+        effective_routes: bool = False,
     ) -> None:
         self._session = ArmSession(
             credential, transport, base_url, limiter=limiter, stats=stats, credential_scopes=credential_scopes
@@ -87,6 +89,7 @@ class GraphCollector(Collector):
         self.stats = self._session.stats
         self._max_workers = max(1, max_workers)
         self._batch_size = max(1, batch_size)
+        self._effective_routes = effective_routes
         self._graph = ResourceGraphClient(self._session.credential, **self._session.client_options())
 
     @classmethod
@@ -97,6 +100,7 @@ class GraphCollector(Collector):
             recipe.endpoints.arm,
             max_workers=recipe.max_workers,
             credential_scopes=[recipe.endpoints.scope],
+            effective_routes=recipe.effective_routes,
         )
 
     def collect(self, scope: Scope | Sequence[str] = ()) -> TenantInventory:
@@ -126,7 +130,8 @@ class GraphCollector(Collector):
                 raise
             self._add_children(pool, found, errors)
         inventories = [inventory(s, found[s.subscription_id], errors[s.subscription_id]) for s in chosen]
-        return self._session.tenant(inventories, unreadable)
+        tenant = self._session.tenant(inventories, unreadable)
+        return with_effective_routes(tenant, self._session, self._max_workers) if self._effective_routes else tenant
 
     def _read_batch(
         self, batch: Sequence[Subscription]

@@ -179,6 +179,7 @@ ITEMS_BY_TYPE: dict[str, Spec] = {
                     "routeTable": _ID,
                     "natGateway": _ID,
                     "defaultOutboundAccess": KEEP,
+                    "ipConfigurations": _ID,  # a GatewaySubnet's name the virtual network gateways in it
                 },
             },
         },
@@ -279,6 +280,14 @@ _CONFIG_WEB: Spec = {"id": KEEP, "name": KEEP, "type": KEEP, "properties": _ROUT
 _GRAPH_ROW_COMMON = {"subscriptionId": KEEP, "resourceGroup": KEEP, "tenantId": KEEP}
 _GRAPH_PAGE = {"totalRecords": KEEP, "count": KEEP, "resultTruncated": KEEP, "$skipToken": KEEP, "facets": KEEP}
 
+# A NIC's effective route table (--effective-routes), as the POST or its polled operation answers it.
+_EFFECTIVE_ROUTES: Spec = {
+    "value": {"addressPrefix": KEEP, "nextHopType": KEEP, "nextHopIpAddress": KEEP, "source": KEEP, "state": KEEP},
+    "status": KEEP,
+    **_PAGED,
+}
+_OPERATION_POLL = re.compile(r"/(operationresults|operations)/[^/]+$", re.IGNORECASE)
+
 _SUBSCRIPTION_LIST = re.compile(r"^/subscriptions/?$", re.IGNORECASE)
 _PROVIDER_LIST = re.compile(r"^/subscriptions/[^/]+/providers/([^/]+/[^/]+)/?$", re.IGNORECASE)
 
@@ -293,7 +302,11 @@ def body_spec(method: str, path: str, status: int) -> Spec | None:
         return _ERROR
     lowered = path.rstrip("/").lower()
     if method.upper() == "POST":
+        if lowered.endswith("/effectiveroutetable"):
+            return _EFFECTIVE_ROUTES
         return {"data": GRAPH_ROWS, **_GRAPH_PAGE} if lowered.endswith("/microsoft.resourcegraph/resources") else None
+    if _OPERATION_POLL.search(lowered):
+        return _EFFECTIVE_ROUTES  # the only long-running operation port25-audit polls
     if _SUBSCRIPTION_LIST.match(lowered):
         return page_of(_SUBSCRIPTION)
     listed = _PROVIDER_LIST.match(lowered)

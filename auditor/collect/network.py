@@ -7,12 +7,14 @@ API version leaves out reads as absent.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from auditor.model import (
     FirewallNetworking,
     FirewallPolicy,
+    GatewayPeering,
     HubConnection,
     HubRoute,
     HubRouteTable,
@@ -380,7 +382,13 @@ def route_table(raw: Any) -> RouteTable:
                 next_hop_ip=properties.get("nextHopIpAddress") or None,
             )
         )
-    return RouteTable(route_table_id=field(raw, "id"), name=field(raw, "name"), routes=tuple(routes))
+    disabled = properties_of(raw).get("disableBgpRoutePropagation")
+    return RouteTable(
+        route_table_id=field(raw, "id"),
+        name=field(raw, "name"),
+        routes=tuple(routes),
+        gateway_routes=disabled is not True,  # absent or false: propagated (Azure's default)
+    )
 
 
 def subnets(raw: Any) -> list[Subnet]:
@@ -408,20 +416,43 @@ def virtual_network(raw: Any) -> tuple[VirtualNetwork, list[Subnet]]:
     properties = properties_of(raw)
     peered: list[str] = []
     unconnected: list[str] = []
+    remote_gateways: list[GatewayPeering] = []
     for peering in _list(properties.get("virtualNetworkPeerings")):
         settings = properties_of(peering)
         state = str(settings.get("peeringState") or "Connected")  # a payload without a state: the more exposure
         remote = _id(settings.get("remoteVirtualNetwork"))
         if remote:
-            (peered if state.lower() == "connected" else unconnected).append(remote)
+            connected = state.lower() == "connected"
+            (peered if connected else unconnected).append(remote)
+            if connected and settings.get("useRemoteGateways") is True:
+                remote_gateways.append(GatewayPeering(str(_map(peering).get("name") or ""), remote))
     network = VirtualNetwork(
         vnet_id=field(raw, "id"),
         name=field(raw, "name"),
         address_prefixes=_strings(_map(properties.get("addressSpace")).get("addressPrefixes")),
         peered_vnet_ids=tuple(peered),
         unconnected_vnet_ids=tuple(unconnected),
+        gateway_ids=_gateways(properties),
+        remote_gateways=tuple(remote_gateways),
     )
     return network, subnets(raw)
+
+
+_GATEWAY_CONFIGURATION = re.compile(r"(.*/providers/microsoft\.network/virtualnetworkgateways/[^/]+)/", re.IGNORECASE)
+
+
+def _gateways(properties: Mapping[str, Any]) -> tuple[str, ...]:
+    """The virtual network gateways whose IP configurations are in the VNet's GatewaySubnet (the subnet lists
+    them under `ipConfigurations`)."""
+    found: list[str] = []
+    for subnet in _list(properties.get("subnets")):
+        if str(_map(subnet).get("name") or "").lower() != "gatewaysubnet":
+            continue
+        for configuration in _list(properties_of(subnet).get("ipConfigurations")):
+            match = _GATEWAY_CONFIGURATION.match(str(_map(configuration).get("id") or ""))
+            if match:
+                found.append(match.group(1))
+    return tuple(dict.fromkeys(found))
 
 
 def load_balancer(raw: Any) -> LoadBalancer:

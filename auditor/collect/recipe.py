@@ -28,6 +28,7 @@ class CollectorRecipe:
     auth: Auth = Auth.DEFAULT
     cloud: Cloud = Cloud.PUBLIC
     tenant: str | None = None
+    effective_routes: bool = False  # read the effective routes of subnets that may learn gateway routes
     # For a transport or credential with a twist (a recorder, a test's spy); module-level to cross processes.
     transport_factory: Callable[[], HttpTransport] | None = None
     credential_factory: Callable[[], TokenCredential] | None = None

@@ -17,8 +17,10 @@ from auditor.collect.policy import redacted_url
 
 # Headers a recording keeps (an allow-list: what the replay needs, and nothing that could be a credential or a key
 # under a name no one thought of): the body's type, throttling (Retry-After, the rate-limit and quota counters)
-# and Azure's request id for support.
-KEPT_HEADERS = frozenset({"content-type", "retry-after", "x-ms-request-id"})
+# and Azure's request id for support; and where a long-running operation (--effective-routes) is polled, its
+# secret-bearing query values redacted as in RequestUri.
+LINK_HEADERS = frozenset({"location", "azure-asyncoperation"})
+KEPT_HEADERS = frozenset({"content-type", "retry-after", "x-ms-request-id", *LINK_HEADERS})
 KEPT_HEADER_PREFIXES = ("x-ms-ratelimit-", "x-ms-user-quota-")
 # Fields of a body that hold a link to follow: their secret-bearing query values are redacted as in RequestUri,
 # so a replay still follows them to the recorded request.
@@ -27,7 +29,7 @@ LINK_FIELDS = frozenset({"nextLink", "@odata.nextLink"})
 
 def kept_headers(headers: Any) -> dict[str, str]:
     return {
-        str(k): str(v)
+        str(k): redacted_url(str(v)) if str(k).lower() in LINK_HEADERS else str(v)
         for k, v in dict(headers or {}).items()
         if str(k).lower() in KEPT_HEADERS or str(k).lower().startswith(KEPT_HEADER_PREFIXES)
     }

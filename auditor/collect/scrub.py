@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.collect.kept_fields import GRAPH_ROWS, KEEP, Spec, body_spec, graph_row_spec
-from auditor.collect.record import safe_entry
+from auditor.collect.record import LINK_HEADERS, safe_entry
 
 _GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -46,6 +46,9 @@ RESERVED = frozenset(
         "deny", "inbound", "outbound", "virtualappliance", "vnetlocal", "virtualnetworkgateway", "none", "default",
         "app", "functionapp", "linux", "windows", "container", "enabled", "disabled", "succeeded", "standard",
         "basic", "static", "dynamic", "true", "false", "null", "ipv4", "ipv6",
+        # subnets Azure requires by name: the evaluation finds a VNet's gateways and firewall by them
+        "gatewaysubnet", "azurefirewallsubnet", "azurefirewallmanagementsubnet", "azurebastionsubnet",
+        "routeserversubnet",
     }
 )  # fmt: skip
 _NAMESPACE = uuid.UUID("5e0f2c1a-9c1d-4f0e-8f25-5c2b5c2b5c2b")
@@ -261,7 +264,9 @@ def scrub_recording(document: dict[str, Any], management_groups: Sequence[str] =
                 "RequestUri": scrubber.text(entry["RequestUri"]),
                 "RequestBody": scrubber.text(body) if isinstance(body, str) else scrubber.value(body),
                 "ResponseHeaders": {
-                    k: v for k, v in entry["ResponseHeaders"].items() if k.lower() != "x-ms-request-id"
+                    k: scrubber.text(v) if k.lower() in LINK_HEADERS else v
+                    for k, v in entry["ResponseHeaders"].items()
+                    if k.lower() != "x-ms-request-id"
                 },
                 "ResponseBody": scrubber.value(entry["ResponseBody"]),
             }

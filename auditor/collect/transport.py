@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,12 +23,20 @@ class WriteRefused(Exception):
         self.url = url
 
 
+# A NIC's effective route table (`--effective-routes`): a POST that computes and returns routes, changing nothing.
+EFFECTIVE_ROUTE_TABLE_PATH = re.compile(
+    r"/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.network/networkinterfaces/[^/]+/effectiveroutetable"
+)
+
+
 def is_read(method: str, url: str) -> bool:
-    """GET anywhere; POST only to Resource Graph's query endpoint (a read with a body)."""
+    """GET anywhere; POST only to Resource Graph's query endpoint (a read with a body) and to a NIC's effective
+    route table."""
     method = method.upper()
     if method == "GET":
         return True
-    return method == "POST" and urlsplit(url).path.rstrip("/").lower() == RESOURCE_GRAPH_PATH
+    path = urlsplit(url).path.rstrip("/").lower()
+    return method == "POST" and (path == RESOURCE_GRAPH_PATH or EFFECTIVE_ROUTE_TABLE_PATH.fullmatch(path) is not None)
 
 
 class ReadOnlyTransport(RequestsTransport):

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from auditor.classify.addresses import RELAY_PORT, SMTP_PORT, inside
 from auditor.classify.network.firewall_path import FirewallPath
+from auditor.classify.network.gateways import GatewayRoutes
 from auditor.classify.network.index import NetworkIndex, vnet_of
 from auditor.classify.network.outbound import outbound
 from auditor.classify.network.path import (
@@ -70,6 +71,7 @@ class EgressEvaluator:
         self._decisions = Decisions(index.rules)
         self._firewalls = FirewallPath(index, self._decisions)
         self._router = Router(index, self._firewalls)
+        self._gateways = GatewayRoutes(index, self._router)
         # A subnet's path, by everything it is decided on but the sender's address; kept only where the
         # evaluation never looked at the address, which is most VMs: then every VM of the subnet with the same
         # NIC NSG and outbound gets the same path.
@@ -285,6 +287,11 @@ class EgressEvaluator:
             through_hub = self._router.hub_route(traffic)
             if through_hub is not None:
                 return _deciding_as(through_hub, HopKind.VIRTUAL_HUB, "")
+            # or a VPN or ExpressRoute gateway one it learned from on-premises
+            learned = self._gateways.path(subnet, table, traffic)
+            if isinstance(learned, NetworkPath):
+                return learned
+            traffic = traffic._replace(reason=traffic.reason.then(learned))
         elif route.next_hop_type.lower() != "internet" and table is not None:
             path = self._router.route_path(route, table.name, traffic)
             return _deciding_as(path, HopKind.ROUTE, table.route_table_id)

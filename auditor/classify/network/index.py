@@ -14,6 +14,7 @@ from auditor.model import (
     Resource,
     RouteTable,
     Subnet,
+    SubnetRoutes,
     TenantInventory,
     VirtualHub,
     VirtualNetwork,
@@ -54,6 +55,8 @@ class NetworkIndex:
         self.failed: dict[str, set[str]] = {}
         self._unconnected: set[tuple[str, str]] = set()  # (VNet, VNet) whose peering one side says is not Connected
         self.collected_vnets: set[str] = set()
+        self.networks: dict[str, VirtualNetwork] = {}  # by lower-case id
+        self.effective_routes: dict[str, SubnetRoutes] = {}  # by the subnet's lower-case id (--effective-routes)
         peers: dict[str, set[str]] = {}
         policies: dict[str, FirewallPolicy] = {}
         ip_groups: dict[str, IpGroup] = {}
@@ -71,6 +74,8 @@ class NetworkIndex:
                 self.outbound_pools.update((p.lower(), balancer.name) for p in balancer.outbound_pool_ids)
                 self.backend_pools.update(p.lower() for p in balancer.backend_pool_ids)
             self._add_peerings(network.virtual_networks, peers)
+            self.networks.update((v.vnet_id.lower(), v) for v in network.virtual_networks)
+            self.effective_routes.update((r.subnet_id.lower(), r) for r in network.effective_routes)
             self._add_hubs(network.virtual_hubs)
             for resource in item.resources:
                 if resource.firewall is not None:

@@ -25,6 +25,7 @@ class HopKind(StrEnum):
     VIRTUAL_HUB = "virtual_hub"  # a Virtual WAN hub that decided
     FIREWALL = "firewall"  # the Azure Firewall the traffic reaches
     FIREWALL_RULES = "firewall_rules"  # that firewall's rules' decision
+    GATEWAY = "gateway"  # a virtual network gateway whose routes (BGP) the subnet may learn, which no GET shows
     OUTBOUND = "outbound"  # how the traffic leaves (its object id is the egress kind)
     MISSING = "missing"  # an object that was not collected
     STEP = "step"  # any other step (a route that drops the traffic, an appliance)

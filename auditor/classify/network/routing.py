@@ -69,6 +69,10 @@ class Router:
 
     def route_path(self, route: Route, table_name: str, traffic: Traffic) -> NetworkPath:
         said = f"Route {route.name} in route table {table_name} sends {route.address_prefix} to {route.next_hop_type}"
+        return self.followed(said, route, traffic)
+
+    def followed(self, said: str, route: Route, traffic: Traffic) -> NetworkPath:
+        """Where the route (`said`: what sends the traffic to its next hop) takes the traffic."""
         resolve = self._resolvers.get(route.next_hop_type.lower())
         if resolve is None:
             return undetermined(traffic.reason.then(step(f"{said}, a next hop port25-audit does not know")))

@@ -90,6 +90,30 @@ EXPECTED_CURRENT = {
     "app-portal/canary": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),
     "ca-notifier": ("CUR-PAAS", "not_supported", "unknown", "not_supported"),  # every other PaaS
     "ci-mailer-job": ("CUR-PAAS", "not_supported", "unknown", "not_supported"),
+    # the network edge (issue 25; fixtures/contoso_edge.py): each shape as Azure's documentation decides it
+    # Load Balancer, "Outbound rules": a UDP rule gives TCP no SNAT; the subnet is private
+    "vmss-udp-workers": ("CUR-EA-MCAE", "not_blocked", "none", "denied_by_network"),
+    # NSGs match the 5-tuple: a deny from source port 25 does not match a client's ephemeral port
+    "vm-srcport-rule": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),
+    # an allow of TCP 25 only to a partner relay's range is mail leaving Azure on TCP 25
+    "vm-partner-relay": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),
+    # Application security groups: the deny applies to the NIC in asg-mail-servers, not to its neighbour
+    "vm-asg-mail": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "denied_by_network"),
+    "vm-asg-web": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),
+    "vm-ipv6-only": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),  # IPv6 public IP: no IPv4 way out
+    # "SNAT private IP address ranges": with 0.0.0.0/0 the firewall "can never route traffic directly to the
+    # Internet"
+    "fw-nosnat": ("CUR-EA-MCAE", "not_blocked", "none", "denied_by_network"),
+    "vm-behind-nosnat": ("CUR-EA-MCAE", "not_blocked", "firewall", "denied_by_network"),
+    "fw-stopped": ("CUR-EA-MCAE", "not_blocked", "none", "denied_by_network"),  # deallocated: no instances
+    "vm-behind-standby": ("CUR-EA-MCAE", "not_blocked", "firewall", "denied_by_network"),
+    # rules are terminating, the parent policy's first: the child's allow comes too late for every source
+    "fw-layered": ("CUR-EA-MCAE", "not_blocked", "public_ip", "denied_by_network"),
+    "vm-behind-layered": ("CUR-EA-MCAE", "not_blocked", "firewall", "denied_by_network"),
+    "fw-basic": ("CUR-EA-MCAE", "not_blocked", "public_ip", "open"),  # a management NIC is not forced tunnelling
+    "vm-isolated": ("CUR-EA-MCAE", "not_blocked", "appliance", "unknown"),  # Disconnected peering: no path
+    "vm-branch-app": ("CUR-EA-MCAE", "not_blocked", "default_outbound", "open"),  # a VPN gateway in its VNet: said
+    "app-edge-stopped": ("CUR-APP-NOPATH", "not_supported", "default_outbound", "not_supported"),  # Stopped
 }
 # What decided, in the row itself: (via, via_policy, relay_587)
 EXPECTED_PATHS = {
@@ -139,7 +163,7 @@ def test_scan_writes_every_report_and_exits_2_for_the_403(contoso_reports: tuple
     out, status, stdout, stderr = contoso_reports
     assert status is ExitStatus.INCOMPLETE
     assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "report.html", "scan.json", "subscriptions.csv"]
-    assert "46 resources in 13 subscriptions (current rules)" in stdout
+    assert "62 resources in 14 subscriptions (current rules)" in stdout
     header = next(line for line in stdout.splitlines() if "open" in line and "blocked" in line)
     assert header.split("┃")[1:6] == [
         f" {v} " for v in ("open", "blocked", "denied_by_network", "not_supported", "unknown")
@@ -161,7 +185,10 @@ def test_findings_columns_are_exact_and_verdicts_follow_the_article(
     with (out / "findings.csv").open(encoding="utf-8", newline="") as stream:
         assert next(csv.reader(stream)) == FINDING_COLUMNS
     by_name = {row["resource_name"]: row for row in rows(out / "findings.csv")}
-    assert len(by_name) == 46
+    assert len(by_name) == 62
+    assert (by_name["fw-stopped"]["state"], by_name["app-edge-stopped"]["state"]) == ("deallocated", "stopped")
+    assert "allows TCP 25 only to 203.0.113.0/24" in by_name["vm-partner-relay"]["reason"]
+    assert "may learn a default route from on-premises" in by_name["vm-branch-app"]["reason"]
     got = {
         n: (by_name[n]["rule"], by_name[n]["platform_policy"], by_name[n]["egress"], by_name[n]["verdict"])
         for n in EXPECTED_CURRENT
@@ -194,7 +221,7 @@ def test_subscriptions_report_lists_every_subscription_with_collection(
     contoso_reports: tuple[Path, ExitStatus, str, str],
 ) -> None:
     subscriptions = {row["subscription_name"]: row for row in rows(contoso_reports[0] / "subscriptions.csv")}
-    assert len(subscriptions) == 13
+    assert len(subscriptions) == 14
     marketing = subscriptions["Contoso Marketing (Pay-As-You-Go)"]
     assert marketing["collection"].startswith("sites: HTTP 403 AuthorizationFailed")
     retail = subscriptions["Contoso Retail (MCA-E)"]
@@ -209,7 +236,7 @@ def test_subscriptions_report_lists_every_subscription_with_collection(
 def test_scan_json_has_metadata_and_every_row(contoso_reports: tuple[Path, ExitStatus, str, str]) -> None:
     document = json.loads((contoso_reports[0] / "scan.json").read_text(encoding="utf-8"))
     assert document["schema_version"] == 2 and document["scan"]["ruleset"] == "current"
-    assert document["scan"]["complete"] is False and len(document["findings"]) == 46
+    assert document["scan"]["complete"] is False and len(document["findings"]) == 62
     marketing = next(s for s in document["subscriptions"] if s["subscription_name"].startswith("Contoso Marketing"))
     assert marketing["errors"][0]["status"] == 403 and marketing["errors"][0]["operation"] == "sites"
     assert {r["id"] for r in document["rules"]} >= {"CUR-EA-MCAE", "CUR-OTHER"}

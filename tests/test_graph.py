@@ -54,7 +54,7 @@ def test_graph_mode_gives_exactly_the_arm_findings_on_contoso_without_faults(tmp
     graph_status, graph, graph_err = _scan(tmp_path, recording, "graph", "--source", "graph")
 
     assert arm_status is graph_status is ExitStatus.SUCCESS
-    assert len(_rows(arm / "findings.csv")) == 47  # the bundled 46 and the site behind the bundled 403
+    assert len(_rows(arm / "findings.csv")) == 63  # the bundled 62 and the site behind the bundled 403
     for report in ("findings.csv", "subscriptions.csv"):
         assert (graph / report).read_bytes() == (arm / report).read_bytes(), report
     assert _scan_document(graph) == _scan_document(arm)
@@ -73,8 +73,8 @@ def test_graph_mode_on_the_bundled_tenant_sends_a_few_queries_and_only_reads(tmp
 
     graph = [url for method, url in sent if method == "POST"]
     assert all(url.split("?")[0].lower().endswith(RESOURCE_GRAPH_PATH) for url in graph)
-    # one ResourceContainers query, three pages of Resources (112 rows, 40 a page) and the throttled first page's retry
-    assert len(graph) == 5
+    # one ResourceContainers query, five pages of Resources (162 rows, 40 a page) and the throttled first page's retry
+    assert len(graph) == 7
     gets = [url.split("?")[0][len(ARM) :] for method, url in sent if method == "GET"]
     assert {method for method, _ in sent} == {"GET", "POST"}
     billing = {path for path in gets if path.startswith("/providers/Microsoft.Billing/billingAccounts")}
@@ -101,9 +101,9 @@ def test_graph_mode_on_the_bundled_tenant_sends_a_few_queries_and_only_reads(tmp
             *(f"{hub}/{child}" for child in ("hubVirtualNetworkConnections", "routingIntent", "hubRouteTables")),
         ]
     )
-    assert len(sites) == 9 and len(policies) == 4
-    # 46 findings, and the flexible scale set that only groups its VMs
-    assert sum(len(s.resources) for s in inventory.subscriptions) == 47
+    assert len(sites) == 10 and len(policies) == 6
+    # 62 findings, and the flexible scale set that only groups its VMs
+    assert sum(len(s.resources) for s in inventory.subscriptions) == 63
     assert not any(s.errors for s in inventory.subscriptions)
 
 

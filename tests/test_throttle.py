@@ -81,7 +81,7 @@ def test_every_attempt_is_counted_and_paced() -> None:
     inventory = collector.collect()
     assert stats.requests == len(replay.sent)  # every attempt, the subscription list and the retried 429 included
     assert stats.throttled == 1  # the bundled tenant's one 429
-    assert stats.subscriptions_done == stats.subscriptions_total == len(inventory.subscriptions) == 13
+    assert stats.subscriptions_done == stats.subscriptions_total == len(inventory.subscriptions) == 14
     assert stats.resources == sum(len(s.resources) for s in inventory.subscriptions)
     assert 2.0 in replay.slept  # Retry-After, honoured by azure-core
     assert any(wait > 0 and wait != 2.0 for wait in replay.slept)  # our own bucket asked to wait (the clock is frozen)

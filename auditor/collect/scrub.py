@@ -51,6 +51,11 @@ RESERVED = frozenset(
         "routeserversubnet",
     }
 )  # fmt: skip
+# Azure's own endpoints in a URL (the ARM hosts of each cloud, the Location of an operation): never renamed,
+# even where a resource is named like one of their labels (a firewall IP configuration named `management`).
+AZURE_HOSTS = frozenset(
+    {"management.azure.com", "management.usgovcloudapi.net", "management.chinacloudapi.cn", "login.microsoftonline.com"}
+)
 _NAMESPACE = uuid.UUID("5e0f2c1a-9c1d-4f0e-8f25-5c2b5c2b5c2b")
 
 
@@ -173,7 +178,7 @@ class Scrubber:
         """A whole token that is a known name; else the known names between its dots (a host name). A URL's
         scheme is never a name, even where a resource shares it (a firewall rule named `https`)."""
         token = match.group(0)
-        if match.string.startswith("://", match.end()):
+        if match.string.startswith("://", match.end()) or token.lower() in AZURE_HOSTS:
             return token
         replaced = self._label(token)
         if replaced == token and "(" in token:  # a name followed by parentheses that are not part of it

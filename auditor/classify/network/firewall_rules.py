@@ -136,13 +136,12 @@ class FirewallRules:
             for compiled in rules:
                 destination, applies, unread = self._match(compiled, source, allow=allow)
                 if source is None and _denied_before(compiled, allow, denied):
-                    continue  # every source it names was denied by a rule processed before it
+                    shadowed = _label(item, compiled)
+                    seen.notes.append(f"{shadowed} allows TCP {port} only from sources a rule before it denies")
+                    continue
                 if applies is Match.NO:
                     continue
-                label = (
-                    f"{item.where}, collection {item.collection.name} (priority {item.collection.priority}, "
-                    f"{item.collection.action or 'no action'}), rule {compiled.rule.name}"
-                )
+                label = _label(item, compiled)
                 if destination is Match.PARTIAL:
                     seen.partly(label, compiled, allow, sure=applies is Match.YES, unread=unread, item=item)
                 elif destination is Match.UNCERTAIN or applies is Match.UNCERTAIN:
@@ -352,7 +351,15 @@ class _Seen:
         )
 
     def said(self, decision: str) -> str:
-        return "; ".join([decision, *capped(self.notes, "rules that deny only some public destinations")])
+        return "; ".join([decision, *capped(self.notes, "rules that decide nothing for the internet at large")])
+
+
+def _label(item: _Placed, compiled: _Compiled) -> str:
+    collection = item.collection
+    return (
+        f"{item.where}, collection {collection.name} (priority {collection.priority}, "
+        f"{collection.action or 'no action'}), rule {compiled.rule.name}"
+    )
 
 
 def _denied_before(rule: _Compiled, allow: bool, denied: list[AddressSet]) -> bool:

@@ -15,8 +15,8 @@ from auditor.classify.network.gateways import GatewayRoutes
 from auditor.classify.network.index import NetworkIndex, vnet_of
 from auditor.classify.network.outbound import outbound
 from auditor.classify.network.path import (
-    EVERY_DESTINATION,
     NOT_FOLLOWED,
+    UNNARROWED,
     HopKind,
     NetworkPath,
     Outcome,
@@ -261,7 +261,11 @@ class EgressEvaluator:
                 return undetermined(Reason.of(missing))
             asgs = frozenset(configuration.asg_ids) if configuration is not None else None
             decision = self._decisions.nsg(nsg, source, port, scope, asgs)
-            narrowing = narrowed(reason.destinations, decision.destinations if decision.allowed else EVERY_DESTINATION)
+            narrowing = (
+                narrowed(reason.destinations, decision.destinations)
+                if decision.allowed and decision.destinations
+                else UNNARROWED
+            )
             reason = reason.then(Step(HopKind.NSG, decision.said(nsg, level), nsg.nsg_id, None, narrowing.destinations))
             if decision.allowed is None or narrowing.unknowable:
                 return undetermined(reason.then(narrowing.step()))
@@ -291,7 +295,8 @@ class EgressEvaluator:
             learned = self._gateways.path(subnet, table, traffic)
             if isinstance(learned, NetworkPath):
                 return learned
-            traffic = traffic._replace(reason=traffic.reason.then(learned))
+            if learned is not None:
+                traffic = traffic._replace(reason=traffic.reason.then(learned))
         elif route.next_hop_type.lower() != "internet" and table is not None:
             path = self._router.route_path(route, table.name, traffic)
             return _deciding_as(path, HopKind.ROUTE, table.route_table_id)

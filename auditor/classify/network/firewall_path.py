@@ -3,10 +3,13 @@ And the firewall's own finding: can any sender it serves get out through it?"""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from auditor.classify.addresses import Match, public_coverage
 from auditor.classify.listing import capped
 from auditor.classify.network.index import NetworkIndex
 from auditor.classify.network.path import (
+    UNNARROWED,
     HopKind,
     NetworkPath,
     Outcome,
@@ -38,14 +41,16 @@ class FirewallPath:
         if own is not None:
             return undetermined(reason.then(own), firewall, firewall.resource_id)
         decision = self._decisions.firewall(firewall, source, port, scope)
-        narrowing = narrowed(reason.destinations, decision.destinations)
-        said = reason.then(
-            Step(HopKind.FIREWALL_RULES, decision.reason, firewall.resource_id, decision.unread, narrowing.destinations)
-        )
+        rules = Step(HopKind.FIREWALL_RULES, decision.reason, firewall.resource_id, decision.unread)
+        if not decision.destinations:
+            said, narrowing = reason.then(rules), UNNARROWED
+        else:  # it allows only some destinations: the path reaches those every hop so far allows
+            narrowing = narrowed(reason.destinations, decision.destinations)
+            said = reason.then(replace(rules, destinations=narrowing.destinations), narrowing.step())
         if decision.allowed is None or (decision.allowed and narrowing.unknowable):
-            return undetermined(said.then(narrowing.step()), firewall, firewall.resource_id)
+            return undetermined(said, firewall, firewall.resource_id)
         outcome = Outcome.VIA_FIREWALL if decision.allowed and not narrowing.nowhere else Outcome.DENIED
-        return NetworkPath(Egress.FIREWALL, outcome, said.then(narrowing.step()), firewall, firewall.resource_id)
+        return NetworkPath(Egress.FIREWALL, outcome, said, firewall, firewall.resource_id)
 
     def passes_nothing(self, firewall: Resource) -> Step | None:
         """Why no traffic leaves through the firewall at all (deallocated, or SNAT to the internet ruled out)."""

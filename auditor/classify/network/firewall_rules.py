@@ -15,7 +15,7 @@ not be read, may or may not apply: where it would change the answer, the answer 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from auditor.classify.addresses import (
     ANY_WORDS,
@@ -318,17 +318,20 @@ class FirewallRules:
 _Pending = tuple[_Placed, NetworkRule, tuple[str, ...]]  # a rule that may apply, and the IP groups not read
 
 
-@dataclass
 class _Seen:
     """What the rules processed before the deciding one said: rules for the internet that may apply, allows to
-    some public destinations (sure, or that may apply), and the public destinations denied so far."""
+    some public destinations (sure, or that may apply), and the public destinations denied so far. One per
+    decision, of which there may be one per sender: plain slots, no dataclass machinery."""
 
-    port: int
-    notes: list[str] = field(default_factory=list)
-    pending: list[_Pending] = field(default_factory=list)
-    reached: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # a sure allow's label, what it reaches
-    doubtful_allows: list[_Pending] = field(default_factory=list)
-    denied: list[str] = field(default_factory=list)
+    __slots__ = ("denied", "doubtful_allows", "notes", "pending", "port", "reached")
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.notes: list[str] = []
+        self.pending: list[_Pending] = []
+        self.reached: list[tuple[str, tuple[str, ...]]] = []  # a sure allow's label, and what it reaches
+        self.doubtful_allows: list[_Pending] = []
+        self.denied: list[str] = []
 
     def partly(  # noqa: PLR0913 (a rule, where it is, and how it matched)
         self, label: str, compiled: _Compiled, allow: bool, *, sure: bool, unread: tuple[str, ...], item: _Placed

@@ -99,6 +99,9 @@ class Narrowing(NamedTuple):
         return None
 
 
+UNNARROWED = Narrowing(EVERY_DESTINATION)  # a hop that allows the internet at large, or denies
+
+
 def narrowed(earlier: Destinations, later: Destinations) -> Narrowing:
     """Traffic must pass both hops: it reaches the destinations both allow. The narrowing's destinations are the
     later hop's own (narrowed), empty where it allows the internet at large: the path reaches the earlier ones."""

@@ -12,11 +12,13 @@ from pathlib import Path
 from auditor import __version__
 from auditor.classify.drift import compare
 from auditor.classify.engine import classify
+from auditor.classify.exceptions import ReadGaps, with_exceptions
 from auditor.collect.interface import ADVICE, TRIED, Auth, Collector
 from auditor.model import (
     DEFAULT_RULESET,
     MANAGEMENT_GROUP_PREFIX,
     SUBSCRIPTION_LIST,
+    AcceptedException,
     AuditConfig,
     Baseline,
     CollectionError,
@@ -26,6 +28,7 @@ from auditor.model import (
     ScanMetadata,
     ScanResult,
     Scope,
+    StaleWhy,
     Verdict,
     group_of,
 )
@@ -64,6 +67,12 @@ def run_scan(options: ScanOptions) -> ScanResult:
     if inventory.billing_note:
         log.warning("%s", inventory.billing_note)
     findings, summaries = classify(inventory, options.config, options.ruleset)
+    findings, exceptions = with_exceptions(
+        findings,
+        options.config.exceptions,
+        started.date(),
+        ReadGaps({s.subscription.subscription_id for s in summaries if s.errors}, bool(inventory.errors)),
+    )
     metadata = ScanMetadata(
         __version__,
         options.ruleset,
@@ -76,7 +85,7 @@ def run_scan(options: ScanOptions) -> ScanResult:
         options.portal,
     )
     drift = compare(options.baseline, findings, summaries) if options.baseline else None
-    result = ScanResult(metadata, findings, summaries, drift)
+    result = ScanResult(metadata, findings, summaries, drift, exceptions=exceptions)
     return replace(result, trend=trend(options.history, result)) if options.history else result
 
 
@@ -119,7 +128,7 @@ def unused_config_lines(config: AuditConfig, result: ScanResult, path: Path | No
 
 def exit_status(result: ScanResult, fail_on: Collection[Verdict]) -> ExitStatus:
     """1 when the gate trips (it wins over 2: the reports still mark what could not be read), else 2 or 0."""
-    tripped = any(f.verdict in fail_on for f in result.findings)
+    tripped = any(f.verdict in fail_on and not f.accepted for f in result.findings)
     if tripped or (result.drift and result.drift.new_exposure):
         return ExitStatus.FINDINGS
     return ExitStatus.SUCCESS if result.complete else ExitStatus.INCOMPLETE
@@ -151,15 +160,50 @@ def status_lines(result: ScanResult, fail_on: Collection[Verdict], auth: Auth = 
             f"the audit is INCOMPLETE: {len(result.metadata.tenant_errors)} read(s) above the subscriptions could "
             "not be read (said above); the reports say so (scan.json, scan.errors)."
         )
-    tripped = [f for f in result.findings if f.verdict in fail_on]
+    lines += exception_lines(result)
+    failing = [f for f in result.findings if f.verdict in fail_on]
+    tripped = [f for f in failing if not f.accepted]
     if tripped:
         verdicts = ", ".join(sorted({f.verdict.value for f in tripped}))
-        lines.append(f"--fail-on: {len(tripped)} resource(s) with verdict {verdicts}.")
+        passed = len(failing) - len(tripped)
+        also = f" ({passed} more accepted by exceptions, passed over)" if passed else ""
+        lines.append(f"--fail-on: {len(tripped)} resource(s) with verdict {verdicts}{also}.")
     exposure = result.drift.new_exposure if result.drift else ()
     if exposure:
         names = ", ".join(c.resource_name for c in exposure[:5]) + (" …" if len(exposure) > 5 else "")
         lines.append(f"new exposure since the baseline: {len(exposure)} resource(s) now open ({names}).")
     return lines
+
+
+def exception_lines(result: ScanResult) -> list[str]:
+    """What the run says of the exceptions register: entries that expired, and stale ones (never kept silently)."""
+    lines = []
+    for entry in result.exceptions.expired:
+        names = [f.resource.name for f in result.findings if f.exception and f.exception.exception is entry]
+        shown = ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
+        lines.append(
+            f"exception at {entry.where} (owner {entry.owner}{_ticket(entry)}) expired on {entry.expires.isoformat()}: "
+            f"{len(names)} resource(s) it accepted count again ({shown})."
+        )
+    for stale in result.exceptions.stale:
+        entry = stale.exception
+        head = f"exception at {entry.where} ({entry.selector}; owner {entry.owner}{_ticket(entry)}) is stale: "
+        if stale.why is StaleWhy.VERDICT_GONE:
+            accepted = ", ".join(sorted(v.value for v in entry.verdicts))
+            now = ", ".join(v.value for v in stale.verdicts_now)
+            lines.append(f"{head}its resources are now {now}, not {accepted}; remove it or change its verdict.")
+        elif stale.why is StaleWhy.UNCHECKED:
+            lines.append(
+                f"exception at {entry.where} ({entry.selector}) matches no resource read; a list where its resources "
+                "may be could not be read, so whether it is stale is not known."
+            )
+        else:
+            lines.append(f"{head}it matches no audited resource; remove it, or correct what it matches.")
+    return lines
+
+
+def _ticket(entry: AcceptedException) -> str:
+    return f", {entry.ticket}" if entry.ticket else ""
 
 
 def _tenant_error_line(error: CollectionError, auth: Auth) -> str:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import hashlib
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from auditor.files import CONFIG_LIMIT, InputFileError, read_text
-from auditor.model import GUID, AuditConfig, ConfigProvenance, Offer, SubscriptionFacts
+from auditor.model import GUID, AcceptedException, AuditConfig, ConfigProvenance, Offer, SubscriptionFacts, Verdict
 
 KNOWN_KEYS = ("offer", "created", "exemption_granted", "exclude", "reason")
+EXCEPTION_SELECTORS = ("match", "resource_group", "subscription", "tag")
+EXCEPTION_KEYS = (*EXCEPTION_SELECTORS, "verdict", "reason", "owner", "ticket", "expires")
+_EXCEPTIONS_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*exceptions[ \t]*\]\]", re.MULTILINE)
 
 
 class ConfigError(InputFileError):
@@ -30,7 +35,7 @@ def load_config(path: Path) -> tuple[AuditConfig, ConfigProvenance]:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from err
-    config = parse_config(document, str(path))
+    config = parse_config(document, str(path), exception_lines(text))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return config, ConfigProvenance(str(path), digest, len(config.subscriptions))
 
@@ -109,10 +114,21 @@ def _escaped(text: str, index: int) -> bool:
     return backslashes % 2 == 1
 
 
-def parse_config(document: dict[str, Any], where: str) -> AuditConfig:
-    unknown = sorted(set(document) - {"subscriptions"})
+def exception_lines(text: str) -> list[int]:
+    """The line of each `[[exceptions]]` header, in order (an entry's line in the messages)."""
+    return [text.count("\n", 0, match.start()) + 1 for match in _EXCEPTIONS_HEADER.finditer(text)]
+
+
+def parse_config(document: dict[str, Any], where: str, lines: list[int] | None = None) -> AuditConfig:
+    unknown = sorted(set(document) - {"subscriptions", "exceptions"})
     if unknown:
-        raise ConfigError(f'{where}: unknown top-level key {unknown[0]!r} (only [subscriptions."<id>"] tables)')
+        raise ConfigError(
+            f'{where}: unknown top-level key {unknown[0]!r} (only [subscriptions."<id>"] tables and [[exceptions]])'
+        )
+    return AuditConfig(_subscriptions(document, where), _exceptions(document.get("exceptions", []), where, lines))
+
+
+def _subscriptions(document: dict[str, Any], where: str) -> dict[str, SubscriptionFacts]:
     tables = document.get("subscriptions", {})
     if not isinstance(tables, dict):
         raise ConfigError(f"{where}: 'subscriptions' must be a table of [subscriptions.\"<id>\"] tables")
@@ -138,7 +154,97 @@ def parse_config(document: dict[str, Any], where: str) -> AuditConfig:
             exclude=exclude,
             reason=" ".join(reason.split()),
         )
-    return AuditConfig(facts)
+    return facts
+
+
+def _exceptions(entries: Any, where: str, lines: list[int] | None) -> tuple[AcceptedException, ...]:
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(f"{where}: 'exceptions' must be [[exceptions]] tables")
+    known_lines = lines if lines is not None and len(lines) == len(entries) else None
+    return tuple(
+        _exception(entry, number, known_lines[number - 1] if known_lines else None, where)
+        for number, entry in enumerate(entries, start=1)
+    )
+
+
+def _exception(entry: dict[str, Any], number: int, line: int | None, where: str) -> AcceptedException:
+    place = f"{where}: [[exceptions]] at line {line}" if line is not None else f"{where}: [[exceptions]] entry {number}"
+    extra = sorted(set(entry) - set(EXCEPTION_KEYS))
+    if extra:
+        raise ConfigError(f"{place}: unknown key {extra[0]!r} (known: {', '.join(EXCEPTION_KEYS)})")
+    if not any(entry.get(key) for key in EXCEPTION_SELECTORS):
+        raise ConfigError(f"{place}: must say which resources, with one or more of {', '.join(EXCEPTION_SELECTORS)}")
+    texts = {
+        key: _text(entry.get(key, ""), f"{place}.{key}") for key in (*EXCEPTION_SELECTORS, "reason", "owner", "ticket")
+    }
+    for required in ("reason", "owner"):
+        if not texts[required]:
+            raise ConfigError(f"{place}: needs {required} (who accepted the exposure, and why)")
+    if "expires" not in entry:
+        raise ConfigError(f"{place}: needs expires (an exception is accepted until a date, written as 2027-06-30)")
+    expires = _date(entry["expires"], f"{place}.expires")
+    assert expires is not None
+    subscription = texts["subscription"].lower()
+    if subscription and not GUID.fullmatch(subscription):
+        raise ConfigError(f"{place}.subscription: {subscription!r} is not a subscription id (a GUID)")
+    return AcceptedException(
+        number=number,
+        line=line,
+        verdicts=_verdicts(entry.get("verdict"), f"{place}.verdict"),
+        reason=texts["reason"],
+        owner=texts["owner"],
+        expires=expires,
+        ticket=texts["ticket"],
+        match=_glob(texts["match"], f"{place}.match"),
+        resource_group=texts["resource_group"].lower(),
+        subscription=subscription,
+        tag=_tag(texts["tag"], f"{place}.tag"),
+    )
+
+
+def _text(value: Any, place: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{place}: {value!r} is not text")
+    return " ".join(value.split())
+
+
+def _verdicts(value: Any, place: str) -> frozenset[Verdict]:
+    values = value if isinstance(value, list) else [value]
+    known = ", ".join(v.value for v in Verdict)
+    if value is None or not values:
+        raise ConfigError(f"{place}: needs the verdict(s) accepted ({known})")
+    try:
+        return frozenset(Verdict(str(v).strip().lower()) for v in values)
+    except ValueError:
+        raise ConfigError(f"{place}: {value!r} is not a verdict (known: {known})") from None
+
+
+# Every Azure Resource Manager id starts so: a glob whose fixed start does not fit it cannot match any.
+_ID_START = "/subscriptions/"
+
+
+def _glob(pattern: str, place: str) -> str:
+    """A resource id glob, lower case; one whose fixed start (before its first wildcard) is not how an id
+    starts cannot match any id."""
+    if not pattern:
+        return ""
+    lowered = pattern.lower()
+    fixed = re.split(r"[*?\[]", lowered, maxsplit=1)[0]
+    if not (fixed.startswith(_ID_START) or _ID_START.startswith(fixed)):
+        raise ConfigError(
+            f"{place}: {pattern!r} cannot match a resource id (ids start with /subscriptions/; use * for any part)"
+        )
+    fnmatch.translate(lowered)  # a glob fnmatch cannot read raises here, not at matching
+    return lowered
+
+
+def _tag(value: str, place: str) -> tuple[str, str] | None:
+    if not value:
+        return None
+    name, equals, tag_value = value.partition("=")
+    if not equals or not name.strip():
+        raise ConfigError(f"{place}: {value!r} is not name=value (a tag name and its value, e.g. role=smtp-relay)")
+    return name.strip().lower(), tag_value.strip()
 
 
 def _offer(value: Any, place: str) -> Offer | None:

@@ -559,6 +559,7 @@ class Resource:
     flexible: bool = False  # a scale set in flexible orchestration mode
     created: dt.datetime | None = None  # a VM's timeCreated
     state: PowerState | None = None  # None where Azure's list does not say
+    tags: tuple[tuple[str, str], ...] = ()  # its Azure tags (name, value), as its list item gives them
 
 
 @dataclass(frozen=True, slots=True)
@@ -656,9 +657,88 @@ class Scope:
         return bool(self.subscriptions or self.management_groups)
 
 
+class ExceptionState(StrEnum):
+    """findings.csv's `exception`: an entry of the register accepts the resource's verdict, until it expires."""
+
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedException:
+    """One entry of the audit config's exceptions register: which resources (every selector given must hold), the
+    verdicts accepted for them, who accepted them, why, and until when. It never changes a verdict."""
+
+    number: int  # its place in the register, from 1
+    line: int | None  # its line in the config, where known
+    verdicts: frozenset[Verdict]
+    reason: str
+    owner: str
+    expires: dt.date
+    ticket: str = ""
+    match: str = ""  # a resource id glob (`*`, `?`, `[...]`), case-insensitive
+    resource_group: str = ""
+    subscription: str = ""
+    tag: tuple[str, str] | None = None  # a tag name and value the resource (or its group) carries
+
+    @property
+    def where(self) -> str:
+        """How the reports name it: its line in the config, or its place in the register."""
+        return f"line {self.line}" if self.line is not None else f"entry {self.number}"
+
+    @property
+    def selector(self) -> str:
+        """What it matches, as the config says it."""
+        parts = [
+            f"{key} = {value!r}"
+            for key, value in (
+                ("match", self.match),
+                ("resource_group", self.resource_group),
+                ("subscription", self.subscription),
+                ("tag", f"{self.tag[0]}={self.tag[1]}" if self.tag else ""),
+            )
+            if value
+        ]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionMatch:
+    """The register entry that accepts a finding's verdict, and whether it still holds on the scan's day."""
+
+    exception: AcceptedException
+    state: ExceptionState
+
+    @property
+    def accepted(self) -> bool:
+        return self.state is ExceptionState.ACCEPTED
+
+
+class StaleWhy(StrEnum):
+    MATCHES_NOTHING = "matches_nothing"  # no audited resource matches it
+    VERDICT_GONE = "verdict_gone"  # the resources it matches no longer have a verdict it accepts
+    UNCHECKED = "unchecked"  # it matches nothing read, and a list where its resources may be could not be read
+
+
+@dataclass(frozen=True, slots=True)
+class StaleException:
+    exception: AcceptedException
+    why: StaleWhy
+    verdicts_now: tuple[Verdict, ...] = ()  # with VERDICT_GONE: the verdicts its resources have now
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionsOutcome:
+    """What the register did in one run: the entries that expired (still matching a finding), and those stale."""
+
+    expired: tuple[AcceptedException, ...] = ()
+    stale: tuple[StaleException, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class AuditConfig:
     subscriptions: dict[str, SubscriptionFacts] = field(default_factory=dict)
+    exceptions: tuple[AcceptedException, ...] = ()  # the register of accepted verdicts, in the config's order
 
     def facts_for(self, subscription_id: str) -> SubscriptionFacts:
         return self.subscriptions.get(subscription_id.lower(), SubscriptionFacts())
@@ -705,6 +785,12 @@ class Finding:
     via_policy: str = ""  # that firewall's platform policy and the rule that gives it
     relay_587: Verdict | None = None  # TCP 587 through the same path: open, denied_by_network or unknown
     path: tuple[PathHop, ...] = ()  # the way out that decided, step by step (scan.json only)
+    exception: ExceptionMatch | None = None  # the register entry that accepts its verdict (or did, and expired)
+
+    @property
+    def accepted(self) -> bool:
+        """Its verdict is accepted by an exception that has not expired: the gates pass it over."""
+        return self.exception is not None and self.exception.accepted
 
 
 @dataclass(frozen=True, slots=True)
@@ -763,6 +849,7 @@ class PreviousFinding:
     resource_type: str
     subscription_id: str
     verdict: Verdict
+    exception: ExceptionState | None = None  # what the register said of it then (scan.json from 2026-12 on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -777,6 +864,7 @@ class ChangeKind(StrEnum):
     REMOVED = "removed"
     NOT_READ = "not_read"  # in the baseline, absent now because its list could not be read: not known removed
     VERDICT_CHANGED = "verdict_changed"
+    EXCEPTION_EXPIRED = "exception_expired"  # same verdict, accepted in the baseline, no longer accepted now
 
 
 @dataclass(frozen=True, slots=True)
@@ -788,10 +876,15 @@ class Change:
     subscription_id: str
     before: Verdict | None
     after: Verdict | None
+    accepted_before: bool = False  # an exception accepted its verdict in the baseline
+    accepted_now: bool = False  # an exception accepts its verdict now
 
     @property
     def is_new_exposure(self) -> bool:
-        return self.after is Verdict.OPEN and self.before is not Verdict.OPEN
+        """Open now, and not before, or accepted before and not now; never while an exception accepts it."""
+        if self.after is not Verdict.OPEN or self.accepted_now:
+            return False
+        return self.before is not Verdict.OPEN or self.accepted_before
 
 
 @dataclass(frozen=True, slots=True)
@@ -823,6 +916,7 @@ class ScanResult:
     subscriptions: tuple[SubscriptionSummary, ...]
     drift: Drift | None = None
     trend: tuple[TrendPoint, ...] = ()  # with --history: the kept runs and this one, oldest first
+    exceptions: ExceptionsOutcome = field(default_factory=ExceptionsOutcome)
 
     @property
     def complete(self) -> bool:

@@ -36,6 +36,11 @@ FINDING_COLUMNS = [
     "via_policy",
     "relay_587",
     "state",  # issue 25: appended after relay_587
+    # issue 26: the exceptions register (docs/design.md section 5 names them in this order)
+    "exception",
+    "exception_owner",
+    "exception_expires",
+    "exception_ticket",
 ]
 
 # What the article (tests/rules/cases.yaml has the sentences) and Azure's networking say of each bundled resource:

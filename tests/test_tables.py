@@ -29,7 +29,11 @@ def test_findings_table_has_a_row_per_finding_in_the_contract_s_column_order() -
     table = findings_table(result.findings)
 
     assert list(table.columns) == FINDING_COLUMNS and len(table) == 7
-    assert FINDING_COLUMNS[-4:] == ["via", "via_policy", "relay_587", "state"]  # appended, never reordered
+    # appended, never reordered (docs/design.md section 5)
+    assert FINDING_COLUMNS[-8:] == [
+        "via", "via_policy", "relay_587", "state", "exception", "exception_owner", "exception_expires",
+        "exception_ticket",
+    ]  # fmt: skip
     first = result.findings[0]
     assert table.iloc[0]["resource_id"] == first.resource.resource_id
     assert table.iloc[0]["verdict"] == first.verdict.value and table.iloc[0]["relay_587"] == ""

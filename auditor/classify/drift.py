@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from auditor.model import Baseline, Change, ChangeKind, Drift, Finding, SubscriptionSummary, resource_unread
+from auditor.model import (
+    Baseline,
+    Change,
+    ChangeKind,
+    Drift,
+    ExceptionState,
+    Finding,
+    SubscriptionSummary,
+    resource_unread,
+)
 
 
 def compare(baseline: Baseline, findings: tuple[Finding, ...], subscriptions: tuple[SubscriptionSummary, ...]) -> Drift:
@@ -23,18 +32,28 @@ def compare(baseline: Baseline, findings: tuple[Finding, ...], subscriptions: tu
                     finding.subscription_id,
                     None,
                     finding.verdict,
+                    accepted_now=finding.accepted,
                 )
             )
-        elif previous.verdict is not finding.verdict:
+        else:
+            accepted_before = previous.exception is ExceptionState.ACCEPTED
+            if previous.verdict is not finding.verdict:
+                kind = ChangeKind.VERDICT_CHANGED
+            elif accepted_before and not finding.accepted:
+                kind = ChangeKind.EXCEPTION_EXPIRED  # the same verdict, no longer accepted
+            else:
+                continue
             changes.append(
                 Change(
-                    ChangeKind.VERDICT_CHANGED,
+                    kind,
                     resource.resource_id,
                     resource.name,
                     resource.resource_type,
                     finding.subscription_id,
                     previous.verdict,
                     finding.verdict,
+                    accepted_before,
+                    finding.accepted,
                 )
             )
     for key, previous in before.items():
@@ -54,6 +73,12 @@ def compare(baseline: Baseline, findings: tuple[Finding, ...], subscriptions: tu
                 None,
             )
         )
-    order = {ChangeKind.VERDICT_CHANGED: 0, ChangeKind.NEW: 1, ChangeKind.REMOVED: 2, ChangeKind.NOT_READ: 3}
+    order = {
+        ChangeKind.VERDICT_CHANGED: 0,
+        ChangeKind.EXCEPTION_EXPIRED: 1,
+        ChangeKind.NEW: 2,
+        ChangeKind.REMOVED: 3,
+        ChangeKind.NOT_READ: 4,
+    }
     changes.sort(key=lambda c: (not c.is_new_exposure, order[c.kind], c.subscription_id, c.resource_id.lower()))
     return Drift(baseline.source, baseline.started, tuple(changes))

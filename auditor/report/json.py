@@ -16,7 +16,16 @@ import pandas as pd
 
 from auditor.classify.rules import RULES
 from auditor.files import InputFileError, read_json
-from auditor.model import Baseline, CollectionError, Finding, PathHop, PreviousFinding, ScanResult, Verdict
+from auditor.model import (
+    Baseline,
+    CollectionError,
+    ExceptionState,
+    Finding,
+    PathHop,
+    PreviousFinding,
+    ScanResult,
+    Verdict,
+)
 from auditor.report.interface import Chunks, Formatter
 from auditor.report.tables import drift_table, finding_slices, subscriptions_table
 from auditor.report.text import encoded_once, utf8
@@ -168,6 +177,7 @@ def read_baseline(path: Path) -> Baseline:
                 str(f["resource_type"]),
                 str(f["subscription_id"]),
                 Verdict(f["verdict"]),
+                ExceptionState(f["exception"]) if f.get("exception") else None,
             )
             for f in document["findings"]
         )

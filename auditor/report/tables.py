@@ -36,12 +36,18 @@ FINDING_COLUMNS = [
     "via_policy",
     "relay_587",
     "state",  # appended after relay_587 (issue 25), never reordered
+    # the exceptions register (issue 26): accepted or expired, the entry's owner, expiry and ticket
+    "exception",
+    "exception_owner",
+    "exception_expires",
+    "exception_ticket",
 ]
 
 # Columns whose values are port25-audit's own words (enum values, rule ids), never text from Azure.
 OWN_FINDING_COLUMNS = frozenset(
-    {"offer", "platform_policy", "egress", "verdict", "rule", "via_policy", "relay_587", "state"}
-)
+    {"offer", "platform_policy", "egress", "verdict", "rule", "via_policy", "relay_587", "state", "exception",
+     "exception_expires"}
+)  # fmt: skip
 
 SUBSCRIPTION_COLUMNS = [
     "subscription_id",
@@ -81,8 +87,23 @@ _ENUM_COLUMNS = frozenset({"platform_policy", "egress", "verdict", "relay_587", 
 OVERVIEW_COLUMNS = ["offer", "subscription_name", "resource_name", "platform_policy", "verdict", "remediation"]
 
 
+def _exception_cell(finding: Finding, name: str) -> str:
+    match = finding.exception
+    if match is None:
+        return ""
+    if name == "exception":
+        return match.state.value
+    entry = match.exception
+    return {"exception_owner": entry.owner, "exception_expires": entry.expires.isoformat()}.get(name, entry.ticket)
+
+
+_EXCEPTION_COLUMNS = frozenset({"exception", "exception_owner", "exception_expires", "exception_ticket"})
+
+
 def finding_column(findings: Sequence[Finding], name: str) -> list[object]:
     """One column of findings.csv, a cell per finding."""
+    if name in _EXCEPTION_COLUMNS:
+        return [_exception_cell(finding, name) for finding in findings]
     read = attrgetter(_FINDING_SOURCES.get(name, name))
     if name in _ENUM_COLUMNS:
         return list(map(_VALUES.get, map(read, findings), repeat("")))
@@ -142,6 +163,9 @@ DRIFT_COLUMNS = [
     "subscription_id",
     "verdict_before",
     "verdict_after",
+    # appended (issue 26): whether an exception accepted its verdict then, and does now
+    "accepted_before",
+    "accepted_after",
 ]
 
 
@@ -156,6 +180,8 @@ def drift_table(result: ScanResult) -> pd.DataFrame:
             "subscription_id": c.subscription_id,
             "verdict_before": c.before.value if c.before else None,
             "verdict_after": c.after.value if c.after else None,
+            "accepted_before": c.accepted_before,
+            "accepted_after": c.accepted_now,
         }
         for c in changes
     ]

@@ -151,7 +151,7 @@ def test_scrubbing_is_consistent_and_keeps_the_words_verdicts_read() -> None:
     new_sub = entry["RequestUri"].split("/")[4]
     assert new_sub != sub and body["id"].startswith(f"/subscriptions/{new_sub}/resourceGroups/rg-0001/")
     assert entry["RequestHeaders"] == {} and entry["ResponseHeaders"] == {"Retry-After": "1"}
-    assert "tags" not in body  # not read: dropped
+    assert body["tags"] == {"owner": "tag-0001"}  # read (exceptions, --tag): the name stays, the value is replaced
     (rule,) = body["properties"]["securityRules"]
     properties = rule["properties"]
     assert "description" not in properties  # not read: dropped, with the names and e-mail it carried

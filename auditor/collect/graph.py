@@ -48,7 +48,7 @@ CHILD_LISTS = (ListName.SITES, ListName.FIREWALL_POLICIES, ListName.VIRTUAL_HUBS
 RESOURCES_QUERY = (
     "Resources\n"
     f"| where type in~ ({', '.join(repr(t) for t in KIND_BY_GRAPH_TYPE)})\n"
-    "| project id, name, type, kind, location, subscriptionId, properties"
+    "| project id, name, type, kind, location, subscriptionId, tags, properties"
 )
 SUBSCRIPTIONS_QUERY = (
     "ResourceContainers\n| where type =~ 'microsoft.resources/subscriptions'\n| project id, subscriptionId"

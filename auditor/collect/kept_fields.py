@@ -19,6 +19,7 @@ from auditor.collect.network import NETWORK_RULE_LISTS
 
 KEEP = "keep"
 GRAPH_ROWS = "graph rows"  # Resource Graph's rows: each kept as its own type's spec says
+TAGS = "tags"  # a resource's tags: every name kept, with its value (which the scrubber replaces)
 Spec = Mapping[str, Any]
 
 _ID: Spec = {"id": KEEP}
@@ -29,6 +30,7 @@ _RESOURCE: Spec = {
     "kind": KEEP,
     "location": KEEP,
     "sku": {"name": KEEP, "tier": KEEP},
+    "tags": TAGS,  # exceptions match them, --tag reports them; the scrubber replaces every value
 }
 _ERROR: Spec = {"error": {"code": KEEP, "message": KEEP}}
 

@@ -112,8 +112,16 @@ def _resource(raw: Any, subscription_id: str, category: ResourceCategory, resour
         resource_group=resource_group_of(resource_id),
         subscription_id=subscription_id,
         category=category,
+        tags=_tags(raw.get("tags") if isinstance(raw, Mapping) else None),
         **FIELDS_BY_CATEGORY[category](resource_id, net.properties_of(raw)),
     )
+
+
+def _tags(value: Any) -> tuple[tuple[str, str], ...]:
+    """A resource's tags as (name, value) pairs; a value that is not text is read as its text (Azure stores text)."""
+    if not isinstance(value, Mapping):
+        return ()
+    return tuple((str(name), "" if tag is None else str(tag)) for name, tag in value.items())
 
 
 def _machine_fields(resource_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -36,6 +37,11 @@ RequestKey = tuple[str, str, tuple[tuple[str, str], ...], str]
 PAGE_OPTIONS = ("$skipToken", "$skip", "$top")
 
 
+# A Resource Graph query's `project` line names the columns a row carries: a recording made by a version that
+# projected fewer (no `tags` before 2026-12) still answers the query, its rows without them.
+_PROJECTION = re.compile(r"\|\s*project\b[^|]*$", re.IGNORECASE)
+
+
 def body_key(body: Any) -> str:
     """A POST body, as it takes part in matching: canonical JSON, subscriptions sorted, paging options only."""
     if body is None or body == b"" or body == "":
@@ -53,6 +59,8 @@ def body_key(body: Any) -> str:
             document["options"] = options
         if isinstance(document.get("subscriptions"), list):
             document["subscriptions"] = sorted(str(s).lower() for s in document["subscriptions"])
+        if isinstance(document.get("query"), str):
+            document["query"] = _PROJECTION.sub("", document["query"]).strip()
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from auditor.collect.kept_fields import GRAPH_ROWS, KEEP, Spec, body_spec, graph_row_spec
+from auditor.collect.kept_fields import GRAPH_ROWS, KEEP, TAGS, Spec, body_spec, graph_row_spec
 from auditor.collect.record import LINK_HEADERS, safe_entry
 
 _GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
@@ -204,6 +204,8 @@ class Scrubber:
     def value(self, value: Any, key: str = "") -> Any:
         if key == "displayName" and isinstance(value, str):
             return self._replacements.get("display", value, lambda n: f"Subscription {n:04d}")
+        if key == "tags" and isinstance(value, dict):  # names stay (they say what a tag is); values are replaced
+            return {k: self._replacements.get("tag", str(v), lambda n: f"tag-{n:04d}") for k, v in value.items()}
         if key == "destinationFqdns":
             return [self._fqdn(v) if isinstance(v, str) else v for v in value] if isinstance(value, list) else value
         if isinstance(value, str):
@@ -235,6 +237,8 @@ def kept(value: Any, spec: Spec | str) -> Any:
         return [kept(item, spec) for item in value]
     if not isinstance(value, dict):
         return value
+    if spec == TAGS:
+        return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
     if not isinstance(spec, Mapping):
         return {}
     return {k: _graph_rows(v) if spec[k] == GRAPH_ROWS else kept(v, spec[k]) for k, v in value.items() if k in spec}

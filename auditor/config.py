@@ -224,8 +224,8 @@ _ID_START = "/subscriptions/"
 
 
 def _glob(pattern: str, place: str) -> str:
-    """A resource id glob, lower case; one whose fixed start (before its first wildcard) is not how an id
-    starts cannot match any id."""
+    """A resource id glob, as written (it matches without regard to case). One whose fixed start (before its
+    first wildcard) is not how an id starts cannot match any id."""
     if not pattern:
         return ""
     lowered = pattern.lower()
@@ -235,7 +235,7 @@ def _glob(pattern: str, place: str) -> str:
             f"{place}: {pattern!r} cannot match a resource id (ids start with /subscriptions/; use * for any part)"
         )
     fnmatch.translate(lowered)  # a glob fnmatch cannot read raises here, not at matching
-    return lowered
+    return pattern
 
 
 def _tag(value: str, place: str) -> tuple[str, str] | None:

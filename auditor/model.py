@@ -676,7 +676,7 @@ class AcceptedException:
     owner: str
     expires: dt.date
     ticket: str = ""
-    match: str = ""  # a resource id glob (`*`, `?`, `[...]`), case-insensitive
+    match: str = ""  # a resource id glob (`*`, `?`, `[...]`) as written; it matches without regard to case
     resource_group: str = ""
     subscription: str = ""
     tag: tuple[str, str] | None = None  # a tag name and value the resource (or its group) carries

@@ -171,3 +171,45 @@ def test_an_entry_accepted_then_expired_since_the_baseline_is_drift_and_trips_th
     assert (change["change"], change["accepted_before"], change["accepted_after"]) == ("exception_expired", True, False)
     assert status is ExitStatus.FINDINGS
     assert "new exposure since the baseline: 1 resource(s) now open (vm-web-01)" in stderr
+
+
+def test_the_headline_the_summary_the_workbook_and_the_csv_agree_on_open_accepted_and_expired(tmp_path: Path) -> None:
+    """The bundled register accepts vm-partner-relay (until 2030-12-31) and has expired for vm-web-01: the page's
+    headline and summary, the workbook's summary and findings.csv count the same open, accepted and expired."""
+    import re
+
+    import openpyxl
+
+    out = tmp_path / "out"
+    run_cli(
+        "scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(out), "--quiet",
+        "--format", "csv,html,xlsx",
+    )  # fmt: skip
+    with (out / "findings.csv").open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    opened = [r for r in rows if r["verdict"] == "open"]
+    csv_counts = (
+        len(opened),
+        sum(r["exception"] == "accepted" for r in opened),
+        sum(r["exception"] == "expired" for r in opened),
+    )
+    page = (out / "report.html").read_text(encoding="utf-8")
+    headline = re.search(r'<p class="lead">(\d+) resources can send.*?<span id="headline-accepted">(\d+)</span>', page)
+    assert headline is not None
+    summary_open = re.search(r'<tr class="v-open"><td>[^<]*</td><td class="num">(\d+)</td>', page)
+    summary_accepted = re.search(r'<tr id="summary-accepted">.*?<td class="num">(\d+)</td>', page)
+    summary_expired = re.search(r'<tr id="summary-expired">.*?<td class="num">(\d+)</td>', page)
+    assert summary_open and summary_accepted and summary_expired
+    page_counts = (int(summary_open[1]), int(summary_accepted[1]), int(summary_expired[1]))
+    book = openpyxl.load_workbook(out / "findings.xlsx", read_only=True)
+    summary = {row[0]: row[1] for row in book["summary"].iter_rows(values_only=True)}
+    book_counts = (
+        summary["verdict open"],
+        summary["open, accepted by exceptions"],
+        summary["open, their exception expired"],
+    )
+    register = list(book["Exceptions"].iter_rows(values_only=True))[1:]
+
+    assert csv_counts == page_counts == book_counts and csv_counts[1:] == (1, 1)
+    assert (int(headline[1]), int(headline[2])) == (csv_counts[0] - csv_counts[1], csv_counts[1])
+    assert [(r[0], r[1]) for r in register] == [("expired", "vm-web-01"), ("accepted", "vm-partner-relay")]

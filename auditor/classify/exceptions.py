@@ -41,7 +41,7 @@ class Register:
         self._globs: dict[int, re.Pattern[str]] = {}
         for entry in exceptions:
             if entry.match:
-                self._globs[entry.number] = re.compile(fnmatch.translate(entry.match), re.DOTALL)
+                self._globs[entry.number] = re.compile(fnmatch.translate(entry.match.lower()), re.DOTALL)
             subscription = entry.subscription or _glob_subscription(entry.match)
             if subscription:
                 self._by_subscription.setdefault(subscription, []).append(entry)

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from auditor.classify.rules import ARTICLE_URL, EDITIONS, RULES
 from auditor.model import PlatformPolicy, ScanResult, Verdict
+from auditor.report.counts import open_counts
 from auditor.report.interface import Chunks, Formatter
 from auditor.report.labels import POLICY_LABELS, SEVERITY_LABELS, VERDICT_LABELS, by_severity
 from auditor.report.tables import (
     OVERVIEW_COLUMNS,
     drift_table,
+    exceptions_table,
     findings_table,
     subscriptions_table,
     verdict_counts,
@@ -64,15 +67,19 @@ def nothing_audited(result: ScanResult) -> str:
     return f"the {first.operation} list could not be read{code}; no subscription was listed, so none was read."
 
 
-def actions(findings: pd.DataFrame, result: ScanResult) -> list[Action]:
-    """What to do, grouped by the kind of action, each with how many resources (or subscriptions) it concerns."""
+def actions(findings: pd.DataFrame, result: ScanResult, accepted: int = 0) -> list[Action]:
+    """What to do, grouped by the kind of action, each with how many resources (or subscriptions) it concerns;
+    open resources an exception accepts (`accepted`) need none."""
     verdicts = findings["verdict"].to_numpy()
     unknown = verdicts == Verdict.UNKNOWN.value
     # only the unknown findings' remediations are read: a million rows' text matched six times would take seconds
     remedies = pd.Series(findings["remediation"].to_numpy()[unknown], dtype=object).astype(str)
     unread = sum(1 for s in result.subscriptions if s.errors)
     counted = [
-        ((verdicts == Verdict.OPEN.value).sum(), "resource(s) can send now: close the path, or send through a relay."),
+        (
+            (verdicts == Verdict.OPEN.value).sum() - accepted,
+            "resource(s) can send now: close the path, or send through a relay.",
+        ),
         (
             (findings["platform_policy"].to_numpy() == PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE.value).sum(),
             "resource(s) are blocked by Azure and the block can be lifted: request the exemption (each row says how).",
@@ -105,12 +112,17 @@ class HtmlFormatter(Formatter):
         shown = by_severity(result.findings, findings, TABLE_ROW_LIMIT)
         drift = drift_table(result)
         totals = verdict_counts(findings)
-        open_rows = findings["verdict"].to_numpy() == Verdict.OPEN.value
+        counts = open_counts(result.findings)
+        open_rows = (findings["verdict"].to_numpy() == Verdict.OPEN.value) & ~np.array(
+            [f.accepted for f in result.findings], dtype=bool
+        )
         page = _environment.get_template("report.html.j2").render(
             nothing_audited=nothing_audited(result),
-            open_count=int(open_rows.sum()),
+            open_count=counts.not_accepted,
+            open_counts=counts,
             open_subscriptions=sorted(set(findings["subscription_name"].to_numpy()[open_rows])),
-            actions=actions(findings, result),
+            actions=actions(findings, result, counts.accepted),
+            register=exceptions_table(result).to_dict(orient="records"),
             meta=meta,
             complete=result.complete,
             tenants=sorted({s.subscription.tenant_id for s in result.subscriptions if s.subscription.tenant_id}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from itertools import repeat
@@ -10,7 +11,7 @@ from operator import attrgetter
 import numpy as np
 import pandas as pd
 
-from auditor.model import Egress, Finding, PlatformPolicy, PowerState, ScanResult, Verdict
+from auditor.model import AcceptedException, Egress, Finding, PlatformPolicy, PowerState, ScanResult, Verdict
 from auditor.report.interface import CHUNK_ROWS
 
 FINDING_COLUMNS = [
@@ -153,6 +154,65 @@ def subscriptions_table(result: ScanResult) -> pd.DataFrame:
         row.update({verdict.value: s.verdict_counts.get(verdict, 0) for verdict in Verdict})
         rows.append(row)
     return pd.DataFrame(rows, columns=SUBSCRIPTION_COLUMNS)
+
+
+EXCEPTION_COLUMNS = [
+    "exception",
+    "resource_name",
+    "resource_id",
+    "subscription_id",
+    "verdict",
+    "accepted_verdicts",
+    "reason",
+    "owner",
+    "ticket",
+    "expires",
+    "days_left",
+    "entry",
+]
+
+
+def exceptions_table(result: ScanResult) -> pd.DataFrame:
+    """The register as this run applied it: each finding an entry accepts (expired ones first, then by expiry),
+    then each stale entry (no resource). `days_left` counts from the scan's day (negative: expired that long)."""
+    today = result.metadata.started.date()
+    matched = sorted(
+        (f for f in result.findings if f.exception is not None),
+        key=lambda f: (f.accepted, f.exception.exception.expires if f.exception else today, f.resource.resource_id),
+    )
+    rows = []
+    for finding in matched:
+        assert finding.exception is not None
+        entry = finding.exception.exception
+        rows.append(
+            _register_row(entry, finding.exception.state.value, today)
+            | {
+                "resource_name": finding.resource.name,
+                "resource_id": finding.resource.resource_id,
+                "subscription_id": finding.subscription_id,
+                "verdict": finding.verdict.value,
+            }
+        )
+    for stale in result.exceptions.stale:
+        rows.append(_register_row(stale.exception, f"stale ({stale.why.value})", today))
+    return pd.DataFrame(rows, columns=EXCEPTION_COLUMNS, dtype=object)
+
+
+def _register_row(entry: AcceptedException, state: str, today: dt.date) -> dict[str, object]:
+    return {
+        "exception": state,
+        "resource_name": "",
+        "resource_id": "",
+        "subscription_id": "",
+        "verdict": "",
+        "accepted_verdicts": ", ".join(v.value for v in Verdict if v in entry.verdicts),
+        "reason": entry.reason,
+        "owner": entry.owner,
+        "ticket": entry.ticket,
+        "expires": entry.expires.isoformat(),
+        "days_left": (entry.expires - today).days,
+        "entry": f"{entry.where} ({entry.selector})",
+    }
 
 
 DRIFT_COLUMNS = [

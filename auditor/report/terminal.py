@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.model import ScanResult, Verdict
+from auditor.report.counts import open_counts
 from auditor.report.text import printable
 
 TOP_SUBSCRIPTIONS = 5
@@ -75,9 +76,17 @@ def print_summary(result: ScanResult, written: list[Path], stream: IO[str]) -> N
         verdicts.add_column(verdict.value, justify="right")
     verdicts.add_row(*(str(counts.get(v, 0)) for v in Verdict))
     console.print(verdicts)
+    accepted = open_counts(result.findings)
+    if accepted.accepted or accepted.expired:
+        console.print(
+            _text(
+                f"Of the {accepted.open} open: {accepted.accepted} accepted by exceptions, {accepted.expired} whose "
+                f"exception expired, {accepted.not_accepted} to act on."
+            )
+        )
 
     names = {s.subscription.subscription_id: s.subscription.display_name for s in result.subscriptions}
-    exposed = Counter(f.subscription_id for f in result.findings if f.verdict is Verdict.OPEN)
+    exposed = Counter(f.subscription_id for f in result.findings if f.verdict is Verdict.OPEN and not f.accepted)
     if exposed:
         top = Table(title="Subscriptions with the most open resources", title_justify="left")
         top.add_column("subscription")

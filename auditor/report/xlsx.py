@@ -19,12 +19,14 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from auditor.classify.rules import RULES
 from auditor.model import Finding, ScanMetadata, ScanResult
+from auditor.report.counts import open_counts
 from auditor.report.csv import FORMULA_PREFIXES
 from auditor.report.interface import Chunks, Formatter
 from auditor.report.labels import POLICY_LABELS, SEVERITY_LABELS, by_severity
 from auditor.report.tables import (
     OVERVIEW_COLUMNS,
     drift_table,
+    exceptions_table,
     findings_table,
     subscriptions_table,
     verdict_counts,
@@ -38,6 +40,7 @@ MAX_WIDTH = 60
 
 def _summary(result: ScanResult, findings: pd.DataFrame, truncated: int) -> pd.DataFrame:
     meta = result.metadata
+    counts = open_counts(result.findings)
     rows: list[tuple[str, Any]] = [
         ("scan started", meta.started.isoformat()),
         ("scan finished", meta.finished.isoformat()),
@@ -53,6 +56,8 @@ def _summary(result: ScanResult, findings: pd.DataFrame, truncated: int) -> pd.D
         ("scope", ", ".join(meta.scope) or "every subscription the identity can see"),
         ("audit complete", "yes" if result.complete else "NO: see the subscriptions sheet, column collection"),
         *((f"verdict {verdict}", count) for verdict, count in verdict_counts(findings).items()),
+        ("open, accepted by exceptions", counts.accepted),
+        ("open, their exception expired", counts.expired),
         ("resources", len(findings)),
     ]
     if truncated:
@@ -163,6 +168,8 @@ class XlsxFormatter(Formatter):
         }
         if result.drift is not None:
             sheets["drift"] = drift_table(result)
+        if result.exceptions.stale or any(f.exception for f in result.findings):
+            sheets["Exceptions"] = exceptions_table(result)  # the register as this run applied it
         book = Workbook(write_only=True)
         book.properties.created = book.properties.modified = result.metadata.started.replace(tzinfo=None)
         book.properties.creator = f"port25-audit {result.metadata.tool_version}"

@@ -13,6 +13,7 @@ from auditor import __version__
 from auditor.classify.drift import compare
 from auditor.classify.engine import classify
 from auditor.classify.exceptions import ReadGaps, with_exceptions
+from auditor.classify.tags import with_tag_values
 from auditor.collect.interface import ADVICE, TRIED, Auth, Collector
 from auditor.model import (
     DEFAULT_RULESET,
@@ -58,6 +59,7 @@ class ScanOptions:
     history: Path | None = None  # earlier runs' scan.json files, for the trend
     portal: str = "https://portal.azure.com"
     now: Callable[[], dt.datetime] = _utc_now
+    tag_names: tuple[str, ...] = ()  # --tag
 
 
 def run_scan(options: ScanOptions) -> ScanResult:
@@ -67,12 +69,19 @@ def run_scan(options: ScanOptions) -> ScanResult:
     if inventory.billing_note:
         log.warning("%s", inventory.billing_note)
     findings, summaries = classify(inventory, options.config, options.ruleset)
+    group_tags = {
+        (item.subscription.subscription_id.lower(), group): tags
+        for item in inventory.subscriptions
+        for group, tags in item.group_tags.items()
+    }
     findings, exceptions = with_exceptions(
         findings,
         options.config.exceptions,
         started.date(),
         ReadGaps({s.subscription.subscription_id for s in summaries if s.errors}, bool(inventory.errors)),
+        group_tags,
     )
+    findings = with_tag_values(findings, options.tag_names, group_tags)
     metadata = ScanMetadata(
         __version__,
         options.ruleset,
@@ -83,6 +92,7 @@ def run_scan(options: ScanOptions) -> ScanResult:
         inventory.errors,
         options.provenance,
         options.portal,
+        options.tag_names,
     )
     drift = compare(options.baseline, findings, summaries) if options.baseline else None
     result = ScanResult(metadata, findings, summaries, drift, exceptions=exceptions)

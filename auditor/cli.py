@@ -236,6 +236,16 @@ def _add_reading_options(command: argparse.ArgumentParser) -> None:
         "and past-due ones, whose resources can run; the others are listed, not read)",
     )
     command.add_argument(
+        "--tag",
+        action="append",
+        type=_tag_name,
+        default=[],
+        metavar="NAME",
+        help="report this Azure tag of each resource (else of its resource group) in findings.csv's tags column; "
+        "the first one given groups the page's actions by owner (repeatable; reads each subscription's resource "
+        "groups)",
+    )
+    command.add_argument(
         "--effective-routes",
         action="store_true",
         help="where a subnet may learn a default route from a VPN or ExpressRoute gateway (BGP), read the effective "
@@ -472,9 +482,17 @@ def _cloud(args: Any, env: Environment) -> Cloud:
     return cloud
 
 
-def _recipe(args: Any, env: Environment) -> CollectorRecipe:
+def _tag_name(value: str) -> str:
+    name = value.strip()
+    if not name or "=" in name:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a tag name (just the name, e.g. owner)")
+    return name
+
+
+def _recipe(args: Any, env: Environment, config: AuditConfig | None = None) -> CollectorRecipe:
     from auditor.collect.recipe import CollectorRecipe
 
+    tag_exceptions = config is not None and any(entry.tag for entry in config.exceptions)
     return CollectorRecipe(
         replay=args.replay,
         max_workers=args.max_workers,
@@ -483,6 +501,7 @@ def _recipe(args: Any, env: Environment) -> CollectorRecipe:
         cloud=_cloud(args, env),
         tenant=args.tenant,
         effective_routes=args.effective_routes,
+        group_tags=bool(args.tag) or tag_exceptions,
     )
 
 
@@ -514,7 +533,8 @@ def _record(args: Any, env: Environment) -> ExitStatus:
 
     _configure_logging(env, args.quiet, args.verbose)
     try:
-        recipe = _recipe(args, env)
+        # a recording also holds the resource groups' tags: a scan of it with --tag or tag exceptions needs them
+        recipe = replace(_recipe(args, env), group_tags=True)
         recorder = RecordingTransport(recipe.transport())
         collector = env.collectors(replace(recipe, transport_factory=lambda: recorder), 1)
     except Exception as err:
@@ -579,7 +599,7 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         env.stderr.write(f"port25-audit: baseline {err}\n")
         return ExitStatus.NO_INPUT if err.unreadable else ExitStatus.DATA_ERROR
     try:
-        recipe = _recipe(args, env)
+        recipe = _recipe(args, env, config)
         if args.upload is not None and not args.upload.serves(recipe.cloud.value):
             env.stderr.write(
                 f"port25-audit: --upload {args.upload.container_url} is a blob endpoint of another cloud than the "
@@ -604,6 +624,7 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         history=args.history,
         portal=PORTAL_URLS[recipe.cloud],
         now=env.now,
+        tag_names=tuple(args.tag),
     )
     with ExitStack() as held:
         try:

@@ -211,6 +211,8 @@ class CollectionError:
 # Errors of these operations mean nothing of the subscription was read: the subscription list, or the Resource
 # Graph query that stood for every list at once.
 SUBSCRIPTION_LIST = "subscriptions"
+# The list of a subscription's resource groups (read for --tag and tag exceptions): their tags.
+RESOURCE_GROUPS = "resourceGroups"
 # The operation a NIC's effective route table is read by (`--effective-routes`): its errors are a subnet's.
 EFFECTIVE_ROUTES = "effectiveRouteTable"
 MANAGEMENT_GROUP_PREFIX = "/providers/Microsoft.Management/managementGroups/"  # a management group's id
@@ -584,6 +586,8 @@ class SubscriptionInventory:
     errors: tuple[CollectionError, ...] = ()
     network: NetworkInventory = field(default_factory=NetworkInventory)
     skipped: str = ""  # not read, by choice, and why: "excluded: <reason>", or its state
+    # its resource groups' tags, by lower-case group name (read only for --tag and tag exceptions)
+    group_tags: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -786,6 +790,7 @@ class Finding:
     relay_587: Verdict | None = None  # TCP 587 through the same path: open, denied_by_network or unknown
     path: tuple[PathHop, ...] = ()  # the way out that decided, step by step (scan.json only)
     exception: ExceptionMatch | None = None  # the register entry that accepts its verdict (or did, and expired)
+    tags: tuple[tuple[str, str], ...] = ()  # the --tag tags it carries (or its resource group does), in that order
 
     @property
     def accepted(self) -> bool:
@@ -833,6 +838,7 @@ class ScanMetadata:
     tenant_errors: tuple[CollectionError, ...]
     config: ConfigProvenance | None = None
     portal: str = "https://portal.azure.com"  # the Azure portal of the cloud read, for links
+    tag_names: tuple[str, ...] = ()  # --tag: the tags findings.csv's `tags` reports, the first groups the page
 
     def portal_link(self, resource_id: str, tenant_id: str = "") -> str:
         """The portal page of a resource or subscription (by its id) in the cloud the scan read."""

@@ -41,6 +41,7 @@ FINDING_COLUMNS = [
     "exception_owner",
     "exception_expires",
     "exception_ticket",
+    "tags",  # issue 26: --tag
 ]
 
 # What the article (tests/rules/cases.yaml has the sentences) and Azure's networking say of each bundled resource:

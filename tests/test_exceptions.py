@@ -213,3 +213,25 @@ def test_the_headline_the_summary_the_workbook_and_the_csv_agree_on_open_accepte
     assert csv_counts == page_counts == book_counts and csv_counts[1:] == (1, 1)
     assert (int(headline[1]), int(headline[2])) == (csv_counts[0] - csv_counts[1], csv_counts[1])
     assert [(r[0], r[1]) for r in register] == [("expired", "vm-web-01"), ("accepted", "vm-partner-relay")]
+
+
+def test_tags_come_from_the_resource_else_its_group_and_the_page_groups_actions_by_the_first(tmp_path: Path) -> None:
+    """--tag reads each resource's tags and, where it has none of that name, its resource group's (Azure does not
+    pass a group's tags on); findings.csv's `tags` says name=value for the names asked for; the page groups
+    "What to do" by the first tag's values."""
+    _, _, rows = _scan(tmp_path, CONTOSO_CONFIG, "--tag", "owner", "--tag", "role")
+
+    assert rows["vm-partner-relay"]["tags"] == "owner=mail-team@contoso.com; role=smtp-relay"  # its own
+    assert rows["vm-web-01"]["tags"] == "owner=web-team@contoso.com"  # no role tag: left out
+    assert rows["app-edge-stopped"]["tags"] == "owner=network-team@contoso.com"  # its group's (rg-edge)
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    owners = page.split('<div id="owner-actions">', 1)[1].split("</div>\n", 1)[0]
+    assert "<h3>By owner</h3>" in page
+    assert "<b>web-team@contoso.com</b>" in owners and "<b>network-team@contoso.com</b>" in owners
+    assert "mail-team@contoso.com" not in owners  # its one open resource is accepted: nothing to do
+
+
+def test_a_tag_name_with_a_value_is_a_usage_error(tmp_path: Path) -> None:
+    status, stderr, _ = _scan(tmp_path, CONTOSO_CONFIG, "--tag", "owner=me")
+
+    assert status == 64 and "is not a tag name" in stderr

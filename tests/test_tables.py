@@ -30,9 +30,9 @@ def test_findings_table_has_a_row_per_finding_in_the_contract_s_column_order() -
 
     assert list(table.columns) == FINDING_COLUMNS and len(table) == 7
     # appended, never reordered (docs/design.md section 5)
-    assert FINDING_COLUMNS[-8:] == [
+    assert FINDING_COLUMNS[-9:] == [
         "via", "via_policy", "relay_587", "state", "exception", "exception_owner", "exception_expires",
-        "exception_ticket",
+        "exception_ticket", "tags",
     ]  # fmt: skip
     first = result.findings[0]
     assert table.iloc[0]["resource_id"] == first.resource.resource_id

@@ -13,3 +13,4 @@ CONTAINER_INSTANCES = "2023-05-01"
 RESOURCE_GRAPH = "2021-03-01"  # sent by the SDK's ResourceGraphClient; recorded answers name it
 BILLING = "2024-04-01"  # Billing Accounts - List and Billing Subscriptions - List By Billing Account
 MANAGEMENT_GROUPS = "2023-04-01"  # Management Groups - Get Descendants
+RESOURCE_GROUPS = "2021-04-01"  # Resource Groups - List, as azure-mgmt-resource's ResourceManagementClient sends it

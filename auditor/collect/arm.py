@@ -25,8 +25,8 @@ from azure.core.credentials import AccessTokenInfo, TokenCredential
 from azure.core.pipeline.transport import HttpTransport
 
 from auditor.collect.children import with_children
-from auditor.collect.effective_routes import with_effective_routes
 from auditor.collect.errors import logged, read_all
+from auditor.collect.extras import with_extras
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
 from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, inventory, malformed, understood
 from auditor.collect.pages import json_items
@@ -71,6 +71,7 @@ class ArmCollector(Collector):
         recipe: CollectorRecipe | None = None,
         credential_scopes: Sequence[str] | None = None,
         effective_routes: bool = False,
+        group_tags: bool = False,
     ) -> None:
         self._session = ArmSession(
             credential, transport, base_url, limiter=limiter, stats=stats, credential_scopes=credential_scopes
@@ -80,6 +81,7 @@ class ArmCollector(Collector):
         self._processes = max(1, processes) if recipe is not None else 1
         self._recipe = recipe
         self._effective_routes = effective_routes
+        self._group_tags = group_tags
         # Set when the run is stopping (Ctrl-C): lists not yet started are not sent. Shared with worker processes.
         self.stopping: Stopping = threading.Event()
 
@@ -94,6 +96,7 @@ class ArmCollector(Collector):
             recipe=recipe,
             credential_scopes=[recipe.endpoints.scope],
             effective_routes=recipe.effective_routes,
+            group_tags=recipe.group_tags,
         )
 
     @property
@@ -109,9 +112,13 @@ class ArmCollector(Collector):
             else:
                 inventories = self.collect_subscriptions(chosen)
             tenant = self._session.tenant(inventories, unreadable)
-        if self._effective_routes:
-            return with_effective_routes(tenant, self._session, self._max_workers)
-        return tenant
+        return with_extras(
+            tenant,
+            self._session,
+            self._max_workers,
+            group_tags=self._group_tags,
+            effective_routes=self._effective_routes,
+        )
 
     def collect_subscriptions(
         self, subscriptions: Sequence[Subscription], max_workers: int | None = None

@@ -22,8 +22,8 @@ from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 from auditor.collect.children import with_children
-from auditor.collect.effective_routes import with_effective_routes
 from auditor.collect.errors import logged, read_all
+from auditor.collect.extras import with_extras
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
 from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, MalformedItem, inventory, malformed
 from auditor.collect.recipe import CollectorRecipe
@@ -82,6 +82,7 @@ class GraphCollector(Collector):
         batch_size: int = BATCH_SIZE,
         credential_scopes: Sequence[str] | None = None,
         effective_routes: bool = False,
+        group_tags: bool = False,
     ) -> None:
         self._session = ArmSession(
             credential, transport, base_url, limiter=limiter, stats=stats, credential_scopes=credential_scopes
@@ -90,6 +91,7 @@ class GraphCollector(Collector):
         self._max_workers = max(1, max_workers)
         self._batch_size = max(1, batch_size)
         self._effective_routes = effective_routes
+        self._group_tags = group_tags
         self._graph = ResourceGraphClient(self._session.credential, **self._session.client_options())
 
     @classmethod
@@ -101,6 +103,7 @@ class GraphCollector(Collector):
             max_workers=recipe.max_workers,
             credential_scopes=[recipe.endpoints.scope],
             effective_routes=recipe.effective_routes,
+            group_tags=recipe.group_tags,
         )
 
     def collect(self, scope: Scope | Sequence[str] = ()) -> TenantInventory:
@@ -131,7 +134,13 @@ class GraphCollector(Collector):
             self._add_children(pool, found, errors)
         inventories = [inventory(s, found[s.subscription_id], errors[s.subscription_id]) for s in chosen]
         tenant = self._session.tenant(inventories, unreadable)
-        return with_effective_routes(tenant, self._session, self._max_workers) if self._effective_routes else tenant
+        return with_extras(
+            tenant,
+            self._session,
+            self._max_workers,
+            group_tags=self._group_tags,
+            effective_routes=self._effective_routes,
+        )
 
     def _read_batch(
         self, batch: Sequence[Subscription]

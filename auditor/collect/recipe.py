@@ -29,6 +29,7 @@ class CollectorRecipe:
     cloud: Cloud = Cloud.PUBLIC
     tenant: str | None = None
     effective_routes: bool = False  # read the effective routes of subnets that may learn gateway routes
+    group_tags: bool = False  # read the resource groups' tags (--tag, exceptions that match a tag)
     # For a transport or credential with a twist (a recorder, a test's spy); module-level to cross processes.
     transport_factory: Callable[[], HttpTransport] | None = None
     credential_factory: Callable[[], TokenCredential] | None = None

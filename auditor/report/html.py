@@ -67,14 +67,41 @@ def nothing_audited(result: ScanResult) -> str:
     return f"the {first.operation} list could not be read{code}; no subscription was listed, so none was read."
 
 
-def actions(findings: pd.DataFrame, result: ScanResult, accepted: int = 0) -> list[Action]:
+@dataclass(frozen=True)
+class OwnerActions:
+    """What to do for the resources one value of the first --tag names (its owner, say)."""
+
+    value: str
+    actions: list[Action]
+
+
+def actions_by_owner(findings: pd.DataFrame, result: ScanResult) -> tuple[str, list[OwnerActions]]:
+    """With --tag: the first tag's name, and what to do grouped by its values (untagged last); else ("", [])."""
+    if not result.metadata.tag_names:
+        return "", []
+    name = result.metadata.tag_names[0].lower()
+    values = np.array([next((v for k, v in f.tags if k.lower() == name), "") for f in result.findings], dtype=object)
+    accepted = np.array([f.accepted for f in result.findings], dtype=bool)
+    groups = []
+    for value in sorted(set(values), key=lambda v: (v == "", v)):
+        rows = values == value
+        said = actions(findings[rows], result, int((accepted & rows).sum()), subscriptions=False)
+        if said:
+            groups.append(OwnerActions(value or f"(no {result.metadata.tag_names[0]} tag)", said))
+    return result.metadata.tag_names[0], groups
+
+
+def actions(
+    findings: pd.DataFrame, result: ScanResult, accepted: int = 0, *, subscriptions: bool = True
+) -> list[Action]:
     """What to do, grouped by the kind of action, each with how many resources (or subscriptions) it concerns;
-    open resources an exception accepts (`accepted`) need none."""
+    open resources an exception accepts (`accepted`) need none. `subscriptions`: with the subscriptions that could
+    not be read (not for a group of resources)."""
     verdicts = findings["verdict"].to_numpy()
     unknown = verdicts == Verdict.UNKNOWN.value
     # only the unknown findings' remediations are read: a million rows' text matched six times would take seconds
     remedies = pd.Series(findings["remediation"].to_numpy()[unknown], dtype=object).astype(str)
-    unread = sum(1 for s in result.subscriptions if s.errors)
+    unread = sum(1 for s in result.subscriptions if s.errors) if subscriptions else 0
     counted = [
         (
             (verdicts == Verdict.OPEN.value).sum() - accepted,
@@ -113,6 +140,7 @@ class HtmlFormatter(Formatter):
         drift = drift_table(result)
         totals = verdict_counts(findings)
         counts = open_counts(result.findings)
+        owner_tag, owner_actions = actions_by_owner(findings, result)
         open_rows = (findings["verdict"].to_numpy() == Verdict.OPEN.value) & ~np.array(
             [f.accepted for f in result.findings], dtype=bool
         )
@@ -122,6 +150,8 @@ class HtmlFormatter(Formatter):
             open_counts=counts,
             open_subscriptions=sorted(set(findings["subscription_name"].to_numpy()[open_rows])),
             actions=actions(findings, result, counts.accepted),
+            owner_tag=owner_tag,
+            owner_actions=owner_actions,
             register=exceptions_table(result).to_dict(orient="records"),
             meta=meta,
             complete=result.complete,

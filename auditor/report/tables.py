@@ -42,6 +42,7 @@ FINDING_COLUMNS = [
     "exception_owner",
     "exception_expires",
     "exception_ticket",
+    "tags",  # --tag: name=value; … (its own, else its resource group's)
 ]
 
 # Columns whose values are port25-audit's own words (enum values, rule ids), never text from Azure.
@@ -105,6 +106,8 @@ def finding_column(findings: Sequence[Finding], name: str) -> list[object]:
     """One column of findings.csv, a cell per finding."""
     if name in _EXCEPTION_COLUMNS:
         return [_exception_cell(finding, name) for finding in findings]
+    if name == "tags":
+        return ["; ".join(f"{k}={v}" for k, v in finding.tags) for finding in findings]
     read = attrgetter(_FINDING_SOURCES.get(name, name))
     if name in _ENUM_COLUMNS:
         return list(map(_VALUES.get, map(read, findings), repeat("")))

@@ -37,7 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from auditor.audit import write_scan
 from auditor.classify.engine import classify
+from auditor.classify.exceptions import with_exceptions
 from auditor.model import (
+    AcceptedException,
     AuditConfig,
     Finding,
     FirewallNetworking,
@@ -62,6 +64,7 @@ from auditor.model import (
     Subscription,
     SubscriptionInventory,
     TenantInventory,
+    Verdict,
     VirtualNetwork,
 )
 from auditor.report.interface import Format
@@ -180,6 +183,38 @@ def synthetic_tenant(
     return TenantInventory(tuple(items))
 
 
+def exceptions_register(entries: int, subscriptions: int, resources: int) -> tuple[AcceptedException, ...]:
+    """A register as a large organisation keeps one: mostly id globs naming a VM (or a few, by prefix) of one
+    subscription, some whole subscriptions (a lab), resource groups and tags; some matching nothing (stale)."""
+    register = []
+    for n in range(entries):
+        s = (n * 7919) % (subscriptions + subscriptions // 4 + 1)  # some beyond the tenant: stale
+        sub = f"00000000-0000-0000-{s // 10**12:04d}-{s % 10**12:012d}"
+        kind = n % 100
+        vm = f"/subscriptions/{sub}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-{n % resources}"
+        selectors: dict[str, object] = (
+            {"match": f"{vm}*"}
+            if kind < 90
+            else {"subscription": sub}
+            if kind < 95
+            else {"resource_group": "rg", "subscription": sub}
+            if kind < 98
+            else {"tag": ("role", f"relay-{n}")}
+        )  # fmt: skip
+        register.append(
+            AcceptedException(
+                n + 1,
+                None,
+                frozenset({Verdict.OPEN}),
+                "bench",
+                "owner",
+                dt.date(2027, 6, 30),
+                **selectors,  # type: ignore[arg-type]
+            )
+        )
+    return tuple(register)
+
+
 # Where each of findings.csv's first 17 columns comes from, for the baseline: pandas alone, not our tables module
 # (which keeps the table it built for the formats).
 BASELINE_FIELDS = {
@@ -228,6 +263,13 @@ def main() -> None:
         "a range that splits their subnets, or an IP group of --ip-group-prefixes addresses",
     )
     parser.add_argument("--ip-group-prefixes", type=int, default=100_000, help="with --hub-firewall ip-groups")
+    parser.add_argument(
+        "--exceptions",
+        type=int,
+        default=0,
+        help="an exceptions register of this many entries (id globs, subscriptions, groups, tags), matched after "
+        "classify and timed against it",
+    )
     args = parser.parse_args()
     formats = [Format(f) for f in args.formats.split(",")]
     out = Path(tempfile.mkdtemp(prefix="port25-report-bench-"))
@@ -240,6 +282,16 @@ def main() -> None:
     findings, summaries = classify(tenant, AuditConfig(), Ruleset.CURRENT)
     classified = time.perf_counter()
     del tenant
+    if args.exceptions:
+        register = exceptions_register(args.exceptions, args.subscriptions, args.resources)
+        start = time.perf_counter()
+        findings, outcome = with_exceptions(findings, register, dt.date(2026, 12, 4))
+        matched = time.perf_counter() - start
+        accepted = sum(1 for f in findings if f.exception is not None)
+        print(
+            f"exceptions ({len(register)} entries): {matched:6.1f} s, {matched / (classified - built):.1%} of classify "
+            f"(target < 10%); {accepted} findings matched, {len(outcome.stale)} stale"
+        )
     now = dt.datetime.now(dt.UTC)
     result = ScanResult(ScanMetadata("bench", Ruleset.CURRENT, now, now, "synthetic", (), ()), findings, summaries)
 

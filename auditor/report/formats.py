@@ -6,6 +6,7 @@ from auditor.report.csv import CsvFormatter
 from auditor.report.html import HtmlFormatter
 from auditor.report.interface import Format, Formatter
 from auditor.report.json import JsonFormatter
+from auditor.report.ocsf import OcsfFormatter
 from auditor.report.xlsx import XlsxFormatter
 
 FORMATTERS: dict[Format, type[Formatter]] = {
@@ -13,6 +14,7 @@ FORMATTERS: dict[Format, type[Formatter]] = {
     Format.JSON: JsonFormatter,
     Format.HTML: HtmlFormatter,
     Format.XLSX: XlsxFormatter,
+    Format.OCSF: OcsfFormatter,
 }
 
 

@@ -15,6 +15,7 @@ class Format(StrEnum):
     JSON = "json"
     HTML = "html"
     XLSX = "xlsx"
+    OCSF = "ocsf"  # findings.ocsf.json: OCSF Compliance Findings, for a SIEM
 
 
 # What a scan writes when --format does not say (XLSX, slow at a million rows, is asked for).

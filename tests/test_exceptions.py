@@ -171,6 +171,8 @@ def test_an_entry_accepted_then_expired_since_the_baseline_is_drift_and_trips_th
     assert (change["change"], change["accepted_before"], change["accepted_after"]) == ("exception_expired", True, False)
     assert status is ExitStatus.FINDINGS
     assert "new exposure since the baseline: 1 resource(s) now open (vm-web-01)" in stderr
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "<td>exception_expired</td>" in page and "<td>open (accepted)</td><td>open</td>" in page
 
 
 def test_the_headline_the_summary_the_workbook_and_the_csv_agree_on_open_accepted_and_expired(tmp_path: Path) -> None:

@@ -346,3 +346,17 @@ def test_a_service_tag_or_fqdn_against_a_prefix_cannot_be_compared() -> None:
 
     assert finding.verdict.value == "unknown", finding.reason
     assert "cannot be known from Azure Resource Manager" in finding.reason
+
+
+def test_the_advice_to_close_a_path_an_nsg_rule_opens_names_that_rule() -> None:
+    """Network security groups: rules are processed in priority order and processing stops at the first match, so
+    a deny closes the path only with a lower priority number than the allow that lets TCP 25 out (100 here), not
+    merely one below AllowInternetOutBound's 65001."""
+    opened = _nsg(ALLOW_RELAY, DENY_INTERNET)
+    by_default = _nsg()
+
+    assert (
+        "in NSG nsg-subnet it needs a priority number below 100, that of rule allow-relay, which lets TCP 25 out"
+        in opened.remediation
+    )
+    assert "below 65001 wins over AllowInternetOutBound" in by_default.remediation

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 
-from auditor.classify.network import MissingFact, Reason, Unread
+from auditor.classify.network import AllowingRule, MissingFact, Reason, Unread
 from auditor.classify.rules import RELAY, RELAY_IF_MAIL_MUST_FLOW, Rule
 from auditor.model import Egress, PlatformPolicy, Verdict
 
@@ -55,13 +55,30 @@ def _missing(fact: MissingFact | None) -> str | None:
     return None
 
 
-def _close_it(rule: Rule, own: str, via_firewall: str, closing_point: str, relay: Verdict | None) -> str:
-    """An open resource: where to close TCP 25, and (unless it is exempted) the relay if mail must flow."""
+def _close_it(  # noqa: PLR0913 (where to close, and what must come after the deny)
+    rule: Rule,
+    own: str,
+    via_firewall: str,
+    closing_point: str,
+    relay: Verdict | None,
+    allowing: tuple[AllowingRule, ...] = (),
+) -> str:
+    """An open resource: where to close TCP 25, and (unless it is exempted) the relay if mail must flow. A deny
+    closes the path only ahead of the rule that lets it out: the NSG's own allow where one did, else the default
+    AllowInternetOutBound."""
     if via_firewall:
         close = (
             f"To close it: in Azure Firewall {via_firewall}'s rules, add a network rule that denies TCP 25 to the "
             "internet ahead of the rule that allows it."
         )
+    elif allowing:
+        where = f" on {closing_point}" if closing_point else ""
+        ahead = "; ".join(
+            f"in NSG {a.nsg} it needs a priority number below {a.priority}, that of rule {a.rule}, which lets TCP 25 "
+            "out (or remove that rule)"
+            for a in allowing
+        )
+        close = f"To close it: add an outbound NSG rule denying TCP 25 to Internet{where}; {ahead}."
     else:
         where = f" on {closing_point}" if closing_point else ""
         close = (
@@ -88,7 +105,7 @@ def remediation(  # noqa: C901, PLR0911, PLR0913 (one advice a verdict and what 
     """`rule_remediation`: the rule's own advice where a finding-specific one replaces it (an exempted VM)."""
     own = rule_remediation if rule_remediation is not None else rule.remediation
     if verdict is Verdict.OPEN:
-        return _close_it(rule, own, via_firewall, closing_point, relay)
+        return _close_it(rule, own, via_firewall, closing_point, relay, network_reason.allowing)
     if verdict is Verdict.DENIED_BY_NETWORK:
         return _nothing_to_do(network_reason.deciding_text)
     if verdict is Verdict.BLOCKED:

@@ -9,6 +9,7 @@ from auditor.classify.network.evaluator import EgressEvaluator
 from auditor.classify.network.index import NetworkIndex
 from auditor.classify.network.path import (
     NOT_FOLLOWED,
+    AllowingRule,
     HopKind,
     MissingFact,
     NetworkPath,
@@ -21,6 +22,7 @@ from auditor.classify.network.path import (
 
 __all__ = [
     "NOT_FOLLOWED",
+    "AllowingRule",
     "EgressEvaluator",
     "HopKind",
     "MissingFact",

@@ -17,6 +17,7 @@ from auditor.classify.network.outbound import outbound
 from auditor.classify.network.path import (
     NOT_FOLLOWED,
     UNNARROWED,
+    AllowingRule,
     HopKind,
     NetworkPath,
     Outcome,
@@ -266,7 +267,13 @@ class EgressEvaluator:
                 if decision.allowed and decision.destinations
                 else UNNARROWED
             )
-            reason = reason.then(Step(HopKind.NSG, decision.said(nsg, level), nsg.nsg_id, None, narrowing.destinations))
+            allowing = (
+                AllowingRule(nsg.name, decision.rule.name, decision.rule.priority)
+                if decision.allowed and decision.rule is not None and not decision.rule.is_default
+                else None
+            )
+            said = Step(HopKind.NSG, decision.said(nsg, level), nsg.nsg_id, None, narrowing.destinations, allowing)
+            reason = reason.then(said)
             if decision.allowed is None or narrowing.unknowable:
                 return undetermined(reason.then(narrowing.step()))
             if not decision.allowed or narrowing.nowhere:

@@ -116,12 +116,23 @@ def narrowed(earlier: Destinations, later: Destinations) -> Narrowing:
 
 
 @dataclass(frozen=True, slots=True)
+class AllowingRule:
+    """An NSG's own rule that let the traffic out (not a default rule): a deny that closes the path must come
+    before it, with a lower priority number."""
+
+    nsg: str
+    rule: str
+    priority: int
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     kind: HopKind
     text: str
     object_id: str = ""
     missing: MissingFact | None = None
     destinations: Destinations = EVERY_DESTINATION  # where a rule allows TCP only to some public destinations
+    allowing: AllowingRule | None = None  # an NSG step: the NSG's own rule that allowed it
 
     def hop(self) -> PathHop:
         return PathHop(self.kind.value, self.object_id, self.text, self.destinations.named, self.destinations.more)
@@ -181,6 +192,11 @@ class Reason:
         return next((step.destinations for step in reversed(self.steps) if step.destinations), EVERY_DESTINATION)
 
     @property
+    def allowing(self) -> tuple[AllowingRule, ...]:
+        """The NSGs' own rules that let the traffic out on its way (default rules are not named)."""
+        return tuple(step.allowing for step in self.steps if step.allowing is not None)
+
+    @property
     def missing(self) -> MissingFact | None:
         """The first object the path needed and did not have."""
         return next((step.missing for step in self.steps if step.missing is not None), None)
@@ -197,7 +213,8 @@ class Reason:
         last = self.deciding
         if last is None or last.kind is not HopKind.STEP:
             return self
-        return Reason((*self.steps[:-1], Step(kind, last.text, object_id, last.missing, last.destinations)), self.label)
+        said = Step(kind, last.text, object_id, last.missing, last.destinations, last.allowing)
+        return Reason((*self.steps[:-1], said), self.label)
 
     def labelled(self, label: str) -> Reason:
         return Reason(self.steps, label)

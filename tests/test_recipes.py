@@ -32,6 +32,8 @@ EXAMPLE_VALUES = {
     "AZURE_MANAGEMENT_GROUP": "mg-landingzones", "managementGroup": "mg-landingzones",
     "STORAGE_ACCOUNT": "contosoaudits", "storageAccount": "contosoaudits",
     "STORAGE_CONTAINER": "compliance", "storageContainer": "compliance",
+    "PORT25_AUDIT_REPOSITORY": "contoso/port25-audit", "PORT25_AUDIT_REF": "v0.1.0",
+    "port25AuditSource": "git+https://github.com/contoso/port25-audit@v0.1.0",
 }  # fmt: skip
 
 
@@ -94,3 +96,34 @@ def test_the_schedule_page_names_every_recipe() -> None:
     text = (DOCS / "schedule.md").read_text(encoding="utf-8")
     for recipe in sorted(p.name for p in DOCS.glob("*.yml")):
         assert f"]({recipe})" in text
+
+
+def _installs(document: Any) -> list[list[str]]:
+    """Every pip install in a recipe, its variables set as a user would set them."""
+    return [
+        shlex.split(line.strip())
+        for script in _scripts(document)
+        for line in re.sub(
+            r"\$\{\{\s*vars\.(\w+)\s*\}\}|\$\((\w+)\)", lambda m: EXAMPLE_VALUES[m[1] or m[2]], script
+        ).splitlines()
+        if "pip install" in line
+    ]
+
+
+@pytest.mark.parametrize("recipe", ["github-actions.yml", "azure-pipelines.yml"])
+def test_a_recipe_installs_the_tool_from_its_pinned_source_not_an_unpublished_name(recipe: str) -> None:
+    """Issue 27.8: `pip install port25-audit` installs nothing (the name is not published) or, worse, whatever
+    someone else publishes under it. The recipes install from the repository, pinned."""
+    document = yaml.safe_load((DOCS / recipe).read_text(encoding="utf-8"))
+    (install,) = _installs(document)
+    source = install[install.index("install") + 1]
+
+    assert source != "port25-audit"
+    if recipe == "github-actions.yml":
+        steps = document["jobs"]["audit"]["steps"]
+        checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+        assert checkout["with"]["repository"] and checkout["with"]["ref"]  # pinned, by the user's variables
+        assert source == f"./{checkout['with']['path']}"
+        assert steps.index(checkout) < next(i for i, s in enumerate(steps) if "pip install" in s.get("run", ""))
+    else:
+        assert source.startswith("git+https://") and "@" in source.rsplit("/", 1)[-1]  # a pinned git URL

@@ -136,8 +136,22 @@ def unused_config_lines(config: AuditConfig, result: ScanResult, path: Path | No
     ]
 
 
+def nothing_audited(result: ScanResult) -> bool:
+    """Whether no subscription could be read at all: sign-in failed, the subscription list failed, or it showed
+    none (or only ones excluded or in a state not audited, which the user chose). No reports are written then."""
+    if result.findings:
+        return False
+    read = [s for s in result.subscriptions if not s.skipped]
+    if result.metadata.tenant_errors and all(s.errors for s in read):
+        return True
+    return not result.subscriptions
+
+
 def exit_status(result: ScanResult, fail_on: Collection[Verdict]) -> ExitStatus:
-    """1 when the gate trips (it wins over 2: the reports still mark what could not be read), else 2 or 0."""
+    """69 when nothing could be audited; 1 when the gate trips (it wins over 2: the reports still mark what could
+    not be read), else 2 or 0."""
+    if nothing_audited(result):
+        return ExitStatus.NOTHING_AUDITED
     tripped = any(f.verdict in fail_on and not f.accepted for f in result.findings)
     if tripped or (result.drift and result.drift.new_exposure):
         return ExitStatus.FINDINGS
@@ -154,7 +168,14 @@ def status_lines(result: ScanResult, fail_on: Collection[Verdict], auth: Auth = 
         for e in result.metadata.tenant_errors
         if e.operation == SUBSCRIPTION_LIST and e.code != ErrorCode.MALFORMED_ITEM
     ]
-    if not result.complete and list_failed and not unreadable:
+    if nothing_audited(result):
+        lines.append(
+            "nothing was audited, so no report was written: the reports in --out are left as they were."
+            if result.metadata.tenant_errors
+            else "nothing was audited: the identity sees no subscription (give it Reader on one, or check --tenant "
+            "and --subscription); the reports in --out are left as they were."
+        )
+    elif not result.complete and list_failed and not unreadable:
         lines.append(
             "the audit is INCOMPLETE: nothing was audited; the reports are written, empty, and say why "
             "(scan.json, scan.errors)."
@@ -234,7 +255,9 @@ def _tenant_error_line(error: CollectionError, auth: Auth) -> str:
         said = message.rstrip(".")
         tried = "" if "(tried " in said else f" (tried {TRIED[auth]})"
         return f"could not sign in, so no subscription was audited: {said}{tried}. To fix: {ADVICE[auth]}."
+    status = f"HTTP {error.status} " if error.status is not None else ""
+    said = f"{status}{code}: " if status or code else ""
     return (
-        f"the subscription list could not be read, so no subscription was audited: {shown} "
+        f"the subscription list could not be read, so no subscription was audited: {said}{shown} "
         "(sign in with az login, or give the identity Reader on the subscriptions)"
     )

@@ -9,7 +9,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -580,6 +580,7 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         HistoryNotKept,
         ScanOptions,
         exit_status,
+        nothing_audited,
         run_scan,
         status_lines,
         unused_config_lines,
@@ -588,6 +589,12 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
     from auditor.report.json import BaselineError, read_baseline
 
     _configure_logging(env, args.quiet, args.verbose)
+    if args.out.exists() and not args.out.is_dir():
+        env.stderr.write(
+            f"port25-audit: --out {args.out} is a file, not a folder: the reports are a set of files; name a folder "
+            "(it is made if it does not exist)\n"
+        )
+        return ExitStatus.USAGE
     try:
         config, provenance = load_config(args.config) if args.config else (AuditConfig(), None)
     except ConfigError as err:
@@ -626,6 +633,7 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         now=env.now,
         tag_names=tuple(args.tag),
     )
+    out_existed = args.out.exists()
     with ExitStack() as held:
         try:
             held.enter_context(reports_lock(args.out))
@@ -637,6 +645,14 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
             return ExitStatus.CANT_CREATE
         with progress_bar(collector.stats, raw_stream(env.stderr), enabled=not args.quiet):
             result = run_scan(options)
+        if nothing_audited(result):
+            # last week's reports stay: an empty set in their place would read as a result
+            if not out_existed:
+                with suppress(OSError):
+                    args.out.rmdir()  # made for the lock, and still empty
+            for line in status_lines(result, args.fail_on, Auth(args.auth)):
+                env.stderr.write(f"port25-audit: {line}\n")
+            return exit_status(result, args.fail_on)
         for line in unused_config_lines(config, result, args.config):
             env.stderr.write(f"port25-audit: {line}\n")
         try:

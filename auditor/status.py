@@ -15,6 +15,7 @@ class ExitStatus(IntEnum):
     FINDINGS = 1
     INCOMPLETE = 2
     USAGE = 64
+    NOTHING_AUDITED = 69  # sysexits' EX_UNAVAILABLE: sign-in failed, or no subscription could be read
     DATA_ERROR = 65
     NO_INPUT = 66
     SOFTWARE = 70
@@ -49,6 +50,13 @@ EXIT_MEANINGS: tuple[ExitMeaning, ...] = (
         "something could not be read (its answer is in the recording)",
     ),
     ExitMeaning(ExitStatus.USAGE, "bad arguments or config", "bad arguments or config", "bad arguments"),
+    ExitMeaning(
+        ExitStatus.NOTHING_AUDITED,
+        "nothing could be audited: sign-in failed, or the subscription list could not be read or shows none; "
+        "the reports in `--out` are left as they were",
+        "nothing could be audited (sign-in failed, no subscription readable); --out is left as it was",
+        "nothing could be read (sign-in failed, no subscription readable)",
+    ),
     ExitMeaning(
         ExitStatus.DATA_ERROR,
         "an input file whose contents cannot be used (a baseline of another schema version, a recording that is "

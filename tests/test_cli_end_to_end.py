@@ -391,10 +391,10 @@ def _denied_subscription_list(tmp_path: Path) -> Path:
 def test_a_subscription_list_that_cannot_be_read_is_said_even_when_quiet(tmp_path: Path) -> None:
     recording = _denied_subscription_list(tmp_path)
     status, _, stderr = run_cli("scan", "--replay", str(recording), "--out", str(tmp_path / "r"), "--quiet")
-    assert status is ExitStatus.INCOMPLETE
+    assert status is ExitStatus.NOTHING_AUDITED
     assert "the subscription list could not be read, so no subscription was audited" in stderr
+    assert "HTTP 401" in stderr or "401" in stderr
     assert "az login" in stderr and "Traceback" not in stderr
-    assert json.loads((tmp_path / "r" / "scan.json").read_text(encoding="utf-8"))["scan"]["errors"][0]["status"] == 401
 
 
 def test_the_reports_say_which_audit_config_was_used(contoso_reports: tuple[Path, ExitStatus, str, str]) -> None:
@@ -410,14 +410,35 @@ def test_the_reports_say_which_audit_config_was_used(contoso_reports: tuple[Path
     assert f"{CONTOSO_CONFIG} (11 subscription(s); SHA-256 {digest})" in page
 
 
-def test_when_nothing_could_be_audited_the_terminal_shows_no_table_of_zeros(tmp_path: Path) -> None:
-    """Issue 14.1: a failed subscription list printed a zero table and "Reports: ..." as if it were a result."""
+def test_when_nothing_could_be_audited_last_week_s_reports_stay_and_the_exit_code_says_so(tmp_path: Path) -> None:
+    """Issue 27.7 (docs/design.md §3): nothing audited (the subscription list failed) has its own exit code and
+    leaves the previous reports in --out as they were: a scheduled run that lost its credential must not replace
+    last week's reports with an empty set. No table of zeros either (issue 14.1)."""
+    out = tmp_path / "r"
+    first, _, _ = run_cli("scan", "--replay", str(CONTOSO), "--out", str(out), "--quiet")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
     recording = _denied_subscription_list(tmp_path)
-    status, stdout, _ = run_cli("scan", "--replay", str(recording), "--out", str(tmp_path / "r"))
-    assert status is ExitStatus.INCOMPLETE
-    assert "Nothing was audited." in stdout and "┃" not in stdout  # no verdict table
-    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
-    assert "Nothing could be audited: the subscriptions list could not be read (InvalidAuthenticationToken)" in page
+
+    status, stdout, stderr = run_cli("scan", "--replay", str(recording), "--out", str(out))
+
+    assert first is ExitStatus.INCOMPLETE and status is ExitStatus.NOTHING_AUDITED
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert "┃" not in stdout and "Reports:" not in stdout  # no verdict table, no reports named
+    assert "the reports in --out are left as they were" in stderr
+
+
+def test_an_out_that_is_a_file_is_refused_before_the_tenant_is_read(tmp_path: Path) -> None:
+    target = tmp_path / "reports.txt"
+    target.write_text("not a folder", encoding="utf-8")
+
+    status, _, stderr = run_cli("scan", "--replay", str(tmp_path / "missing.json"), "--out", str(target))
+
+    assert status is ExitStatus.USAGE  # refused before the (missing) recording is even opened
+    assert stderr.strip() == (
+        f"port25-audit: --out {target} is a file, not a folder: the reports are a set of files; name a folder (it "
+        "is made if it does not exist)"
+    )
+    assert target.read_text(encoding="utf-8") == "not a folder"
 
 
 @pytest.mark.parametrize(

@@ -202,6 +202,13 @@ def test_fault(tmp_path: Path, name: str) -> None:
     status, reports, stderr = _run(tmp_path, name, fault)
 
     assert "Traceback" not in stderr and "internal error" not in stderr
+    if fault.subscription_list:  # nothing could be listed: its own exit code, one line, and no reports written
+        assert status is ExitStatus.NOTHING_AUDITED
+        assert stderr.count("subscription list could not be read") == 1 and fault.marked in stderr
+        assert len(stderr.splitlines()) == 2 and "left as they were" in stderr
+        assert "billing" not in stderr  # nothing to refine: no second line for the same failure
+        assert not reports.exists()
+        return
     subscriptions = {row["subscription_id"]: row for row in _csv(reports / "subscriptions.csv")}
     findings = _csv(reports / "findings.csv")
     document = json.loads((reports / "scan.json").read_text(encoding="utf-8"))
@@ -221,14 +228,6 @@ def test_fault(tmp_path: Path, name: str) -> None:
 
     assert status is ExitStatus.INCOMPLETE
     assert "INCOMPLETE" in stderr
-    if fault.subscription_list:  # nothing could be listed: the scan says so in its metadata and on stderr
-        (error,) = document["scan"]["errors"]
-        assert fault.marked in f"HTTP {error['status']} {error['code']}"
-        assert "the subscription list could not be read" in stderr
-        assert stderr.count("subscription list could not be read") == 1 and "nothing was audited" in stderr
-        assert len(stderr.splitlines()) == 2
-        assert "billing" not in stderr  # nothing to refine: no second line for the same failure
-        return
     faulty = subscriptions[FAULTY]
     assert fault.marked in faulty["collection"] and faulty["collection"].startswith("virtualMachines:")
     (error,) = next(s for s in document["subscriptions"] if s["subscription_id"] == FAULTY)["errors"]

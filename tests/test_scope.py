@@ -107,18 +107,17 @@ def test_a_management_group_that_cannot_be_read_is_an_error_never_an_empty_audit
 
     status, stderr, _, findings = _scan(recording, tmp_path, "--management-group", ROOT)
 
-    assert status is ExitStatus.INCOMPLETE and findings == []
-    assert f"management group {ROOT} could not be read" in stderr and "AuthorizationFailed" in stderr
-    document = json.loads((tmp_path / "reports" / "scan.json").read_text(encoding="utf-8"))
-    (error,) = document["scan"]["errors"]
-    assert error["operation"] == f"managementGroups/{ROOT}/descendants" and error["status"] == 403
+    # nothing could be audited (issue 27.7): its own code, the error on stderr, no empty reports written
+    assert status is ExitStatus.NOTHING_AUDITED and findings == []
+    assert f"management group {ROOT} could not be read (HTTP 403 AuthorizationFailed)" in stderr
+    assert not (tmp_path / "reports").exists()
 
 
 def test_a_descendants_answer_without_its_list_is_an_error(tmp_path: Path) -> None:
     status, stderr, _, findings = _scan(_tenant(tmp_path, descendants={"nextLink": None}), tmp_path,
                                         "--management-group", ROOT)  # fmt: skip
 
-    assert status is ExitStatus.INCOMPLETE and findings == [] and "no 'value' list" in stderr
+    assert status is ExitStatus.NOTHING_AUDITED and findings == [] and "no 'value' list" in stderr
 
 
 def test_excluded_subscriptions_are_listed_with_their_reason_and_not_read(tmp_path: Path) -> None:

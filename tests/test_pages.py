@@ -10,11 +10,12 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from auditor.collect.arm import ArmCollector
+from auditor.collect.clients import Clients
 from auditor.collect.errors import read_all
 from auditor.collect.pages import ARM_LISTS, json_items
 from auditor.collect.policy import MalformedPage
 from auditor.collect.replay import ReplayCredential
-from auditor.collect.session import ArmSession, Clients
+from auditor.collect.session import ArmSession
 from auditor.model import ListName, Subscription
 from tests.recordings import entry, transport
 

@@ -25,13 +25,13 @@ from azure.core.credentials import AccessTokenInfo, TokenCredential
 from azure.core.pipeline.transport import HttpTransport
 
 from auditor.collect.children import with_children
+from auditor.collect.clients import Clients
 from auditor.collect.errors import logged, read_all
-from auditor.collect.extras import with_extras
-from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
+from auditor.collect.interface import DEFAULT_MAX_WORKERS, NO_EXTRAS, Collector, Extras
 from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, inventory, malformed, understood
 from auditor.collect.pages import json_items
 from auditor.collect.recipe import CollectorRecipe
-from auditor.collect.session import ArmSession, Clients
+from auditor.collect.session import ArmSession
 from auditor.collect.throttle import RateLimiter, ScanStats
 from auditor.collect.tokens import TokenKey
 from auditor.model import CollectionError, ListName, Scope, Subscription, SubscriptionInventory, TenantInventory
@@ -70,18 +70,22 @@ class ArmCollector(Collector):
         processes: int = 1,
         recipe: CollectorRecipe | None = None,
         credential_scopes: Sequence[str] | None = None,
-        effective_routes: bool = False,
-        group_tags: bool = False,
+        extras: Extras = NO_EXTRAS,
     ) -> None:
         self._session = ArmSession(
-            credential, transport, base_url, limiter=limiter, stats=stats, credential_scopes=credential_scopes
+            credential,
+            transport,
+            base_url,
+            limiter=limiter,
+            stats=stats,
+            credential_scopes=credential_scopes,
+            extras=extras,
+            max_workers=max_workers,
         )
         self.stats = self._session.stats
         self._max_workers = max(1, max_workers)
         self._processes = max(1, processes) if recipe is not None else 1
         self._recipe = recipe
-        self._effective_routes = effective_routes
-        self._group_tags = group_tags
         # Set when the run is stopping (Ctrl-C): lists not yet started are not sent. Shared with worker processes.
         self.stopping: Stopping = threading.Event()
 
@@ -95,8 +99,7 @@ class ArmCollector(Collector):
             processes=processes,
             recipe=recipe,
             credential_scopes=[recipe.endpoints.scope],
-            effective_routes=recipe.effective_routes,
-            group_tags=recipe.group_tags,
+            extras=recipe.extras,
         )
 
     @property
@@ -111,14 +114,7 @@ class ArmCollector(Collector):
                 inventories = self._collect_in_processes(chosen)
             else:
                 inventories = self.collect_subscriptions(chosen)
-            tenant = self._session.tenant(inventories, unreadable)
-        return with_extras(
-            tenant,
-            self._session,
-            self._max_workers,
-            group_tags=self._group_tags,
-            effective_routes=self._effective_routes,
-        )
+            return self._session.tenant(inventories, unreadable)
 
     def collect_subscriptions(
         self, subscriptions: Sequence[Subscription], max_workers: int | None = None

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from auditor.collect import network as net
 from auditor.collect.api_versions import NETWORK, WEB
+from auditor.collect.clients import Clients
 from auditor.collect.errors import logged, read_all
 from auditor.collect.lists import (
     AUDITED_KINDS,
@@ -26,7 +27,6 @@ from auditor.collect.lists import (
     understood,
 )
 from auditor.collect.paging import json_object, json_pages
-from auditor.collect.session import Clients
 from auditor.model import (
     CollectionError,
     FirewallPolicy,

@@ -11,15 +11,15 @@ does not hold: a refusal (403) is an error of that subnet, and its GET-only read
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from enum import Enum
 from typing import Any
 
+from auditor.collect.clients import Clients
 from auditor.collect.errors import READ_FAILURES, collection_error
 from auditor.collect.lists import resource_group_of
-from auditor.collect.session import ArmSession, Clients
 from auditor.model import (
     EFFECTIVE_ROUTES,
     EffectiveRoute,
@@ -117,15 +117,15 @@ def _wanted(item: SubscriptionInventory) -> list[tuple[Subnet, str | None]]:
     ]
 
 
-def with_effective_routes(inventory: TenantInventory, session: ArmSession, max_workers: int) -> TenantInventory:
+def with_effective_routes(
+    inventory: TenantInventory, clients_of: Callable[[str], Clients], max_workers: int
+) -> TenantInventory:
     """The inventory with each subnet's effective routes where it may learn gateway routes and has a running VM's
     NIC; a read that fails is an error of its subscription (the audit is incomplete) and of that subnet."""
     jobs = [(index, subnet, nic) for index, item in enumerate(inventory.subscriptions) for subnet, nic in _wanted(item)]
     if not jobs:
         return inventory
-    clients = {
-        index: session.clients(inventory.subscriptions[index].subscription.subscription_id) for index, _, _ in jobs
-    }
+    clients = {index: clients_of(inventory.subscriptions[index].subscription.subscription_id) for index, _, _ in jobs}
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="port25-routes") as pool:
         read = list(pool.map(lambda job: _read(clients[job[0]], job[1], job[2]), jobs))
     subscriptions = list(inventory.subscriptions)

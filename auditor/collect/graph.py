@@ -23,8 +23,7 @@ from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 from auditor.collect.children import with_children
 from auditor.collect.errors import logged, read_all
-from auditor.collect.extras import with_extras
-from auditor.collect.interface import DEFAULT_MAX_WORKERS, Collector
+from auditor.collect.interface import DEFAULT_MAX_WORKERS, NO_EXTRAS, Collector, Extras
 from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, MalformedItem, inventory, malformed
 from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.session import ArmSession
@@ -81,17 +80,21 @@ class GraphCollector(Collector):
         stats: ScanStats | None = None,
         batch_size: int = BATCH_SIZE,
         credential_scopes: Sequence[str] | None = None,
-        effective_routes: bool = False,
-        group_tags: bool = False,
+        extras: Extras = NO_EXTRAS,
     ) -> None:
         self._session = ArmSession(
-            credential, transport, base_url, limiter=limiter, stats=stats, credential_scopes=credential_scopes
+            credential,
+            transport,
+            base_url,
+            limiter=limiter,
+            stats=stats,
+            credential_scopes=credential_scopes,
+            extras=extras,
+            max_workers=max_workers,
         )
         self.stats = self._session.stats
         self._max_workers = max(1, max_workers)
         self._batch_size = max(1, batch_size)
-        self._effective_routes = effective_routes
-        self._group_tags = group_tags
         self._graph = ResourceGraphClient(self._session.credential, **self._session.client_options())
 
     @classmethod
@@ -102,8 +105,7 @@ class GraphCollector(Collector):
             recipe.endpoints.arm,
             max_workers=recipe.max_workers,
             credential_scopes=[recipe.endpoints.scope],
-            effective_routes=recipe.effective_routes,
-            group_tags=recipe.group_tags,
+            extras=recipe.extras,
         )
 
     def collect(self, scope: Scope | Sequence[str] = ()) -> TenantInventory:
@@ -133,14 +135,7 @@ class GraphCollector(Collector):
                 raise
             self._add_children(pool, found, errors)
         inventories = [inventory(s, found[s.subscription_id], errors[s.subscription_id]) for s in chosen]
-        tenant = self._session.tenant(inventories, unreadable)
-        return with_extras(
-            tenant,
-            self._session,
-            self._max_workers,
-            group_tags=self._group_tags,
-            effective_routes=self._effective_routes,
-        )
+        return self._session.tenant(inventories, unreadable)
 
     def _read_batch(
         self, batch: Sequence[Subscription]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
 from auditor.collect.throttle import ScanStats
@@ -73,6 +74,18 @@ class Source(StrEnum):
 
     ARM = "arm"
     GRAPH = "graph"
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What a run reads beyond the lists, in either mode: resource groups' tags (for --tag and tag exceptions),
+    the effective routes of subnets that may learn gateway routes (--effective-routes)."""
+
+    group_tags: bool = False
+    effective_routes: bool = False
+
+
+NO_EXTRAS = Extras()
 
 
 class Collector(ABC):

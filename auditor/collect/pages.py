@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.collect.api_versions import COMPUTE, CONTAINER_APPS, CONTAINER_INSTANCES, NETWORK, WEB
+from auditor.collect.clients import Clients
 from auditor.collect.lists import KINDS, ListKind
 from auditor.collect.paging import json_pages
-from auditor.collect.session import Clients
 from auditor.model import ListName
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from azure.core.credentials import TokenCredential
 from azure.core.pipeline.transport import HttpTransport
 
-from auditor.collect.interface import DEFAULT_MAX_WORKERS, Auth, Cloud, Source
+from auditor.collect.interface import DEFAULT_MAX_WORKERS, Auth, Cloud, Extras, Source
 from auditor.collect.replay import ReplayCredential, ReplayTransport
 from auditor.collect.signin import CLOUDS, CloudEndpoints, credential
 from auditor.collect.transport import ReadOnlyTransport
@@ -33,6 +33,10 @@ class CollectorRecipe:
     # For a transport or credential with a twist (a recorder, a test's spy); module-level to cross processes.
     transport_factory: Callable[[], HttpTransport] | None = None
     credential_factory: Callable[[], TokenCredential] | None = None
+
+    @property
+    def extras(self) -> Extras:
+        return Extras(group_tags=self.group_tags, effective_routes=self.effective_routes)
 
     @property
     def endpoints(self) -> CloudEndpoints:

@@ -5,25 +5,22 @@ say of the subscriptions read."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from azure.core.credentials import TokenCredential
 from azure.core.pipeline.transport import HttpTransport
-from azure.mgmt.appcontainers import ContainerAppsAPIClient
-from azure.mgmt.compute import ComputeManagementClient
-from azure.mgmt.containerinstance import ContainerInstanceManagementClient
-from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
-from azure.mgmt.web import WebSiteManagementClient
 
 from auditor.collect.api_versions import MANAGEMENT_GROUPS, SUBSCRIPTIONS
 from auditor.collect.billing import read_billing
+from auditor.collect.clients import Clients
 from auditor.collect.errors import READ_FAILURES, read_all
+from auditor.collect.extras import with_extras
+from auditor.collect.interface import DEFAULT_MAX_WORKERS, NO_EXTRAS, Extras
 from auditor.collect.lists import MalformedItem, malformed, understood
 from auditor.collect.paging import json_pages
 from auditor.collect.policy import DEFAULT_HOST, CappedRetryPolicy, ReadPolicy
@@ -50,41 +47,6 @@ MANAGEMENT_GROUP_SUBSCRIPTION = "microsoft.management/managementgroups/subscript
 MANAGEMENT_GROUP_CHILD = "microsoft.management/managementgroups"
 
 
-class Clients:
-    """A subscription's management clients, each built when its first list asks for it."""
-
-    def __init__(self, make: Callable[[type[Any]], Any]) -> None:
-        self._make = make
-        self._built: dict[type[Any], Any] = {}
-        self._lock = threading.Lock()
-
-    def _client(self, kind: type[Any]) -> Any:
-        with self._lock:
-            if kind not in self._built:
-                self._built[kind] = self._make(kind)
-            return self._built[kind]
-
-    @property
-    def compute(self) -> ComputeManagementClient:
-        return self._client(ComputeManagementClient)
-
-    @property
-    def network(self) -> NetworkManagementClient:
-        return self._client(NetworkManagementClient)
-
-    @property
-    def web(self) -> WebSiteManagementClient:
-        return self._client(WebSiteManagementClient)
-
-    @property
-    def apps(self) -> ContainerAppsAPIClient:
-        return self._client(ContainerAppsAPIClient)
-
-    @property
-    def containers(self) -> ContainerInstanceManagementClient:
-        return self._client(ContainerInstanceManagementClient)
-
-
 class ArmSession:
     """The credential, transport, rate limiter and counters every request of a run shares."""
 
@@ -97,8 +59,12 @@ class ArmSession:
         limiter: RateLimiter | None = None,
         stats: ScanStats | None = None,
         credential_scopes: Sequence[str] | None = None,
+        extras: Extras = NO_EXTRAS,
+        max_workers: int = DEFAULT_MAX_WORKERS,
     ) -> None:
         self.credential = shared(credential)
+        self._extras = extras
+        self._max_workers = max(1, max_workers)
         self.limiter = limiter or RateLimiter()
         self.stats = stats or ScanStats()
         self._options: dict[str, Any] = {}
@@ -196,14 +162,16 @@ class ArmSession:
         return found, error
 
     def tenant(self, inventories: Sequence[SubscriptionInventory], unreadable: TenantInventory) -> TenantInventory:
-        """The run's inventory: the subscriptions read, those that could not be, and what billing accounts say of
-        them (MCA-E, Enterprise Dev/Test). Billing is not asked when the subscription list itself failed."""
+        """The run's inventory: the subscriptions read, those that could not be, what billing accounts say of
+        them (MCA-E, Enterprise Dev/Test), and the extras the run asked for. Billing is not asked when the
+        subscription list itself failed."""
         billing, note = (
             ((), "") if unreadable.errors else read_billing(self.credential, self.client_options(), READ_FAILURES)
         )
-        return replace(
+        tenant = replace(
             unreadable, subscriptions=tuple(inventories) + unreadable.subscriptions, billing=billing, billing_note=note
         )
+        return with_extras(tenant, self.clients, self._max_workers, self._extras)
 
 
 def _text(value: Any) -> str:

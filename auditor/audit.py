@@ -136,21 +136,10 @@ def unused_config_lines(config: AuditConfig, result: ScanResult, path: Path | No
     ]
 
 
-def nothing_audited(result: ScanResult) -> bool:
-    """Whether no subscription could be read at all: sign-in failed, the subscription list failed, or it showed
-    none (or only ones excluded or in a state not audited, which the user chose). No reports are written then."""
-    if result.findings:
-        return False
-    read = [s for s in result.subscriptions if not s.skipped]
-    if result.metadata.tenant_errors and all(s.errors for s in read):
-        return True
-    return not result.subscriptions
-
-
 def exit_status(result: ScanResult, fail_on: Collection[Verdict]) -> ExitStatus:
     """69 when nothing could be audited; 1 when the gate trips (it wins over 2: the reports still mark what could
     not be read), else 2 or 0."""
-    if nothing_audited(result):
+    if result.nothing_audited:
         return ExitStatus.NOTHING_AUDITED
     tripped = any(f.verdict in fail_on and not f.accepted for f in result.findings)
     if tripped or (result.drift and result.drift.new_exposure):
@@ -168,7 +157,7 @@ def status_lines(result: ScanResult, fail_on: Collection[Verdict], auth: Auth = 
         for e in result.metadata.tenant_errors
         if e.operation == SUBSCRIPTION_LIST and e.code != ErrorCode.MALFORMED_ITEM
     ]
-    if nothing_audited(result):
+    if result.nothing_audited:
         lines.append(
             "nothing was audited, so no report was written: the reports in --out are left as they were."
             if result.metadata.tenant_errors
@@ -209,8 +198,13 @@ def status_lines(result: ScanResult, fail_on: Collection[Verdict], auth: Auth = 
 def exception_lines(result: ScanResult) -> list[str]:
     """What the run says of the exceptions register: entries that expired, and stale ones (never kept silently)."""
     lines = []
+    expired: dict[int, list[str]] = {}  # each expired entry's resources, in one pass over the findings
+    if result.exceptions.expired:
+        for finding in result.findings:
+            if finding.exception is not None and not finding.exception.accepted:
+                expired.setdefault(finding.exception.exception.number, []).append(finding.resource.name)
     for entry in result.exceptions.expired:
-        names = [f.resource.name for f in result.findings if f.exception and f.exception.exception is entry]
+        names = expired.get(entry.number, [])
         shown = ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
         lines.append(
             f"exception at {entry.where} (owner {entry.owner}{_ticket(entry)}) expired on {entry.expires.isoformat()}: "

@@ -580,7 +580,6 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
         HistoryNotKept,
         ScanOptions,
         exit_status,
-        nothing_audited,
         run_scan,
         status_lines,
         unused_config_lines,
@@ -645,7 +644,7 @@ def _scan(args: Any, env: Environment) -> ExitStatus:
             return ExitStatus.CANT_CREATE
         with progress_bar(collector.stats, raw_stream(env.stderr), enabled=not args.quiet):
             result = run_scan(options)
-        if nothing_audited(result):
+        if result.nothing_audited:
             # last week's reports stay: an empty set in their place would read as a result
             if not out_existed:
                 with suppress(OSError):

@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from auditor.files import CONFIG_LIMIT, InputFileError, read_text
-from auditor.model import GUID, AcceptedException, AuditConfig, ConfigProvenance, Offer, SubscriptionFacts, Verdict
+from auditor.model import (
+    GUID,
+    AcceptedException,
+    AuditConfig,
+    ConfigProvenance,
+    Offer,
+    SubscriptionFacts,
+    Verdict,
+    glob_start,
+)
 
 KNOWN_KEYS = ("offer", "created", "exemption_granted", "exclude", "reason")
 EXCEPTION_SELECTORS = ("match", "resource_group", "subscription", "tag")
@@ -229,7 +238,7 @@ def _glob(pattern: str, place: str) -> str:
     if not pattern:
         return ""
     lowered = pattern.lower()
-    fixed = re.split(r"[*?\[]", lowered, maxsplit=1)[0]
+    fixed = glob_start(lowered)
     if not (fixed.startswith(_ID_START) or _ID_START.startswith(fixed)):
         raise ConfigError(
             f"{place}: {pattern!r} cannot match a resource id (ids start with /subscriptions/; use * for any part)"

@@ -669,6 +669,14 @@ class ExceptionState(StrEnum):
     EXPIRED = "expired"
 
 
+_GLOB_WILDCARD = re.compile(r"[*?\[]")
+
+
+def glob_start(pattern: str) -> str:
+    """What of a glob is fixed: its text before the first wildcard (`*`, `?`, `[`)."""
+    return _GLOB_WILDCARD.split(pattern, maxsplit=1)[0]
+
+
 @dataclass(frozen=True, slots=True)
 class AcceptedException:
     """One entry of the audit config's exceptions register: which resources (every selector given must hold), the
@@ -940,3 +948,14 @@ class ScanResult:
     @property
     def complete(self) -> bool:
         return not self.metadata.tenant_errors and all(not s.errors for s in self.subscriptions)
+
+    @property
+    def nothing_audited(self) -> bool:
+        """No subscription could be read at all: sign-in failed, the subscription list (or the only management
+        group) failed, or it showed none. The CLI then writes no reports and leaves --out as it was."""
+        if self.findings:
+            return False
+        read = [s for s in self.subscriptions if not s.skipped]
+        if self.metadata.tenant_errors and all(s.errors for s in read):
+            return True
+        return not self.subscriptions

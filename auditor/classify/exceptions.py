@@ -20,6 +20,7 @@ from collections.abc import Collection, Sequence
 from operator import attrgetter
 from typing import NamedTuple
 
+from auditor.classify.tags import GroupTags, carried_tags
 from auditor.model import (
     AcceptedException,
     ExceptionMatch,
@@ -30,10 +31,10 @@ from auditor.model import (
     StaleException,
     StaleWhy,
     Verdict,
+    glob_start,
 )
 
 _SUBSCRIPTION_IN_GLOB = re.compile(r"^/subscriptions/([0-9a-f-]{36})/", re.IGNORECASE)
-_WILDCARD = re.compile(r"[*?\[]")
 _RESOURCE = attrgetter("resource")
 _SUBSCRIPTION = attrgetter("subscription_id")
 
@@ -44,7 +45,7 @@ class Register:
     takes its findings, a resource group or a tag its own. A million findings cost a sort of the ids globs ask
     for, and a thousand entries a few lookups each, not a thousand tests a finding."""
 
-    def __init__(self, findings: Sequence[Finding], group_tags: dict[tuple[str, str], tuple[tuple[str, str], ...]]):
+    def __init__(self, findings: Sequence[Finding], group_tags: GroupTags):
         self._group_tags = group_tags
         self._resources: list[Resource] = list(map(_RESOURCE, findings))
         by_subscription: defaultdict[str, list[int]] = defaultdict(list)
@@ -70,7 +71,7 @@ class Register:
         return [index for index in candidates if self._holds(entry, self._resources[index])]
 
     def _globbed(self, pattern: str) -> list[int]:
-        start = _WILDCARD.split(pattern, maxsplit=1)[0]
+        start = glob_start(pattern)
         subscription = _glob_subscription(pattern)
         ids, indexes = self._ids(subscription) if subscription else self._all_ids()
         # "fixed start*", the common glob, needs no pattern: beginning with the start is matching it
@@ -121,12 +122,7 @@ class Register:
         return self._by_tag
 
     def _carried(self, resource: Resource) -> dict[str, str]:
-        group = (
-            self._group_tags.get((resource.subscription_id.lower(), resource.resource_group.lower()), ())
-            if self._group_tags
-            else ()
-        )
-        return {**{k.lower(): v for k, v in group}, **{k.lower(): v for k, v in resource.tags}}
+        return {name: value for name, (_, value) in carried_tags(resource, self._group_tags).items()}
 
     def _holds(self, entry: AcceptedException, resource: Resource) -> bool:
         if entry.subscription and entry.subscription != resource.subscription_id.lower():
@@ -163,7 +159,7 @@ def with_exceptions(
     exceptions: Sequence[AcceptedException],
     today: dt.date,
     gaps: ReadGaps = NO_GAPS,
-    group_tags: dict[tuple[str, str], tuple[tuple[str, str], ...]] | None = None,
+    group_tags: GroupTags | None = None,
 ) -> tuple[tuple[Finding, ...], ExceptionsOutcome]:
     """The findings, each with the entry that accepts its verdict (accepted until `today` passes its expiry, then
     expired); and the entries that expired or are stale. An entry that matches nothing where `gaps` says a list
@@ -187,7 +183,7 @@ def _applied(
     exceptions: Sequence[AcceptedException],
     today: dt.date,
     gaps: ReadGaps,
-    group_tags: dict[tuple[str, str], tuple[tuple[str, str], ...]],
+    group_tags: GroupTags,
 ) -> tuple[tuple[Finding, ...], ExceptionsOutcome]:
     register = Register(findings, group_tags)
     # each finding's entries, in the register's order

@@ -57,10 +57,9 @@ class Action:
 
 
 def nothing_audited(result: ScanResult) -> str:
-    """Why nothing was audited (sign-in or the subscription list failed), or "" when something was."""
-    if result.findings or not result.metadata.tenant_errors:
-        return ""
-    if any(not s.errors for s in result.subscriptions):
+    """Why nothing was audited (a read above the subscriptions failed), or "" when something was. The CLI writes
+    no page then; the page says so where one is made of such a result all the same."""
+    if not result.nothing_audited or not result.metadata.tenant_errors:
         return ""
     first = result.metadata.tenant_errors[0]
     code = f" ({first.code})" if first.code else ""
@@ -75,13 +74,15 @@ class OwnerActions:
     actions: list[Action]
 
 
-def actions_by_owner(findings: pd.DataFrame, result: ScanResult) -> tuple[str, list[OwnerActions]]:
-    """With --tag: the first tag's name, and what to do grouped by its values (untagged last); else ("", [])."""
+def actions_by_owner(
+    findings: pd.DataFrame, result: ScanResult, accepted: np.ndarray
+) -> tuple[str, list[OwnerActions]]:
+    """With --tag: the first tag's name, and what to do grouped by its values (untagged last); else ("", []).
+    `accepted`: which findings an exception accepts."""
     if not result.metadata.tag_names:
         return "", []
     name = result.metadata.tag_names[0].lower()
     values = np.array([next((v for k, v in f.tags if k.lower() == name), "") for f in result.findings], dtype=object)
-    accepted = np.array([f.accepted for f in result.findings], dtype=bool)
     groups = []
     for value in sorted(set(values), key=lambda v: (v == "", v)):
         rows = values == value
@@ -140,10 +141,9 @@ class HtmlFormatter(Formatter):
         drift = drift_table(result)
         totals = verdict_counts(findings)
         counts = open_counts(result.findings)
-        owner_tag, owner_actions = actions_by_owner(findings, result)
-        open_rows = (findings["verdict"].to_numpy() == Verdict.OPEN.value) & ~np.array(
-            [f.accepted for f in result.findings], dtype=bool
-        )
+        accepted = np.array([f.accepted for f in result.findings], dtype=bool)
+        owner_tag, owner_actions = actions_by_owner(findings, result, accepted)
+        open_rows = (findings["verdict"].to_numpy() == Verdict.OPEN.value) & ~accepted
         page = _environment.get_template("report.html.j2").render(
             nothing_audited=nothing_audited(result),
             open_count=counts.not_accepted,

@@ -60,7 +60,7 @@ def _text(value: object) -> Text:
 
 def print_summary(result: ScanResult, written: list[Path], stream: IO[str]) -> None:
     console = Console(file=raw_stream(stream), width=110, soft_wrap=False, highlight=False, markup=False, emoji=False)
-    if not result.findings and result.metadata.tenant_errors and all(s.errors for s in result.subscriptions):
+    if result.nothing_audited:
         # nothing was audited: a table of zeros would read as a result (stderr says why)
         console.print(_text("Nothing was audited. Reports: " + ", ".join(str(p) for p in written)), soft_wrap=True)
         return

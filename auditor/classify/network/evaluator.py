@@ -15,8 +15,8 @@ from auditor.classify.network.gateways import GatewayRoutes
 from auditor.classify.network.index import NetworkIndex, vnet_of
 from auditor.classify.network.outbound import outbound
 from auditor.classify.network.path import (
+    EVERY_DESTINATION,
     NOT_FOLLOWED,
-    UNNARROWED,
     AllowingRule,
     HopKind,
     NetworkPath,
@@ -24,7 +24,6 @@ from auditor.classify.network.path import (
     Reason,
     SharedPaths,
     Step,
-    narrowed,
     step,
     undetermined,
 )
@@ -262,23 +261,18 @@ class EgressEvaluator:
                 return undetermined(Reason.of(missing))
             asgs = frozenset(configuration.asg_ids) if configuration is not None else None
             decision = self._decisions.nsg(nsg, source, port, scope, asgs)
-            narrowing = (
-                narrowed(reason.destinations, decision.destinations)
-                if decision.allowed and decision.destinations
-                else UNNARROWED
-            )
             allowing = (
                 AllowingRule(nsg.name, decision.rule.name, decision.rule.priority)
                 if decision.allowed and decision.rule is not None and not decision.rule.is_default
                 else None
             )
-            said = Step(HopKind.NSG, decision.said(nsg, level), nsg.nsg_id, None, narrowing.destinations, allowing)
-            reason = reason.then(said)
+            said = Step(HopKind.NSG, decision.said(nsg, level), nsg.nsg_id, allowing=allowing)
+            reason, narrowing = reason.through(said, decision.destinations if decision.allowed else EVERY_DESTINATION)
             if decision.allowed is None or narrowing.unknowable:
-                return undetermined(reason.then(narrowing.step()))
+                return undetermined(reason)
             if not decision.allowed or narrowing.nowhere:
                 egress = outbound(self._index, subnet, configuration, is_app, flexible_member)[0]
-                return NetworkPath(egress, Outcome.DENIED, reason.then(narrowing.step()))
+                return NetworkPath(egress, Outcome.DENIED, reason)
         return self._routed(subnet, configuration, Traffic(vnet_of(subnet.subnet_id), source, port, reason, scope),
                             is_app, flexible_member)  # fmt: skip
 

@@ -3,19 +3,15 @@ And the firewall's own finding: can any sender it serves get out through it?"""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from auditor.classify.addresses import Match, public_coverage
 from auditor.classify.listing import capped
 from auditor.classify.network.index import NetworkIndex
 from auditor.classify.network.path import (
-    UNNARROWED,
     HopKind,
     NetworkPath,
     Outcome,
     Reason,
     Step,
-    narrowed,
     step,
     undetermined,
 )
@@ -42,11 +38,7 @@ class FirewallPath:
             return undetermined(reason.then(own), firewall, firewall.resource_id)
         decision = self._decisions.firewall(firewall, source, port, scope)
         rules = Step(HopKind.FIREWALL_RULES, decision.reason, firewall.resource_id, decision.unread)
-        if not decision.destinations:
-            said, narrowing = reason.then(rules), UNNARROWED
-        else:  # it allows only some destinations: the path reaches those every hop so far allows
-            narrowing = narrowed(reason.destinations, decision.destinations)
-            said = reason.then(replace(rules, destinations=narrowing.destinations), narrowing.step())
+        said, narrowing = reason.through(rules, decision.destinations)
         if decision.allowed is None or (decision.allowed and narrowing.unknowable):
             return undetermined(said, firewall, firewall.resource_id)
         outcome = Outcome.VIA_FIREWALL if decision.allowed and not narrowing.nowhere else Outcome.DENIED

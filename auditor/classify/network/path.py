@@ -7,7 +7,7 @@ steps (the deciding one, a missing fact) and never splits or joins a sentence.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -207,6 +207,15 @@ class Reason:
 
     def then(self, *steps: Step | None) -> Reason:
         return Reason((*self.steps, *[step for step in steps if step is not None and step.text]), self.label)
+
+    def through(self, hop: Step, destinations: Destinations) -> tuple[Reason, Narrowing]:
+        """The reason with a hop that lets the traffic on only to `destinations` (empty: the internet at large, or
+        not on at all): the hop carries what it narrows the path to, then a step says why the path ends where the
+        hops before it allow none of them, or where that cannot be known."""
+        if not destinations:
+            return self.then(hop), UNNARROWED
+        narrowing = narrowed(self.destinations, destinations)
+        return self.then(replace(hop, destinations=narrowing.destinations), narrowing.step()), narrowing
 
     def deciding_as(self, kind: HopKind, object_id: str) -> Reason:
         """The reason with its deciding step named for what it is, where it was a plain step (a route, a hub)."""

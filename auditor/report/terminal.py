@@ -88,7 +88,8 @@ def print_summary(result: ScanResult, written: list[Path], stream: IO[str]) -> N
     names = {s.subscription.subscription_id: s.subscription.display_name for s in result.subscriptions}
     exposed = Counter(f.subscription_id for f in result.findings if f.verdict is Verdict.OPEN and not f.accepted)
     if exposed:
-        top = Table(title="Subscriptions with the most open resources", title_justify="left")
+        title = "Subscriptions with the most open resources (those no exception accepts)"
+        top = Table(title=title, title_justify="left")
         top.add_column("subscription")
         top.add_column("id")
         top.add_column("open", justify="right")

@@ -39,7 +39,7 @@ from auditor.model import (
 )
 from auditor.report.interface import DEFAULT_FORMATS, Format
 from auditor.report.progress import progress_bar
-from auditor.report.rules_doc import rules_markdown
+from auditor.report.rules_doc import rules_markdown, rules_text
 from auditor.report.terminal import PrintableStream, print_summary, raw_stream
 from auditor.report.write import ReportsLocked, reports_lock, write_atomically
 from auditor.status import ExitStatus, exit_codes_epilog
@@ -387,9 +387,12 @@ def build_parser(env: Environment) -> _Parser:
         help="print the rule table with the article section each rule cites",
         description="Print every rule, its platform policy and the article sentence it follows.",
         epilog="examples:\n"
-        "  port25-audit rules\n"
-        "  port25-audit rules > RULES.md   # the same Markdown the README's rule section is generated from",
+        "  port25-audit rules                         # a block per rule, for reading\n"
+        "  port25-audit rules --markdown > RULES.md   # the Markdown docs/rules.md is generated from",
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rules.add_argument(
+        "--markdown", action="store_true", help="print the rule table as Markdown (the docs' rule section)"
     )
     rules.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -434,7 +437,7 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> E
         return done.status
     try:
         if args.command == "rules":
-            env.stdout.write(rules_markdown())
+            env.stdout.write(rules_markdown() if args.markdown else rules_text())
             return ExitStatus.SUCCESS
         if args.command == "record":
             return _record(args, env)

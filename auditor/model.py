@@ -96,6 +96,15 @@ AUDITED_BY_TYPE: dict[str, AuditedType] = {t.resource_type.lower(): t for t in A
 _SITE_IN_SLOT_ID = re.compile(r"/providers/Microsoft\.Web/sites/([^/]+)/slots/", re.IGNORECASE)
 
 
+def name_of(resource_id: str) -> str:
+    """How a sentence names an Azure object by its id: its name, and a subnet's VNet (`snet-apps of VNet vnet-hub`);
+    the ids stay in scan.json's path."""
+    parts = resource_id.strip("/").split("/")
+    if len(parts) >= 4 and parts[-2].lower() == "subnets":
+        return f"{parts[-1]} of VNet {parts[-3]}"
+    return parts[-1] if parts[-1] else resource_id
+
+
 def lists_of(resource_type: str, resource_id: str) -> tuple[str, ...]:
     """The lists (operations) a resource of this type comes from: any of them failing leaves it unread."""
     audited = AUDITED_BY_TYPE.get(resource_type.lower())
@@ -208,6 +217,12 @@ class CollectionError:
         code = f"{self.code}: " if self.code else ""
         return f"{self.operation}: {status}{code}{self.message} ({self.request})"
 
+    def headline(self) -> str:
+        """`effectiveRouteTable: HTTP 403 AuthorizationFailed`: which read failed and how, without Azure's message
+        (a finding's reason says this; the reports list the whole error with its subscription)."""
+        said = " ".join(filter(None, (f"HTTP {self.status}" if self.status is not None else "", self.code)))
+        return f"{self.operation}: {said}" if said else f"{self.operation}: {self.message[:80]}"
+
 
 # Errors of these operations mean nothing of the subscription was read: the subscription list, or the Resource
 # Graph query that stood for every list at once.
@@ -266,6 +281,16 @@ class AppNetworking:
     routing_note: str = ""  # which flags (of the payload, of config/web) decided routes_app_traffic
     routing_flags: tuple[tuple[str, bool], ...] = ()  # every routing flag read, named with where it was read
     config_unread: str = ""  # the config/web list that was needed (the payload does not say it routes) and failed
+
+    @property
+    def routing_disagrees(self) -> bool:
+        """Some routing flags say routed and some not (application traffic off beside all traffic on is no
+        disagreement: all includes it)."""
+        on = [name for name, value in self.routing_flags if value]
+        off = [name for name, value in self.routing_flags if not value]
+        if any(not name.endswith("applicationTraffic") for name in on):
+            off = [name for name in off if not name.endswith("applicationTraffic")]
+        return bool(on and off)
 
 
 @dataclass(frozen=True, slots=True)
@@ -781,6 +806,18 @@ class PathHop:
 
 
 @dataclass(frozen=True, slots=True)
+class ViaPolicy:
+    """The platform policy a firewall's traffic takes (that of the firewall's subscription), and the rule that
+    gives it: a resource routed through the firewall takes it."""
+
+    policy: PlatformPolicy
+    rule: str
+
+    def __str__(self) -> str:  # findings.csv's via_policy: "not_blocked (CUR-EA-MCAE)"
+        return f"{self.policy.value} ({self.rule})"
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     tenant_id: str
     subscription_id: str
@@ -795,7 +832,7 @@ class Finding:
     reason: str
     remediation: str
     via: str = ""  # the firewall or appliance the traffic leaves through; "" when it leaves directly
-    via_policy: str = ""  # that firewall's platform policy and the rule that gives it
+    via_policy: ViaPolicy | None = None  # that firewall's platform policy and the rule that gives it
     relay_587: Verdict | None = None  # TCP 587 through the same path: open, denied_by_network or unknown
     path: tuple[PathHop, ...] = ()  # the way out that decided, step by step (scan.json only)
     exception: ExceptionMatch | None = None  # the register entry that accepts its verdict (or did, and expired)

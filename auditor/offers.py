@@ -173,7 +173,7 @@ def read_offer(quota_id: str | None, facts: SubscriptionFacts, billing: BillingF
     note = f"from quotaId {entry.quota_id}"
     if entry.is_shared:
         note += (
-            f", which several offers share ({entry.offers_behind_it}); taken as {entry.offer.value}, the reading "
-            "with more exposure: set `offer` in the audit config if it is another"
+            f", which several offers share ({entry.offers_behind_it}); taken as {OFFER_DESCRIPTIONS[entry.offer]}, "
+            "the reading with more exposure: set `offer` in the audit config if it is another"
         )
     return OfferReading(entry.offer, entry.quota_id, "quotaId", note)

@@ -169,10 +169,15 @@ def test_scan_writes_every_report_and_exits_2_for_the_403(contoso_reports: tuple
     out, status, stdout, stderr = contoso_reports
     assert status is ExitStatus.INCOMPLETE
     assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "report.html", "scan.json", "subscriptions.csv"]
-    assert "62 resources in 14 subscriptions (current rules)" in stdout
-    header = next(line for line in stdout.splitlines() if "open" in line and "blocked" in line)
-    assert header.split("┃")[1:6] == [
-        f" {v} " for v in ("open", "blocked", "denied_by_network", "not_supported", "unknown")
+    assert "62 resources in 14 subscriptions (current edition rules)" in stdout
+    # issue 27.2: the terminal says the verdicts as the page does
+    header = next(line for line in stdout.splitlines() if "Open" in line and "Blocked by Azure" in line)
+    assert [cell.strip() for cell in header.split("┃")[1:6]] == [
+        "Open",
+        "Blocked by Azure",
+        "Denied by network",
+        "Not supported",
+        "Unknown",
     ]
     counts = next(line for line in stdout.splitlines() if line.startswith("│"))
     verdicts = [row["verdict"] for row in rows(out / "findings.csv")]
@@ -207,8 +212,11 @@ def test_findings_columns_are_exact_and_verdicts_follow_the_article(
     assert paths == EXPECTED_PATHS
     # the flexible set without a VM profile only groups VMs: its VM is the finding, naming no second row
     assert "vmss-flex-batch" not in by_name
-    assert "its config/web's vnetRouteAllEnabled true but its payload's" in by_name["app-portal/canary"]["reason"]
-    assert "its config/web's vnetRouteAllEnabled false" in by_name["app-static-site"]["reason"]
+    # issue 27.5: the routing flags in words (the flags themselves are the payload's)
+    assert (
+        "its settings disagree, and routed is the reading with more exposure" in by_name["app-portal/canary"]["reason"]
+    )
+    assert "its setting to route outbound traffic into the VNet is off" in by_name["app-static-site"]["reason"]
     assert {row["verdict"] for row in by_name.values()} == {
         "open",
         "blocked",
@@ -356,12 +364,20 @@ def test_reports_that_cannot_be_written(tmp_path: Path) -> None:
     assert status is ExitStatus.CANT_CREATE and "cannot write the reports" in stderr and "Traceback" not in stderr
 
 
-def test_rules_command_prints_the_table() -> None:
+def test_rules_command_prints_a_readable_list_and_markdown_on_request() -> None:
+    """Issue 27.11: `rules` printed a raw Markdown table of 19,000 characters to the terminal. Now a block per rule,
+    wrapped to a terminal's width; `--markdown` prints the table docs/rules.md is generated from."""
     status, stdout, _ = run_cli("rules")
     assert status is ExitStatus.SUCCESS
-    assert "`CUR-EA-MCAE`" in stdout and "`2020-BIZSPARK`" in stdout
-    assert "2020 edition (Polish, article of 2018-11-20, localised 2020-11-24)" in stdout
+    assert not any(line.startswith("|") for line in stdout.splitlines()), "no Markdown table in the terminal"
+    assert max(map(len, stdout.splitlines())) <= 103  # the article's link is the longest line
+    assert "\nCUR-EA-MCAE: Azure's policy not blocked\n" in stdout and "\n2020-BIZSPARK: " in stdout
+    assert "Polish edition (article of 2018-11-20, localised 2020-11-24)" in " ".join(stdout.split())
     assert "seed" not in stdout.lower()  # the team's word for its copies, never the product's
+    status, markdown, _ = run_cli("rules", "--markdown")
+    assert status is ExitStatus.SUCCESS and "|---|" in markdown
+    assert "`CUR-EA-MCAE`" in markdown and "`2020-BIZSPARK`" in markdown
+    assert "checked against the Polish edition (article of 2018-11-20, localised 2020-11-24)" in markdown
 
 
 def test_version_and_help() -> None:
@@ -470,8 +486,7 @@ def test_resources_and_subscriptions_link_to_the_portal_of_their_cloud(tmp_path:
     assert f'href="{portal}/#@{row["tenant_id"]}/resource/subscriptions/{row["subscription_id"]}/overview"' in page
     sheet = openpyxl.load_workbook(tmp_path / "findings.xlsx")["findings"]
     header = [c.value for c in next(sheet.iter_rows(max_row=1))]
-    cell = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("resource_name")].value == "vm-a")
+    cell = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("resource")].value == "vm-a")
     assert (
-        cell[header.index("resource_name")].hyperlink.target
-        == f"{portal}/#@{row['tenant_id']}/resource{row['resource_id']}"
+        cell[header.index("resource")].hyperlink.target == f"{portal}/#@{row['tenant_id']}/resource{row['resource_id']}"
     )

@@ -545,14 +545,17 @@ def test_a_nic_whose_subnet_list_failed_is_unknown_naming_it() -> None:
     subnet_id = arm.subnet(arm.sub_id("ea"), GROUP, "vnet", "snet")
     assert (finding.egress.value, finding.verdict.value) == ("unknown", "unknown")
     expected = f"the virtualNetworks list of subscription {arm.sub_id('ea')} could not be read"
-    assert f"Subnet {subnet_id} was not collected: {expected}" in finding.reason
+    # issue 27.5: the reason names it; its id is in the path
+    assert f"Subnet snet of VNet vnet was not collected: {expected}" in finding.reason
+    assert finding.path[-1].kind == "missing" and finding.path[-1].id == subnet_id
 
 
 def test_a_nic_that_was_not_collected_is_unknown_naming_it() -> None:
     findings = scan({"ea": (EA, spoke("ea"))}, failing=(("ea", "Microsoft.Network/networkInterfaces"),))
     nic_id = arm.rid(arm.sub_id("ea"), GROUP, "Microsoft.Network/networkInterfaces", f"{VM}-nic")
     assert findings[VM].verdict.value == "unknown"
-    assert f"NIC {nic_id} was not collected: the networkInterfaces list of subscription" in findings[VM].reason
+    said = f"NIC {VM}-nic was not collected: the networkInterfaces list of subscription"
+    assert said in findings[VM].reason and nic_id in {hop.id for hop in findings[VM].path}
 
 
 def test_a_blocked_platform_stays_blocked_whatever_the_network() -> None:

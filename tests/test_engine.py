@@ -177,7 +177,7 @@ def test_an_exempted_subscription_s_vm_created_after_the_exemption_needs_nothing
 
     assert {f.rule for f in findings.values()} == {"CUR-EXEMPTED"}
     assert "Nothing to request: the VM was created after the exemption" in findings["later"].remediation
-    assert "Stop (deallocate) and start the VM once" in findings["earlier"].remediation
+    assert "Stop, deallocate and then restart the VM" in findings["earlier"].remediation
     assert "Nothing to request" not in findings["earlier"].remediation
 
 

@@ -172,7 +172,7 @@ def test_an_entry_accepted_then_expired_since_the_baseline_is_drift_and_trips_th
     assert status is ExitStatus.FINDINGS
     assert "new exposure since the baseline: 1 resource(s) now open (vm-web-01)" in stderr
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    assert "<td>exception_expired</td>" in page and "<td>open (accepted)</td><td>open</td>" in page
+    assert "<td>Exception expired</td>" in page and "<td>Open (accepted)</td><td>Open</td>" in page
 
 
 def test_the_headline_the_summary_the_workbook_and_the_csv_agree_on_open_accepted_and_expired(tmp_path: Path) -> None:
@@ -206,7 +206,7 @@ def test_the_headline_the_summary_the_workbook_and_the_csv_agree_on_open_accepte
     book = openpyxl.load_workbook(out / "findings.xlsx", read_only=True)
     summary = {row[0]: row[1] for row in book["summary"].iter_rows(values_only=True)}
     book_counts = (
-        summary["verdict open"],
+        summary["Open"],
         summary["open, accepted by exceptions"],
         summary["open, their exception expired"],
     )
@@ -214,7 +214,7 @@ def test_the_headline_the_summary_the_workbook_and_the_csv_agree_on_open_accepte
 
     assert csv_counts == page_counts == book_counts and csv_counts[1:] == (1, 1)
     assert (int(headline[1]), int(headline[2])) == (csv_counts[0] - csv_counts[1], csv_counts[1])
-    assert [(r[0], r[1]) for r in register] == [("expired", "vm-web-01"), ("accepted", "vm-partner-relay")]
+    assert [(r[0], r[1]) for r in register] == [("Expired", "vm-web-01"), ("Accepted", "vm-partner-relay")]
 
 
 def test_tags_come_from_the_resource_else_its_group_and_the_page_groups_actions_by_the_first(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ def rows(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
         ("vmss-workers", "in Azure Firewall fw-hub-weu's rules, add a network rule that denies TCP 25"),
         ("fw-hub-weu", "in Azure Firewall fw-hub-weu's rules, add a network rule that denies TCP 25"),
         # an exempted VM created before the exemption: the stop and start
-        ("vm-smtp-gateway", "Stop (deallocate) and start the VM once if it has not been since 2025-02-01"),
+        ("vm-smtp-gateway", "Stop, deallocate and then restart the VM if it has not been since 2025-02-01"),
         # blocked, exemption available: how to request it for this offer
         ("vm-dev-01", "Diagnose and solve problems → Cannot send email (SMTP-Port 25)"),
         # blocked: the relay, checked on this path
@@ -67,7 +67,7 @@ def test_no_row_with_a_way_out_is_told_there_is_nothing_to_request(rows: dict[st
         ("vm-mail-01", "NSG nsg-vm-mail-01 rule deny-mail-ports-out (priority 200) denies TCP 25"),
         ("vm-campaign-sender", "Firewall policy policy-contoso-base, group baseline, collection deny-smtp-marketing"),
         ("vm-web-01", "Outbound through public IP pip-vm-web-01"),
-        ("vm-shop-mailer", "Subnet /subscriptions/"),
+        ("vm-shop-mailer", "Subnet snet-shop of VNet vnet-shop was not collected"),
         ("vm-dev-01", "Enterprise Dev/Test: TCP 25 is blocked by default"),
         ("vm-lab-01", "The rule depends on the subscription type"),
     ],

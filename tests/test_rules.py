@@ -136,3 +136,25 @@ def test_each_edition_follows_the_recipe(ruleset: Ruleset) -> None:
         assert any(category in r.categories for r in RULES[ruleset]), (
             f"{EDITION_RECIPE}, step 2: no rule of {ruleset} speaks of {category}"
         )
+
+
+def test_rules_cite_the_english_article_of_2025_07_28_and_the_exemption_says_what_it_needs() -> None:
+    """Issue 27.9: the citations rested on an undated Czech copy. The current article is Microsoft's English text
+    dated 2025-07-28: cited by title, date and link, with the English sentence; the Czech wording stays as the
+    evidence. Two of its sentences change what an exemption needs: the exempted VMs "must be stopped, deallocated,
+    and then restarted", and "if the virtual network owned by the exempted subscription has a delegated subnet (to
+    an App Service Environment for example), you must add and remove a new temporary subnet"."""
+    from auditor.classify.rules import RULES
+    from auditor.model import Ruleset
+
+    for rule in RULES[Ruleset.CURRENT]:
+        assert rule.citation.startswith(
+            "Microsoft Learn, \u201cTroubleshoot outbound SMTP connectivity issues in Azure\u201d, 2025-07-28, section "
+        ), rule.citation
+        assert "https://learn.microsoft.com/troubleshoot/azure/virtual-network/" in rule.citation
+        assert "Czech edition" in rule.citation and rule.quote_english and rule.quote
+    (exempted,) = [rule for rule in RULES[Ruleset.CURRENT] if rule.id == "CUR-EXEMPTED"]
+    assert "must be stopped, deallocated, and then restarted" in exempted.quote_english
+    assert "delegated subnet" in exempted.quote_english and "temporary subnet" in exempted.quote_english
+    assert "stopped, deallocated and then restarted" in exempted.remediation
+    assert "delegated subnet" in exempted.remediation and "temporary subnet" in exempted.remediation

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 
 from auditor.model import Change, ChangeKind, Drift, Verdict
-from auditor.report.labels import SEVERITY, severity_order
+from auditor.report.order import SEVERITY, severity_order
 from auditor.report.tables import (
     DRIFT_COLUMNS,
     FINDING_COLUMNS,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from auditor.classify.rules import AppPath
-from auditor.model import AppServiceEnvironment, Resource, subscription_of
+from auditor.model import AppServiceEnvironment, Resource, name_of, subscription_of
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def app_route(  # noqa: PLR0911 (one return a way an app can have: the table rea
             return AppRoute(
                 AppPath.UNKNOWN,
                 None,
-                f"It runs on App Service Environment {app.environment_id}, which was not collected.",
+                f"It runs on App Service Environment {name_of(app.environment_id)}, which was not collected.",
             )
         if not environment.is_v3:
             return AppRoute(
@@ -55,27 +55,27 @@ def app_route(  # noqa: PLR0911 (one return a way an app can have: the table rea
         return AppRoute(
             AppPath.UNKNOWN,
             None,
-            f"It is integrated with subnet {app.subnet_id}; whether its outbound traffic is routed into the VNet "
-            f"is said by its config/web, which could not be read ({app.config_unread}).",
+            f"It is integrated with subnet {name_of(app.subnet_id)}; whether its outbound traffic is routed "
+            f"into the VNet is said by its web config, which could not be read ({app.config_unread}).",
         )
     if app.routes_app_traffic is None:
         return AppRoute(
             AppPath.UNKNOWN,
             None,
-            f"It is integrated with subnet {app.subnet_id}, but whether its outbound traffic is "
+            f"It is integrated with subnet {name_of(app.subnet_id)}, but whether its outbound traffic is "
             "routed into the VNet could not be read.",
         )
-    said = f" ({app.routing_note})" if app.routing_note else ""
     if not app.routes_app_traffic:
         return AppRoute(
             AppPath.NONE,
             None,
-            f"It is integrated with subnet {app.subnet_id}, but its outbound internet traffic is not "
-            f"routed into the VNet{said or ' (outboundVnetRouting / vnetRouteAllEnabled off)'}.",
+            f"It is integrated with subnet {name_of(app.subnet_id)}, but its setting to route outbound "
+            "traffic into the VNet is off.",
         )
+    said = "; its settings disagree, and routed is the reading with more exposure" if app.routing_disagrees else ""
     return AppRoute(
         AppPath.VNET_INTEGRATION,
         subscription_of(app.subnet_id),
-        f"Its outbound traffic is routed into subnet {app.subnet_id} (regional VNet integration){said}.",
+        f"Its outbound traffic is routed into subnet {name_of(app.subnet_id)} (regional VNet integration{said}).",
         app.subnet_id,
     )

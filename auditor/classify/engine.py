@@ -40,8 +40,9 @@ from auditor.model import (
     SubscriptionSummary,
     TenantInventory,
     Verdict,
+    ViaPolicy,
 )
-from auditor.offers import OFFER_DESCRIPTIONS, read_offer
+from auditor.offers import read_offer
 
 VERDICT_FROM_POLICY: dict[PlatformPolicy, Verdict] = {
     PlatformPolicy.NOT_BLOCKED: Verdict.OPEN,
@@ -89,7 +90,7 @@ def network_verdict(network: NetworkPath) -> Verdict:
 class _Weighed(NamedTuple):  # one per way out of every resource: a tuple costs a third of a frozen dataclass
     path: NetworkPath
     verdict: Verdict
-    via_policy: str = ""
+    via_policy: ViaPolicy | None = None
     note: str = ""
 
 
@@ -119,7 +120,7 @@ class Classifier:
         self._inventory = inventory
         self._egress = EgressEvaluator(NetworkIndex(inventory))
         self._rules: dict[tuple[ResourceCategory, str | None, AppPath | None], Rule] = {}
-        self._firewall_policies: dict[str, tuple[PlatformPolicy, str, str]] = {}
+        self._firewall_policies: dict[str, tuple[ViaPolicy, str]] = {}
         self._alike: dict[tuple[str, int, int, PowerState | None], _Alike] = {}
 
     def findings(self) -> tuple[Finding, ...]:
@@ -198,7 +199,7 @@ class Classifier:
 
     def _finding(self, resource: Resource, own: _Known) -> Finding:
         # how the offer was read is said once per subscription (subscriptions.csv), here only when it is the gap
-        notes = [self._offer_note(own) if own.offer.offer is None else ""]
+        notes = [self._offer_note(own)]
         governing: _Known | None = own
         route: AppRoute | None = None
         if resource.category is ResourceCategory.APP_SERVICE:
@@ -207,13 +208,12 @@ class Classifier:
             if route.via_subscription is not None and route.via_subscription != resource.subscription_id:
                 governing = self._known.get(route.via_subscription)
                 notes.append(
-                    f"The rule is that of the VNet's subscription {route.via_subscription}: "
-                    + (
-                        self._offer_note(governing)
-                        if governing
-                        else "it is not among the audited subscriptions, so "
-                        "its type is not known (add it to the scope or check the identity's access)."
-                    )
+                    f"The rule is that of the VNet's subscription {governing.subscription.display_name}."
+                    + (f" {self._offer_note(governing)}" if governing.offer.offer is None else "")
+                    if governing
+                    else f"The rule is that of the VNet's subscription {route.via_subscription}, which is not among "
+                    "the audited subscriptions, so its type is not known (add it to the scope or check the "
+                    "identity's access)."
                 )
         rule = self._rule(resource.category, governing, route.path if route else None)
         notes.append(exemption_note(rule, resource, _granted(governing)))
@@ -222,7 +222,9 @@ class Classifier:
         weighed = [self._weigh(policy, path) for path in self._network_paths(resource, route, SMTP_PORT)]
         chosen = weighed[0] if len(weighed) == 1 else min(weighed, key=lambda w: SEVERITY.index(w.verdict))
         relay = self._relay(resource, route)
-        lead, rest = self._deciding_first(rule, chosen, notes)
+        if chosen.path.firewall is not None and _granted(governing) is not None:
+            notes.append("The exemption covers only traffic routed directly to the internet, not through a firewall.")
+        lead, rest, way = self._deciding_first(rule, chosen, notes)
         return Finding(
             tenant_id=own.subscription.tenant_id,
             subscription_id=resource.subscription_id,
@@ -235,7 +237,7 @@ class Classifier:
             verdict=chosen.verdict,
             rule=rule.id,
             # many resources share a reason (one subscription, one subnet): keep one copy of each
-            reason=sys.intern(" ".join(filter(None, (lead, *rest)))),
+            reason=sys.intern(_with_way(_within(REASON_LIMIT, lead, rest), way)),
             remediation=self._advice(chosen.verdict, rule, chosen.path, resource, governing, relay, chosen.path.where),
             via=chosen.path.via,
             via_policy=chosen.via_policy,
@@ -268,23 +270,25 @@ class Classifier:
         )
 
     @staticmethod
-    def _deciding_first(rule: Rule, chosen: _Weighed, notes: list[str]) -> tuple[str, list[str]]:
-        """The fact that decided the verdict first, then the rest: the network's deciding step where the network
-        decided (open, denied, or unknown for want of a network fact), else the rule."""
+    def _deciding_first(rule: Rule, chosen: _Weighed, notes: list[str]) -> tuple[str, list[str], str]:
+        """The fact that decided the verdict first, then what a reader needs beside it: the network's deciding step
+        where the network decided (open, denied, or unknown for want of a network fact), else the rule. The rule a
+        network-decided row falls under is in its own columns, and every step of the way out is in scan.json's
+        `path`. The last of the three: the way out where the rule decided, said only where the reason is short."""
         decided_by_network = chosen.verdict in (Verdict.OPEN, Verdict.DENIED_BY_NETWORK) or (
             chosen.verdict is Verdict.UNKNOWN and rule.policy is not PlatformPolicy.UNKNOWN
         )
         reason = chosen.path.reason
         if not decided_by_network or not reason.steps:
-            return rule.summary, [*notes, reason.text, chosen.note]
-        return reason.deciding_sentence, [rule.summary, *notes, reason.before_deciding, chosen.note]
+            return rule.summary, [*notes, chosen.note], reason.text
+        return reason.deciding_sentence, [*notes, reason.before_deciding, chosen.note], ""
 
     def _weigh(self, policy: PlatformPolicy, path: NetworkPath) -> _Weighed:
         """A path's verdict: traffic through an Azure Firewall takes the firewall's platform policy."""
         if path.firewall is None:
             return _Weighed(path, verdict_for(policy, path))
-        effective, rule_id, note = self._firewall_policy(path.firewall)
-        return _Weighed(path, verdict_for(effective, path), f"{effective.value} ({rule_id})", note)
+        via_policy, note = self._firewall_policy(path.firewall)
+        return _Weighed(path, verdict_for(via_policy.policy, path), via_policy, note)
 
     def _relay(self, resource: Resource, route: AppRoute | None) -> Verdict | None:
         """TCP 587 through the same paths: Azure restricts it nowhere, so only the network decides; None where
@@ -305,7 +309,7 @@ class Classifier:
             return [NetworkPath(Egress.UNKNOWN, Outcome.UNDETERMINED, Reason())]
         return self._egress.paths(resource, route.subnet_id, port)
 
-    def _firewall_policy(self, firewall: Resource) -> tuple[PlatformPolicy, str, str]:
+    def _firewall_policy(self, firewall: Resource) -> tuple[ViaPolicy, str]:
         """Traffic routed through an Azure Firewall takes the firewall's platform policy, not the resource's (said
         once per firewall: a hub's firewall serves every spoke's resources)."""
         said = self._firewall_policies.get(firewall.resource_id)
@@ -313,14 +317,13 @@ class Classifier:
             said = self._firewall_policies[firewall.resource_id] = self._firewall_policy_of(firewall)
         return said
 
-    def _firewall_policy_of(self, firewall: Resource) -> tuple[PlatformPolicy, str, str]:
+    def _firewall_policy_of(self, firewall: Resource) -> tuple[ViaPolicy, str]:
         rule = self._rule(ResourceCategory.FIREWALL, self._known.get(firewall.subscription_id), None)
         note = (
-            f"Routed through Azure Firewall {firewall.name}, it takes the firewall's platform policy: "
-            f"{rule.policy.value} ({rule.id}); any exemption of this subscription covers only traffic routed "
-            "directly to the internet."
+            f"Through Azure Firewall {firewall.name}, it takes the policy of the firewall's subscription: "
+            f"{_POLICY_IN_WORDS[rule.policy]} ({rule.id})."
         )
-        return rule.policy, rule.id, note
+        return ViaPolicy(rule.policy, rule.id), note
 
     def _rule(self, category: ResourceCategory, known: _Known | None, app_path: AppPath | None) -> Rule:
         key = (category, known.subscription.subscription_id if known else None, app_path)
@@ -340,14 +343,35 @@ class Classifier:
         return deciding_rule(self._ruleset, facts)
 
     @staticmethod
-    def _offer_note(known: _Known | None) -> str:
-        if known is None:
-            return ""
-        reading = known.offer
-        if reading.offer is None:
-            return f"Offer unknown: {reading.note}."
-        description = OFFER_DESCRIPTIONS[reading.offer]
-        return f"Offer {reading.offer.value} ({description}), {reading.note}."
+    def _offer_note(known: _Known) -> str:
+        """Why a subscription's offer is not known (how a known one was read is in subscriptions.csv)."""
+        return f"Offer unknown: {known.offer.note}." if known.offer.offer is None else ""
+
+
+# How a reason says a platform policy (the reports' labels are theirs: classify says its own sentences).
+_POLICY_IN_WORDS = {
+    PlatformPolicy.NOT_BLOCKED: "TCP 25 not blocked",
+    PlatformPolicy.BLOCKED: "TCP 25 blocked",
+    PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE: "TCP 25 blocked, an exemption available",
+    PlatformPolicy.EXEMPTED: "exempted",
+    PlatformPolicy.NOT_SUPPORTED: "TCP 25 not supported",
+    PlatformPolicy.UNKNOWN: "not known",
+}
+
+
+def _within(limit: int, lead: str, rest: list[str]) -> str:
+    """The lead, then as many of the rest, in order, as keep the text within `limit` characters (a lead longer
+    than that is said whole: it is what decided)."""
+    said = lead
+    for part in rest:
+        if part and len(said) + 1 + len(part) <= limit:
+            said = f"{said} {part}" if said else part
+    return said
+
+
+def _with_way(reason: str, way: str) -> str:
+    """The reason, and the way out before what decided where both stay short (SHORT_REASON)."""
+    return f"{reason} {way}" if way and len(reason) + 1 + len(way) <= SHORT_REASON else reason
 
 
 def _state_note(resource: Resource) -> str:
@@ -355,6 +379,11 @@ def _state_note(resource: Resource) -> str:
     if resource.state in (PowerState.STOPPED, PowerState.DEALLOCATED):
         return f"It is {resource.state.value} now: it cannot send until it is started, and then as said here."
     return ""
+
+
+# A finding's reason says what decided in at most this many characters; the rest is in scan.json's path.
+REASON_LIMIT = 400
+SHORT_REASON = 200
 
 
 def _granted(known: _Known | None) -> dt.date | None:

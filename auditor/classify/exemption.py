@@ -20,10 +20,7 @@ def exemption_note(rule: Rule, resource: Resource, granted: dt.date | None) -> s
         return f"{said} {restarted}" if restarted else said
     if resource.category in VM_LIKE:
         return ""
-    return (
-        f"The exemption recorded on {granted.isoformat()} does not apply here: "
-        "it covers only VM traffic routed directly to the internet."
-    )
+    return f"The exemption recorded on {granted.isoformat()} covers VMs only."
 
 
 def exempted_remediation(rule: Rule, resource: Resource, granted: dt.date | None) -> str:
@@ -37,8 +34,8 @@ def exempted_remediation(rule: Rule, resource: Resource, granted: dt.date | None
                 "covers only traffic routed directly to the internet."
             )
         return (
-            f"Stop (deallocate) and start the VM once if it has not been since {granted.isoformat()}: the "
-            "exemption covers it only after that. It covers only traffic routed directly to the internet."
+            f"Stop, deallocate and then restart the VM if it has not been since {granted.isoformat()}: the "
+            "exemption covers it only after that, and only traffic routed directly to the internet."
         )
     return rule.remediation
 

@@ -6,31 +6,44 @@ exposure), clearly labelled; every finding is in findings.csv and scan.json.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
-import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from auditor.classify.rules import ARTICLE_URL, EDITIONS, RULES
-from auditor.model import PlatformPolicy, ScanResult, Verdict
+from auditor.classify.rules import ARTICLE, EDITIONS, RULES
+from auditor.model import (
+    ChangeKind,
+    Egress,
+    ExceptionState,
+    Finding,
+    Offer,
+    PlatformPolicy,
+    PowerState,
+    ScanResult,
+    SubscriptionSummary,
+    Verdict,
+)
+from auditor.report.actions import Action, Step, actions, steps, unread_subscriptions
 from auditor.report.counts import open_counts
 from auditor.report.interface import Chunks, Formatter
-from auditor.report.labels import POLICY_LABELS, SEVERITY_LABELS, VERDICT_LABELS, by_severity
+from auditor.report.labels import UNKNOWN_OFFER, label, type_label
+from auditor.report.order import severity_order
 from auditor.report.tables import (
     OVERVIEW_COLUMNS,
     drift_table,
     exceptions_table,
     findings_table,
-    subscriptions_table,
     verdict_counts,
     verdicts_by_offer,
-    verdicts_by_subscription,
 )
 from auditor.report.text import utf8
 
 TABLE_ROW_LIMIT = 5_000
+OPEN_NOW_LIMIT = 100
 DRIFT_ROW_LIMIT = 5_000
 
 _environment = Environment(
@@ -42,18 +55,28 @@ _environment = Environment(
 
 
 def breakable(text: object) -> Markup:
-    """The text escaped, with a line-break opportunity after each `/` and `_`: a long resource id or a value such
-    as default_outbound wraps there, on screen and on paper, instead of mid-word."""
-    return Markup(str(escape(str(text))).replace("/", "/<wbr>").replace("_", "_<wbr>"))
+    """The text escaped, with a line-break opportunity after each `/`: a long resource id wraps there, on screen
+    and on paper, instead of mid-word."""
+    return Markup(str(escape(str(text))).replace("/", "/<wbr>"))
+
+
+def _label(value: str | None, enum: type[StrEnum]) -> str:
+    return label(enum, value)
 
 
 _environment.filters["breakable"] = breakable
-
-
-@dataclass(frozen=True)
-class Action:
-    count: int
-    text: str
+_environment.filters["label"] = _label
+_environment.filters["type_label"] = type_label
+_environment.globals.update(
+    Verdict=Verdict,
+    PlatformPolicy=PlatformPolicy,
+    Egress=Egress,
+    Offer=Offer,
+    PowerState=PowerState,
+    ExceptionState=ExceptionState,
+    ChangeKind=ChangeKind,
+    Step=Step,
+)
 
 
 def nothing_audited(result: ScanResult) -> str:
@@ -74,59 +97,40 @@ class OwnerActions:
     actions: list[Action]
 
 
-def actions_by_owner(
-    findings: pd.DataFrame, result: ScanResult, accepted: np.ndarray
-) -> tuple[str, list[OwnerActions]]:
+def actions_by_owner(result: ScanResult, said: np.ndarray) -> tuple[str, list[OwnerActions]]:
     """With --tag: the first tag's name, and what to do grouped by its values (untagged last); else ("", []).
-    `accepted`: which findings an exception accepts."""
+    `said`: each finding's step."""
     if not result.metadata.tag_names:
         return "", []
     name = result.metadata.tag_names[0].lower()
     values = np.array([next((v for k, v in f.tags if k.lower() == name), "") for f in result.findings], dtype=object)
     groups = []
     for value in sorted(set(values), key=lambda v: (v == "", v)):
-        rows = values == value
-        said = actions(findings[rows], result, int((accepted & rows).sum()), subscriptions=False)
-        if said:
-            groups.append(OwnerActions(value or f"(no {result.metadata.tag_names[0]} tag)", said))
+        grouped = actions(said[values == value])
+        if grouped:
+            groups.append(OwnerActions(value or f"(no {result.metadata.tag_names[0]} tag)", grouped))
     return result.metadata.tag_names[0], groups
 
 
-def actions(
-    findings: pd.DataFrame, result: ScanResult, accepted: int = 0, *, subscriptions: bool = True
-) -> list[Action]:
-    """What to do, grouped by the kind of action, each with how many resources (or subscriptions) it concerns;
-    open resources an exception accepts (`accepted`) need none. `subscriptions`: with the subscriptions that could
-    not be read (not for a group of resources)."""
-    verdicts = findings["verdict"].to_numpy()
-    unknown = verdicts == Verdict.UNKNOWN.value
-    # only the unknown findings' remediations are read: a million rows' text matched six times would take seconds
-    remedies = pd.Series(findings["remediation"].to_numpy()[unknown], dtype=object).astype(str)
-    unread = sum(1 for s in result.subscriptions if s.errors) if subscriptions else 0
-    counted = [
-        (
-            (verdicts == Verdict.OPEN.value).sum() - accepted,
-            "resource(s) can send now: close the path, or send through a relay.",
-        ),
-        (
-            (findings["platform_policy"].to_numpy() == PlatformPolicy.BLOCKED_EXEMPTION_AVAILABLE.value).sum(),
-            "resource(s) are blocked by Azure and the block can be lifted: request the exemption (each row says how).",
-        ),
-        (unread, "subscription(s) could not be read in full: give the identity Reader on them, then scan again."),
-        (
-            remedies.str.startswith("Give the identity").sum() + remedies.str.startswith("Add subscription").sum(),
-            "resource(s) are unknown for want of read access to part of their network.",
-        ),
-        (
-            remedies.str.startswith("Set `").sum(),
-            "resource(s) need a fact in the audit config (the subscription's offer or creation date).",
-        ),
-        (
-            remedies.str.startswith(("Check ", "Find out")).sum(),
-            "resource(s) leave Azure through an appliance or on-premises: check that egress.",
-        ),
-    ]
-    return [Action(int(count), text) for count, text in counted if count]
+@dataclass(frozen=True)
+class SubscriptionRow:
+    """A line of the page's subscription table: counts, and what could not be read (Azure's words folded)."""
+
+    summary: SubscriptionSummary
+    counts: dict[str, int]
+    total: int
+
+    @property
+    def offer(self) -> str:
+        return label(Offer, self.summary.offer.offer or UNKNOWN_OFFER)
+
+
+def subscription_rows(result: ScanResult) -> list[SubscriptionRow]:
+    rows = []
+    for summary in result.subscriptions:
+        counts = {v.value: summary.verdict_counts.get(v, 0) for v in Verdict}
+        rows.append(SubscriptionRow(summary, counts, sum(counts.values())))
+    return rows
 
 
 class HtmlFormatter(Formatter):
@@ -134,22 +138,27 @@ class HtmlFormatter(Formatter):
 
     def format(self, result: ScanResult) -> dict[str, Chunks]:
         findings = findings_table(result.findings, OVERVIEW_COLUMNS)
-        subscriptions = subscriptions_table(result)
         meta = result.metadata
+        accepted = np.array([f.accepted for f in result.findings], dtype=bool)
+        said = steps(result.findings, findings, accepted)
         # most severe first, so the row limit keeps the most severe
-        shown = by_severity(result.findings, findings, TABLE_ROW_LIMIT)
+        order, ranks = severity_order(findings, TABLE_ROW_LIMIT)
+        shown = findings_table([result.findings[position] for position in order]).assign(
+            severity_rank=ranks.astype(int), step=said[order], accepted=accepted[order]
+        )
         drift = drift_table(result)
         totals = verdict_counts(findings)
         counts = open_counts(result.findings)
-        accepted = np.array([f.accepted for f in result.findings], dtype=bool)
-        owner_tag, owner_actions = actions_by_owner(findings, result, accepted)
-        open_rows = (findings["verdict"].to_numpy() == Verdict.OPEN.value) & ~accepted
+        owner_tag, owner_actions = actions_by_owner(result, said)
+        open_now = _open_now(result, said)
         page = _environment.get_template("report.html.j2").render(
             nothing_audited=nothing_audited(result),
             open_count=counts.not_accepted,
             open_counts=counts,
-            open_subscriptions=sorted(set(findings["subscription_name"].to_numpy()[open_rows])),
-            actions=actions(findings, result, counts.accepted),
+            open_now=open_now,
+            open_now_limit=OPEN_NOW_LIMIT,
+            open_subscriptions=sorted({f.subscription_name for f in open_now}),
+            actions=actions(said, unread_subscriptions(result)),
             owner_tag=owner_tag,
             owner_actions=owner_actions,
             register=exceptions_table(result).to_dict(orient="records"),
@@ -158,18 +167,15 @@ class HtmlFormatter(Formatter):
             tenants=sorted({s.subscription.tenant_id for s in result.subscriptions if s.subscription.tenant_id}),
             unreadable=[s for s in result.subscriptions if s.errors],
             verdicts=[v.value for v in Verdict],
-            verdict_labels=VERDICT_LABELS,
-            policy_labels=POLICY_LABELS,
-            severity_labels=SEVERITY_LABELS,
             totals=totals,
             chart_max=max(totals.values(), default=0) or 1,
-            by_subscription=verdicts_by_subscription(subscriptions).to_dict(orient="records"),
+            subscriptions=subscription_rows(result),
             by_offer=verdicts_by_offer(findings).to_dict(orient="records"),
             rows=shown.to_dict(orient="records"),
             total_rows=len(findings),
             row_limit=TABLE_ROW_LIMIT,
             subscription_names=sorted(set(shown["subscription_name"])),
-            resource_types=sorted(set(shown["resource_type"])),
+            resource_types=sorted({(type_label(t), t) for t in shown["resource_type"]}),
             drift=result.drift,
             trend=result.trend,
             trend_max=max((max(t.open, t.unknown) for t in result.trend), default=0) or 1,
@@ -182,8 +188,17 @@ class HtmlFormatter(Formatter):
                 )
             ],
             drift_total=len(drift),
+            subscription_name_of={
+                s.subscription.subscription_id: s.subscription.display_name for s in result.subscriptions
+            },
             rules=RULES[meta.ruleset],
             edition=EDITIONS[meta.ruleset],
-            article_url=ARTICLE_URL,
+            article=ARTICLE,
         )
         return {"report.html": [utf8(page)]}
+
+
+def _open_now(result: ScanResult, said: np.ndarray) -> list[Finding]:
+    """The open resources no exception accepts, by subscription and name: the first OPEN_NOW_LIMIT of them."""
+    opened = [result.findings[position] for position in np.flatnonzero(said == Step.CLOSE.value)]
+    return heapq.nsmallest(OPEN_NOW_LIMIT, opened, key=lambda f: (f.subscription_name, f.resource.name))

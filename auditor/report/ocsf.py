@@ -23,7 +23,7 @@ from typing import Any
 from auditor.classify.rules import ARTICLE_URL, EDITIONS, RULES
 from auditor.model import ExceptionState, Finding, ScanResult, Verdict
 from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
-from auditor.report.labels import VERDICT_LABELS
+from auditor.report.labels import label
 from auditor.report.text import utf8
 
 OCSF_VERSION = "1.5.0"
@@ -91,7 +91,7 @@ def finding_event(finding: Finding, result: ScanResult) -> dict[str, Any]:
         "time": time_ms,
         "severity_id": severity_id,
         "severity": severity,
-        "message": f"{resource.name}: {VERDICT_LABELS[finding.verdict.value]}",
+        "message": f"{resource.name}: {label(Verdict, finding.verdict)}",
         "metadata": {
             "version": OCSF_VERSION,
             "profiles": ["cloud"],
@@ -101,7 +101,7 @@ def finding_event(finding: Finding, result: ScanResult) -> dict[str, Any]:
         },
         "finding_info": {
             "uid": f"port25-audit/{finding.rule}{resource.resource_id.lower()}",
-            "title": f"Outbound SMTP (TCP 25) from {resource.name}: {VERDICT_LABELS[finding.verdict.value]}",
+            "title": f"Outbound SMTP (TCP 25) from {resource.name}: {label(Verdict, finding.verdict)}",
             "desc": finding.reason,
             "types": ["Outbound SMTP (TCP 25)"],
             "created_time": time_ms,
@@ -131,7 +131,7 @@ def finding_event(finding: Finding, result: ScanResult) -> dict[str, Any]:
             "platform_policy": finding.platform_policy.value,
             "egress": finding.egress.value,
             "via": finding.via,
-            "via_policy": finding.via_policy,
+            "via_policy": "" if finding.via_policy is None else str(finding.via_policy),
             "relay_587": finding.relay_587.value if finding.relay_587 else "",
             "state": finding.resource.state.value if finding.resource.state else "",
             "offer": finding.offer,

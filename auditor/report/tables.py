@@ -11,8 +11,19 @@ from operator import attrgetter
 import numpy as np
 import pandas as pd
 
-from auditor.model import AcceptedException, Egress, Finding, PlatformPolicy, PowerState, ScanResult, Verdict
+from auditor.model import (
+    AcceptedException,
+    Egress,
+    ExceptionState,
+    Finding,
+    PlatformPolicy,
+    PowerState,
+    ScanResult,
+    StaleWhy,
+    Verdict,
+)
 from auditor.report.interface import CHUNK_ROWS
+from auditor.report.labels import label
 
 FINDING_COLUMNS = [
     "tenant_id",
@@ -109,6 +120,8 @@ def finding_column(findings: Sequence[Finding], name: str) -> list[object]:
     if name == "tags":
         return ["; ".join(f"{k}={v}" for k, v in finding.tags) for finding in findings]
     read = attrgetter(_FINDING_SOURCES.get(name, name))
+    if name == "via_policy":
+        return ["" if f.via_policy is None else str(f.via_policy) for f in findings]
     if name in _ENUM_COLUMNS:
         return list(map(_VALUES.get, map(read, findings), repeat("")))
     return list(map(read, findings))
@@ -172,12 +185,14 @@ EXCEPTION_COLUMNS = [
     "expires",
     "days_left",
     "entry",
+    "attention",
 ]
 
 
 def exceptions_table(result: ScanResult) -> pd.DataFrame:
-    """The register as this run applied it: each finding an entry accepts (expired ones first, then by expiry),
-    then each stale entry (no resource). `days_left` counts from the scan's day (negative: expired that long)."""
+    """The register as this run applied it, for people (the workbook, the page): each finding an entry accepts
+    (expired ones first, then by expiry), then each stale entry (no resource), the states and verdicts in words.
+    `days_left` counts from the scan's day (negative: expired that long); `attention`: expired or stale."""
     today = result.metadata.started.date()
     matched = sorted(
         (f for f in result.findings if f.exception is not None),
@@ -188,16 +203,17 @@ def exceptions_table(result: ScanResult) -> pd.DataFrame:
         assert finding.exception is not None
         entry = finding.exception.exception
         rows.append(
-            _register_row(entry, finding.exception.state.value, today)
+            _register_row(entry, label(ExceptionState, finding.exception.state), today)
             | {
                 "resource_name": finding.resource.name,
                 "resource_id": finding.resource.resource_id,
                 "subscription_id": finding.subscription_id,
-                "verdict": finding.verdict.value,
+                "verdict": label(Verdict, finding.verdict),
+                "attention": not finding.accepted,
             }
         )
     for stale in result.exceptions.stale:
-        rows.append(_register_row(stale.exception, f"stale ({stale.why.value})", today))
+        rows.append(_register_row(stale.exception, label(StaleWhy, stale.why), today))
     return pd.DataFrame(rows, columns=EXCEPTION_COLUMNS, dtype=object)
 
 
@@ -208,13 +224,14 @@ def _register_row(entry: AcceptedException, state: str, today: dt.date) -> dict[
         "resource_id": "",
         "subscription_id": "",
         "verdict": "",
-        "accepted_verdicts": ", ".join(v.value for v in Verdict if v in entry.verdicts),
+        "accepted_verdicts": ", ".join(label(Verdict, v) for v in Verdict if v in entry.verdicts),
         "reason": entry.reason,
         "owner": entry.owner,
         "ticket": entry.ticket,
         "expires": entry.expires.isoformat(),
         "days_left": (entry.expires - today).days,
         "entry": f"{entry.where} ({entry.selector})",
+        "attention": True,
     }
 
 

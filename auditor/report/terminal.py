@@ -17,8 +17,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from auditor.model import ScanResult, Verdict
+from auditor.classify.rules import EDITIONS
+from auditor.model import ChangeKind, ScanResult, Verdict
 from auditor.report.counts import open_counts
+from auditor.report.labels import label
 from auditor.report.text import printable
 
 TOP_SUBSCRIPTIONS = 5
@@ -68,12 +70,12 @@ def print_summary(result: ScanResult, written: list[Path], stream: IO[str]) -> N
     verdicts = Table(
         title=_text(
             f"{len(result.findings)} resources in {len(result.subscriptions)} subscriptions "
-            f"({result.metadata.ruleset.value} rules)"
+            f"({EDITIONS[result.metadata.ruleset].name} rules)"
         ),
         title_justify="left",
     )
     for verdict in Verdict:
-        verdicts.add_column(verdict.value, justify="right")
+        verdicts.add_column(label(Verdict, verdict), justify="right")
     verdicts.add_row(*(str(counts.get(v, 0)) for v in Verdict))
     console.print(verdicts)
     accepted = open_counts(result.findings)
@@ -97,8 +99,9 @@ def print_summary(result: ScanResult, written: list[Path], stream: IO[str]) -> N
             top.add_row(_text(names.get(subscription_id, "")), _text(subscription_id), _text(number))
         console.print(top)
     if result.drift is not None:
-        kinds = Counter(c.kind.value for c in result.drift.changes)
-        said = ", ".join(f"{kind} {number}" for kind, number in sorted(kinds.items())) or "no changes"
+        kinds = Counter(c.kind for c in result.drift.changes)
+        said = ", ".join(f"{label(ChangeKind, kind).lower()} {kinds[kind]}" for kind in ChangeKind if kinds[kind])
+        said = said or "no changes"
         console.print(
             _text(
                 f"Since the baseline {result.drift.baseline}: {said}; new exposure: {len(result.drift.new_exposure)}."

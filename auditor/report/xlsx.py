@@ -7,22 +7,35 @@ fit in memory. Every text cell is stored as text: a leading = + - @ never runs a
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.cell.cell import ERROR_CODES, Cell
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from auditor.classify.rules import RULES
-from auditor.model import Finding, ScanMetadata, ScanResult
+from auditor.classify.rules import EDITIONS, RULES
+from auditor.model import (
+    Egress,
+    ExceptionState,
+    Finding,
+    Offer,
+    PlatformPolicy,
+    PowerState,
+    ScanMetadata,
+    ScanResult,
+    Verdict,
+)
 from auditor.report.counts import open_counts
 from auditor.report.csv import FORMULA_PREFIXES
 from auditor.report.interface import Chunks, Formatter
-from auditor.report.labels import POLICY_LABELS, SEVERITY_LABELS, by_severity
+from auditor.report.labels import label, type_label
+from auditor.report.order import severity_order
 from auditor.report.tables import (
     OVERVIEW_COLUMNS,
     drift_table,
@@ -45,7 +58,7 @@ def _summary(result: ScanResult, findings: pd.DataFrame, truncated: int) -> pd.D
         ("scan started", meta.started.isoformat()),
         ("scan finished", meta.finished.isoformat()),
         ("tool version", meta.tool_version),
-        ("ruleset", meta.ruleset.value),
+        ("rules", f"{EDITIONS[meta.ruleset].name} (--ruleset {meta.ruleset.value})"),
         ("source", meta.source),
         (
             "audit config",
@@ -55,7 +68,7 @@ def _summary(result: ScanResult, findings: pd.DataFrame, truncated: int) -> pd.D
         ),
         ("scope", ", ".join(meta.scope) or "every subscription the identity can see"),
         ("audit complete", "yes" if result.complete else "NO: see the subscriptions sheet, column collection"),
-        *((f"verdict {verdict}", count) for verdict, count in verdict_counts(findings).items()),
+        *((label(Verdict, verdict), count) for verdict, count in verdict_counts(findings).items()),
         ("open, accepted by exceptions", counts.accepted),
         ("open, their exception expired", counts.expired),
         ("resources", len(findings)),
@@ -76,7 +89,7 @@ def _rules(result: ScanResult) -> pd.DataFrame:
         [
             (
                 r.id,
-                r.policy.value,
+                label(PlatformPolicy, r.policy),
                 r.summary,
                 r.citation,
                 r.quote_english,
@@ -87,7 +100,7 @@ def _rules(result: ScanResult) -> pd.DataFrame:
         ],
         columns=[
             "rule",
-            "platform_policy",
+            "Azure's policy",
             "what it says",
             "citation",
             "the article says",
@@ -115,25 +128,52 @@ def _widths(table: pd.DataFrame) -> list[float]:
     sample = table.head(200)
     widths: list[float] = []
     for name in table.columns:
+        if name in WRAPPED:
+            widths.append(WRAPPED[name])
+            continue
         longest = max([len(str(name)), *(len(str(v)) for v in sample[name] if v is not None)])
         widths.append(min(max(longest + 2, 8), MAX_WIDTH))
     return widths
+
+
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="2F5597")
+_HEADER_ALIGNMENT = Alignment(vertical="top", wrap_text=True)
+_WRAP = Alignment(vertical="top", wrap_text=True)
+_TOP = Alignment(vertical="top")
+
+
+def _header(sheet: WriteOnlyWorksheet, name: object) -> Cell:
+    cell = WriteOnlyCell(sheet, value=xml_safe(str(name)))
+    cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGNMENT
+    return cell
+
+
+def _wrapped(sheet: WriteOnlyWorksheet, value: Any) -> Any:
+    cell = _cell(sheet, value)
+    if not isinstance(cell, Cell):
+        cell = WriteOnlyCell(sheet, value=cell)
+    cell.alignment = _WRAP
+    return cell
 
 
 def _write_sheet(book: Workbook, name: str, table: pd.DataFrame, portal: ScanMetadata | None = None) -> None:
     sheet = book.create_sheet(name)
     for index, width in enumerate(_widths(table), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = "B2" if name == "findings" else "A2"
     last_column = get_column_letter(max(1, len(table.columns)))
     sheet.auto_filter.ref = f"A1:{last_column}{len(table) + 1}"
-    sheet.append([xml_safe(str(c)) for c in table.columns])
-    rows: Iterable[tuple[Any, ...]] = table.itertuples(index=False, name=None)
-    linked = list(table.columns).index("resource_name") if portal and "resource_id" in table.columns else None
-    ids = list(table.columns).index("resource_id") if linked is not None else 0
-    tenants = list(table.columns).index("tenant_id") if linked is not None and "tenant_id" in table.columns else None
-    for row in rows:
+    sheet.append([_header(sheet, c) for c in table.columns])
+    columns = list(table.columns)
+    wrapped = [index for index, column in enumerate(columns) if column in WRAPPED]
+    linked = columns.index("resource") if portal and "resource_id" in columns else None
+    ids = columns.index("resource_id") if linked is not None else 0
+    tenants = columns.index("tenant_id") if linked is not None and "tenant_id" in columns else None
+    for row in table.itertuples(index=False, name=None):
         cells = [_cell(sheet, value) for value in row]
+        for index in wrapped:
+            cells[index] = _wrapped(sheet, row[index])
         if linked is not None and portal is not None:  # the resource's name opens it in the portal
             link = WriteOnlyCell(sheet, value=xml_safe(str(row[linked])))
             link.data_type = "s"
@@ -142,14 +182,70 @@ def _write_sheet(book: Workbook, name: str, table: pd.DataFrame, portal: ScanMet
         sheet.append(cells)
 
 
+# The findings sheet, for people: who and what first, the verdict and what to do, then why, then the rest; the
+# machine columns (ids, as findings.csv names them) to the right. Each: its header, and its findings.csv column.
+PEOPLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("resource", "resource_name"),
+    ("subscription", "subscription_name"),
+    ("verdict", "verdict"),
+    ("what to do", "remediation"),
+    ("Azure's policy", "platform_policy"),  # "Blocked, exemption available": where the block can be lifted
+    ("why", "reason"),
+    ("egress", "egress"),
+    ("via", "via"),
+    ("relay on 587", "relay_587"),
+    ("state", "state"),
+    ("rule", "rule"),
+    ("exception", "exception"),
+    ("exception owner", "exception_owner"),
+    ("exception expires", "exception_expires"),
+    ("exception ticket", "exception_ticket"),
+    ("tags", "tags"),
+    ("type", "resource_type"),
+    ("kind", "kind"),
+    ("resource group", "resource_group"),
+    ("location", "location"),
+    ("offer", "offer"),
+    ("resource_id", "resource_id"),
+    ("subscription_id", "subscription_id"),
+    ("tenant_id", "tenant_id"),
+    ("quota_id", "quota_id"),
+)
+# Columns of long text: wrapped in a column this wide (the rest are as wide as their values, up to MAX_WIDTH).
+WRAPPED = {"what to do": 70, "why": 70}
+_LABELLED = {
+    "verdict": Verdict,
+    "platform_policy": PlatformPolicy,
+    "egress": Egress,
+    "relay_587": Verdict,
+    "state": PowerState,
+    "exception": ExceptionState,
+    "offer": Offer,
+}
+
+
 def _for_people(findings: Sequence[Finding], overview: pd.DataFrame, limit: int) -> pd.DataFrame:
-    """The first `limit` most severe first, with plain labels for the verdict and the platform policy (the CSV keeps
-    the values)."""
-    ordered = by_severity(findings, overview, limit)
-    return ordered.assign(
-        verdict=ordered["severity"].map(SEVERITY_LABELS),
-        platform_policy=ordered["platform_policy"].map(POLICY_LABELS),
-    ).drop(columns=["severity", "severity_rank"])
+    """The first `limit` most severe first, labelled for people (the CSV keeps the values)."""
+    order, _ = severity_order(overview, limit)
+    table = findings_table([findings[position] for position in order])
+    people = {}
+    for header, column in PEOPLE_COLUMNS:
+        values = table[column]
+        if column in _LABELLED:
+            values = values.map(partial(label, _LABELLED[column]))
+        elif column == "resource_type":
+            values = values.map(type_label)
+        elif column == "via":
+            values = values.map(lambda via: via.rsplit("/", 1)[-1])
+        people[header] = values
+    return pd.DataFrame(people)
+
+
+def _by_subscription(subscriptions: pd.DataFrame) -> pd.DataFrame:
+    """Verdicts per subscription, the verdicts and offers in words."""
+    table = verdicts_by_subscription(subscriptions)
+    table["offer"] = table["offer"].map(partial(label, Offer))
+    return table.rename(columns={v.value: label(Verdict, v) for v in Verdict})
 
 
 class XlsxFormatter(Formatter):
@@ -162,7 +258,7 @@ class XlsxFormatter(Formatter):
         sheets = {
             "findings": _for_people(result.findings, findings, EXCEL_MAX_ROWS - 1),
             "summary": _summary(result, findings, truncated),
-            "by subscription": verdicts_by_subscription(subscriptions),
+            "by subscription": _by_subscription(subscriptions),
             "subscriptions": subscriptions,
             "rules": _rules(result),
         }

@@ -80,7 +80,7 @@ class GatewayRoutes:
         if read is None:
             said += " (--effective-routes reads the routes Azure applies)"
         elif read.error is not None:
-            said += f"; its effective route table could not be read ({read.error.describe()})"
+            said += f"; its effective route table could not be read ({read.error.headline()})"
         else:
             said += "; --effective-routes found no NIC of a running VM in it to read them from"
         gateway = vnet.gateway_ids[0] if vnet.gateway_ids else vnet.remote_gateways[0].remote_vnet_id

@@ -19,6 +19,7 @@ from auditor.model import (
     VirtualHub,
     VirtualNetwork,
     list_unread,
+    name_of,
     subscription_of,
 )
 
@@ -147,7 +148,7 @@ class NetworkIndex:
         else:
             unread, why = Unread.NOT_LISTED, f"it is not in the {operation} list of subscription {subscription}"
         fact = MissingFact(operation, subscription, unread)
-        return Step(HopKind.MISSING, f"{what} {object_id} was not collected: {why}", object_id, fact)
+        return Step(HopKind.MISSING, f"{what} {name_of(object_id)} was not collected: {why}", object_id, fact)
 
     def reachable_vnets(self, vnet_id: str) -> tuple[str, ...]:
         """The sender's VNet and the VNets peered with it."""

@@ -25,7 +25,11 @@ _HUB_NEXT_HOPS = {
     "microsoft.network/virtualhubs/hubvirtualnetworkconnections": "hub connection {name} (an appliance in the VNet it "
     "connects)",
 }
-_APPLIANCE_DECIDES = "the appliance's own path decides, and it leaves Azure's internet edge out of this answer"
+_APPLIANCE_DECIDES = "whether the appliance lets TCP 25 out decides, and port25-audit cannot see past it"
+
+
+def _name(resource_id: str) -> str:
+    return resource_id.rsplit("/", 1)[-1]
 
 
 class Traffic(NamedTuple):
@@ -88,6 +92,7 @@ class Router:
             return self._reached(firewalls[0], f"{said},", traffic)
         where = f"VNet {traffic.vnet_id.rsplit('/', 1)[-1]}, its peers or its Virtual WAN hub"
         if len(firewalls) > 1:
+            # by id: firewalls of one address may share a name
             names = ", ".join(capped([f.resource_id for f in firewalls], "firewalls"))
             text = f"{said}, the address of more than one Azure Firewall reachable from {where}: {names}"
             return undetermined(traffic.reason.then(step(text)))
@@ -97,13 +102,13 @@ class Router:
             for nic in self._index.interfaces_at(vnet, address)
         ]
         if appliances:
-            text = f"{said}, network appliance NIC {appliances[0]}: {_APPLIANCE_DECIDES}"
+            text = f"{said}, network appliance NIC {_name(appliances[0])}: {_APPLIANCE_DECIDES}"
             return NetworkPath(
                 Egress.APPLIANCE, Outcome.UNDETERMINED, traffic.reason.then(step(text)), via=appliances[0]
             )
         other = (
-            f"; an Azure Firewall with that address is in another network ({', '.join(elsewhere)}), which the "
-            "sender's network does not reach"
+            f"; Azure Firewall {', '.join(_name(e) for e in elsewhere)} has that address in a network the "
+            "sender's does not reach"
             if elsewhere
             else ""
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from auditor.classify.rules import current, edition_2020
 from auditor.classify.rules.rule import (
+    ARTICLE,
     ARTICLE_URL,
     RELAY,
     RELAY_IF_MAIL_MUST_FLOW,
@@ -37,5 +38,5 @@ def deciding_rule(ruleset: Ruleset, facts: Facts) -> Rule:
     raise LookupError(f"no {ruleset.value} rule decides {facts}")
 
 
-__all__ = ["ALL_RULES", "ARTICLE_URL", "EDITIONS", "RELAY", "RELAY_IF_MAIL_MUST_FLOW", "RULES", "VM_LIKE",
+__all__ = ["ALL_RULES", "ARTICLE", "ARTICLE_URL", "EDITIONS", "RELAY", "RELAY_IF_MAIL_MUST_FLOW", "RULES", "VM_LIKE",
            "AppPath", "Facts", "Rule", "deciding_rule"]  # fmt: skip

@@ -44,8 +44,10 @@ QUOTES_IN_ENGLISH = {
     "blokovaná.": "For VMs and Azure Firewall deployed in standard Enterprise Agreement or Microsoft Customer "
     "Agreement for Enterprise (MCA-E) subscriptions, outbound SMTP connections on TCP port 25 are not blocked.",
     "Po vyloučení předplatného z tohoto bloku a zastavení a restartování virtuálních počítačů budou všechny "
-    "virtuální počítače v tomto předplatném vyloučené.": "After the subscription is exempted from this block and "
-    "the VMs are stopped and restarted, all VMs in that subscription are exempt.",
+    "virtuální počítače v tomto předplatném vyloučené.": "After the subscription is exempted from this block, its "
+    "VMs \u201cmust be stopped, deallocated, and then restarted\u201d; then all VMs in that subscription are exempt. "
+    "\u201cIf the virtual network owned by the exempted subscription has a delegated subnet (to an App Service "
+    "Environment for example), you must add and remove a new temporary subnet.\u201d",
     "Odchozí e-mailové zprávy, které se odesílají přímo do externích domén (například outlook.com a gmail.com) "
     "z virtuálního počítače, jsou dostupné jenom pro určité typy předplatných v Microsoft Azure.": (
         "Outbound email messages sent directly to external domains (such as outlook.com and gmail.com) from a "
@@ -70,6 +72,7 @@ EDITION = Edition(
     "Czech",
     "the article as published now; the copy carries no date",
     "Odstraňování potíží s odchozím připojením SMTP v Azure",
+    "2025-07-28",
     SECTIONS_IN_ENGLISH,
     QUOTES_IN_ENGLISH,
 )
@@ -79,9 +82,9 @@ DEVTEST_EXEMPTION = (
     "Cannot send email (SMTP-Port 25), run the diagnostics; then stop and start the VMs. Or: " + RELAY
 )
 APP_PATH = (
-    "Only regional VNet integration with the app's outbound traffic routed into the VNet "
-    "(outboundVnetRouting.applicationTraffic / vnetRouteAllEnabled), or an App Service Environment v3, "
-    "can carry port 25; otherwise " + RELAY
+    "Only regional VNet integration with the app's outbound traffic routed into the VNet (the app's "
+    "Outbound internet traffic setting, or Route All), or an App Service Environment v3, can carry port 25; "
+    "otherwise, s" + RELAY[1:]
 )
 
 RULES: tuple[Rule, ...] = (

@@ -30,6 +30,7 @@ EDITION_2020_RU = Edition(
     "Russian",
     "article of 2018-11-20, localised 2020-05-05",
     "Устранение проблем с исходящими подключениями SMTP в Azure",
+    "2018-11-20",
     {
         "MSDN, Azure Pass, Azure с открытой лицензией, для образования, BizSpark и бесплатная пробная версия": (
             "MSDN, Azure Pass, Azure in Open, Education, BizSpark and Free Trial"
@@ -50,6 +51,7 @@ EDITION_2020_PL = Edition(
     "Polish",
     "article of 2018-11-20, localised 2020-11-24",
     "Rozwiązywanie problemów z łącznością wychodzącą SMTP na platformie Azure",
+    "2018-11-20",
     {
         "Ograniczenia i ograniczenia": "Restrictions and limitations",
         "Enterprise Agreement": "Enterprise Agreement",

@@ -15,6 +15,17 @@ ARTICLE_URL = "https://learn.microsoft.com/troubleshoot/azure/virtual-network/tr
 
 
 @dataclass(frozen=True)
+class Article:
+    """Microsoft's article, as the reports cite it."""
+
+    title: str
+    url: str
+
+
+ARTICLE = Article(ARTICLE_TITLE, ARTICLE_URL)
+
+
+@dataclass(frozen=True)
 class Edition:
     """One text of the article, as a reader cites it: which edition, in which language, of what date."""
 
@@ -25,6 +36,7 @@ class Edition:
     language_name: str
     dated: str  # what the edition's own metadata says of its date
     title: str  # the title in that language
+    english_dated: str  # the date of Microsoft's English text this edition renders, which the citations name
     # English renderings of the sections and sentences the rules cite (the originals are the evidence)
     sections_in_english: Mapping[str, str] = field(default_factory=dict, compare=False)
     quotes_in_english: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -32,6 +44,11 @@ class Edition:
     @property
     def label(self) -> str:
         return f"{self.name} ({self.language_name}, {self.dated})"
+
+    @property
+    def cited_as(self) -> str:
+        """How the reports name the text they cite: the English article's date, and the edition checked."""
+        return f"the English text of {self.english_dated}; the {self.language_name} edition is the evidence checked"
 
 
 class AppPath(StrEnum):
@@ -133,13 +150,25 @@ class Rule:
         return self.edition.quotes_in_english[self.quote]
 
     @property
+    def section_cited(self) -> str:
+        """The section, in English and in the edition checked: `section “Important”; Czech: “Důležité”`."""
+        if self.section.startswith("("):
+            return f"the introduction; {self.edition.language_name}: the same"
+        return f"section \u201c{self.section_english}\u201d; {self.edition.language_name}: \u201c{self.section}\u201d"
+
+    @property
     def citation(self) -> str:
-        """Where a reader finds the sentence: the article, the edition (language, date), the section."""
+        """Where a reader finds the sentence: the English article by title, date and section, its link, and the
+        section in the edition whose wording this project checks."""
         section = self.section_english
-        original = "" if self.section.startswith("(") else f" (\u201c{self.section}\u201d)"
+        original = (
+            f"{self.edition.language_name} edition: introduction"
+            if self.section.startswith("(")
+            else f"{self.edition.language_name} edition: section \u201c{self.section}\u201d"
+        )
         return (
-            f"Microsoft Learn, \u201c{ARTICLE_TITLE}\u201d, {self.edition.label}, section \u201c{section}\u201d"
-            f"{original}, {ARTICLE_URL}"
+            f"Microsoft Learn, \u201c{ARTICLE_TITLE}\u201d, {self.edition.english_dated}, section "
+            f"\u201c{section}\u201d, {ARTICLE_URL} ({original})"
         )
 
 
@@ -162,7 +191,8 @@ NOTHING_TO_REQUEST = (
     "changing the subscription to another type can turn the block on. " + RELAY
 )
 EXEMPTION_RECORDED = (
-    "Exemption recorded in the audit config: it covers only VM traffic routed directly to the internet, and only "
-    "after the VMs were stopped and started once it was granted."
+    "Exemption recorded in the audit config: it covers only VM traffic routed directly to the internet. VMs that "
+    "ran before it was granted must be stopped, deallocated and then restarted. If the subscription's VNet has a "
+    "delegated subnet (to an App Service Environment, say), add a new temporary subnet and remove it again."
 )
 SET_OFFER = "Set `offer` (and for the 2020 edition `created`) for this subscription in the audit config."

@@ -795,7 +795,10 @@ class OfferReading:
 @dataclass(frozen=True, slots=True)
 class PathHop:
     """One step of a finding's way out, for tools: what it is (nic, nsg, route, virtual_hub, firewall,
-    firewall_rules, outbound, missing, step), the Azure id it names (or the egress kind), and what it says."""
+    firewall_rules, gateway, outbound, missing, step), the Azure id it names, and what it says. An outbound hop names
+    the object the traffic leaves by (NAT gateway, public IP, load balancer; the subnet for default outbound access;
+    the app or firewall sending from its own addresses); a step hop "" where it is a conclusion of the hops before
+    it, not an object."""
 
     kind: str
     id: str

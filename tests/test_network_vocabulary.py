@@ -27,9 +27,9 @@ def test_a_reason_is_rendered_from_its_steps_and_knows_its_deciding_one() -> Non
     assert reason.deciding == Step(HopKind.ROUTE, route.text, "/rt/r")
     assert reason.deciding_text == route.text and reason.before_deciding == f"{nsg.text}."
     assert [hop.kind for hop in reason.hops()] == ["nsg", "route"]
-    labelled = reason.labelled("NIC n (ipconfig2)")
+    labelled = reason.labelled("NIC n (ipconfig2)", "/nic/n")
     assert labelled.text == f"NIC n (ipconfig2): {reason.text}"
-    assert [hop.kind for hop in labelled.hops()] == ["nic", "nsg", "route"]
+    assert [(hop.kind, hop.id) for hop in labelled.hops()] == [("nic", "/nic/n"), ("nsg", "/nsg/a"), ("route", "/rt/r")]
 
 
 def test_a_sentence_that_only_looks_like_a_missing_fact_is_not_one() -> None:

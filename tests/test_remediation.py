@@ -97,11 +97,14 @@ def test_scan_json_carries_each_findings_way_out_as_hops(tmp_path_factory: pytes
     assert mail[-1]["kind"] == "nsg" and mail[-1]["id"].endswith("/networkSecurityGroups/nsg-vm-mail-01")
     shop = findings["vm-shop-mailer"]["path"]
     assert [h["kind"] for h in shop] == ["missing"] and shop[0]["id"].endswith("/subnets/snet-shop")
-    assert findings["vm-dual-homed"]["path"][0] == {
-        "kind": "nic",
-        "id": "",
-        "says": "NIC vm-dual-homed-nic-public (ipconfig1)",
-    }
+    (nic, *_, outbound) = findings["vm-dual-homed"]["path"]
+    # issue 27.11: the nic hop names its NIC, the outbound hop the object the traffic leaves by (not "public_ip")
+    assert nic["kind"] == "nic" and nic["says"] == "NIC vm-dual-homed-nic-public (ipconfig1)"
+    assert nic["id"].endswith("/networkInterfaces/vm-dual-homed-nic-public")
+    assert outbound["kind"] == "outbound" and outbound["id"].endswith("/publicIPAddresses/pip-vm-dual-homed")
+    hops = [hop for f in findings.values() for hop in f["path"]]
+    assert all(hop["id"] for hop in hops if hop["kind"] in ("nic", "outbound")), "every nic and outbound hop names one"
+    assert not {hop["id"] for hop in hops} & {"public_ip", "nat_gateway", "default_outbound", "load_balancer"}
     assert all(isinstance(f["path"], list) for f in findings.values())
     assert [(h["kind"], h["id"].rsplit("/", 1)[-1]) for h in findings["vm-quarantine-01"]["path"]] == [
         ("route", "rt-quarantine")

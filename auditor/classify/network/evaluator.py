@@ -101,7 +101,7 @@ class EgressEvaluator:
         """An app sends from App Service's own addresses, unless its traffic is routed into a subnet."""
         if app_subnet_id is None:
             said = "The app sends from App Service's own outbound addresses"
-            own = Step(HopKind.OUTBOUND, said, Egress.DEFAULT_OUTBOUND.value)
+            own = Step(HopKind.OUTBOUND, said, resource.resource_id)
             return [NetworkPath(Egress.DEFAULT_OUTBOUND, Outcome.OPEN, Reason.of(own))]
         return [self._through_subnet(app_subnet_id, None, None, port, is_app=True)]
 
@@ -115,17 +115,16 @@ class EgressEvaluator:
         interfaces = self._interfaces(resource)
         if isinstance(interfaces, NetworkPath):
             return [interfaces]
-        found: list[tuple[str, NetworkPath]] = []
+        found: list[tuple[str, str, NetworkPath]] = []
         for interface in interfaces:
             if isinstance(interface, NetworkPath):
-                found.append(("", interface))
+                found.append(("", "", interface))
                 continue
             configurations = sorted(interface.ip_configurations, key=lambda c: not c.primary)
             usable = [c for c in configurations if c.subnet_id]
             if not usable:
-                found.append(
-                    ("", undetermined(Reason.of(step(f"NIC {interface.name} has no IP configuration in a subnet"))))
-                )
+                said = step(f"NIC {interface.name} has no IP configuration in a subnet", interface.nic_id)
+                found.append(("", "", undetermined(Reason.of(said))))
             for configuration in usable:
                 label = f"NIC {interface.name}" + (f" ({configuration.name})" if configuration.name else "")
                 path = self._through_subnet(
@@ -136,12 +135,12 @@ class EgressEvaluator:
                     is_app=False,
                     flexible_member=flexible,
                 )
-                found.append((label, path))
+                found.append((label, interface.nic_id, path))
         if len(found) == 1:
-            return [found[0][1]]
+            return [found[0][2]]
         return [
-            NetworkPath(p.egress, p.outcome, p.reason.labelled(label), p.firewall, p.via, p.where) if label else p
-            for label, p in found
+            NetworkPath(p.egress, p.outcome, p.reason.labelled(label, nic), p.firewall, p.via, p.where) if label else p
+            for label, nic, p in found
         ]
 
     def _one_way(self, resource: Resource) -> tuple[NetworkInterface, IpConfiguration, str] | None:

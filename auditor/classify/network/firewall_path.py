@@ -110,7 +110,7 @@ class FirewallPath:
             return undetermined(Reason.of(own))
         decision = self._decisions.firewall(firewall, None, port, None)
         reason = Reason.of(
-            Step(HopKind.OUTBOUND, "The firewall sends from its own public IP", Egress.PUBLIC_IP.value),
+            Step(HopKind.OUTBOUND, "The firewall sends from its own public IP", firewall.resource_id),
             Step(HopKind.FIREWALL_RULES, decision.reason, firewall.resource_id, decision.unread, decision.destinations),
         )
         if decision.allowed is None:

@@ -26,7 +26,7 @@ class HopKind(StrEnum):
     FIREWALL = "firewall"  # the Azure Firewall the traffic reaches
     FIREWALL_RULES = "firewall_rules"  # that firewall's rules' decision
     GATEWAY = "gateway"  # a virtual network gateway whose routes (BGP) the subnet may learn, which no GET shows
-    OUTBOUND = "outbound"  # how the traffic leaves (its object id is the egress kind)
+    OUTBOUND = "outbound"  # how the traffic leaves: its object (NAT gateway, public IP, load balancer, subnet, app)
     MISSING = "missing"  # an object that was not collected
     STEP = "step"  # any other step (a route that drops the traffic, an appliance)
 
@@ -145,6 +145,7 @@ class Reason:
 
     steps: tuple[Step, ...] = ()
     label: str = ""
+    label_id: str = ""  # the NIC the label names
 
     @classmethod
     def of(cls, *steps: Step | None) -> Reason:
@@ -202,11 +203,13 @@ class Reason:
         return next((step.missing for step in self.steps if step.missing is not None), None)
 
     def hops(self) -> tuple[PathHop, ...]:
-        label = (PathHop(HopKind.NIC.value, "", self.label),) if self.label else ()
+        label = (PathHop(HopKind.NIC.value, self.label_id, self.label),) if self.label else ()
         return (*label, *(step.hop() for step in self.steps))
 
     def then(self, *steps: Step | None) -> Reason:
-        return Reason((*self.steps, *[step for step in steps if step is not None and step.text]), self.label)
+        return Reason(
+            (*self.steps, *[step for step in steps if step is not None and step.text]), self.label, self.label_id
+        )
 
     def through(self, hop: Step, destinations: Destinations) -> tuple[Reason, Narrowing]:
         """The reason with a hop that lets the traffic on only to `destinations` (empty: the internet at large, or
@@ -223,18 +226,19 @@ class Reason:
         if last is None or last.kind is not HopKind.STEP:
             return self
         said = Step(kind, last.text, object_id, last.missing, last.destinations, last.allowing)
-        return Reason((*self.steps[:-1], said), self.label)
+        return Reason((*self.steps[:-1], said), self.label, self.label_id)
 
-    def labelled(self, label: str) -> Reason:
-        return Reason(self.steps, label)
+    def labelled(self, label: str, nic_id: str) -> Reason:
+        return Reason(self.steps, label, nic_id)
 
 
 def _sentences(steps: tuple[Step, ...]) -> str:
     return ". ".join(step.text for step in steps) + "." if steps else ""
 
 
-def step(text: str) -> Step:
-    return Step(HopKind.STEP, text)
+def step(text: str, object_id: str = "") -> Step:
+    """A step of no other kind: `object_id` the object it is about, "" for a conclusion of the steps before it."""
+    return Step(HopKind.STEP, text, object_id)
 
 
 class Outcome(StrEnum):

@@ -55,6 +55,45 @@ def test_readme_keeps_its_two_commands() -> None:
     assert "python -m pytest" in ci
 
 
+def test_readme_says_which_permission_each_feature_needs() -> None:
+    """Issue 27.10: one table in the README: which role each feature needs, and the service principal's variables."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("### Permissions") :]
+    table = table[: table.index("\n## ")]
+    for needed in (
+        "**Reader**",
+        "**Management Group Reader**",
+        "**Billing account reader**",
+        "Enterprise Administrator (read-only)",
+        "Microsoft.Network/networkInterfaces/effectiveRouteTable/action",
+        "**Network Contributor**",
+        "**Storage Blob Data Contributor**",
+        "`--upload`",
+        "`--effective-routes`",
+        "`--management-group`",
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "AZURE_FEDERATED_TOKEN_FILE",
+    ):
+        assert needed in table, needed
+    assert "| feature | what to grant | where |" in table
+
+
+def test_the_docs_name_every_hop_kind_and_the_readme_says_what_skips() -> None:
+    """Issue 27.11: docs/reports.md lacked the `step` hop kind; the README said "about a hundred tests skip"
+    without saying which (those needing shared/, Chromium, Azurite)."""
+    from auditor.classify.network.path import HopKind
+
+    reports = (REPO / "docs" / "reports.md").read_text(encoding="utf-8")
+    missing = [kind.value for kind in HopKind if f"`{kind.value}`" not in reports]
+    assert missing == [], missing
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "about a hundred" not in readme
+    assert all(word in readme for word in ("`shared/`", "Chromium", "Azurite", "pytest -rs"))
+
+
 def test_bundled_recording_is_the_generator_output() -> None:
     from fixtures.make_contoso import build
 

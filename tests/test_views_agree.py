@@ -155,3 +155,28 @@ def test_reasons_are_short_and_name_things_by_name(scanned: tuple[Path, str]) ->
         assert not machine & set(reason.replace("(", " ").replace(")", " ").replace(",", " ").split()), reason
         # how the offer was read is in subscriptions.csv; a reason says it only where it is the gap
         assert "quotaId" not in reason or "Offer unknown" in reason, reason
+
+
+def test_the_workbook_opens_with_what_a_person_needs_in_words(scanned: tuple[Path, str]) -> None:
+    """Issue 27.6: the findings sheet opened with two GUIDs and had the verdict in column N, no header style, no
+    wrap, 1,000-character reasons on one line in a 60-wide column; and 27.2: every value in words."""
+    out, _ = scanned
+    book = openpyxl.load_workbook(out / "findings.xlsx")
+    sheet = book["findings"]
+    header = [cell.value for cell in sheet[1]]
+    assert header[:4] == ["resource", "subscription", "verdict", "what to do"]
+    machine_columns = ["resource_id", "subscription_id", "tenant_id", "quota_id"]
+    assert header[-len(machine_columns) :] == machine_columns  # the ids at the right
+    assert all(cell.font.bold and cell.fill.fgColor.rgb.endswith("2F5597") for cell in sheet[1])
+    assert sheet.freeze_panes == "B2"  # the header and the names stay in view
+    for name in ("what to do", "why"):
+        column = header.index(name) + 1
+        letter = openpyxl.utils.get_column_letter(column)
+        assert sheet.column_dimensions[letter].width >= 60
+        assert all(sheet.cell(row, column).alignment.wrap_text for row in range(2, sheet.max_row + 1))
+    machine = {member.value for members in LABELS.values() for member in members if "_" in member}
+    machine |= {"open", "blocked", "unknown"}
+    for name in ("findings", "summary", "by subscription", "subscriptions", "rules", "Exceptions"):
+        rows = list(book[name].iter_rows(values_only=True))
+        shown = {cell for row in rows for cell in row if isinstance(cell, str)} & machine
+        assert shown == set(), (name, shown)

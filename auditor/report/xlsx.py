@@ -21,6 +21,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from auditor.classify.rules import EDITIONS, RULES
 from auditor.model import (
+    ChangeKind,
     Egress,
     ExceptionState,
     Finding,
@@ -241,6 +242,24 @@ def _for_people(findings: Sequence[Finding], overview: pd.DataFrame, limit: int)
     return pd.DataFrame(people)
 
 
+def _subscriptions(subscriptions: pd.DataFrame) -> pd.DataFrame:
+    """subscriptions.csv's table, its offers, policies and verdicts in words (the CSV keeps the values)."""
+    return subscriptions.assign(
+        offer=subscriptions["offer"].map(partial(label, Offer)),
+        vm_policy=subscriptions["vm_policy"].map(partial(label, PlatformPolicy)),
+    ).rename(columns={v.value: label(Verdict, v) for v in Verdict})
+
+
+def _drift(drift: pd.DataFrame) -> pd.DataFrame:
+    """drift.csv's table, its changes, verdicts and types in words."""
+    return drift.assign(
+        change=drift["change"].map(partial(label, ChangeKind)),
+        resource_type=drift["resource_type"].map(type_label),
+        verdict_before=drift["verdict_before"].map(partial(label, Verdict)),
+        verdict_after=drift["verdict_after"].map(partial(label, Verdict)),
+    )
+
+
 def _by_subscription(subscriptions: pd.DataFrame) -> pd.DataFrame:
     """Verdicts per subscription, the verdicts and offers in words."""
     table = verdicts_by_subscription(subscriptions)
@@ -259,11 +278,11 @@ class XlsxFormatter(Formatter):
             "findings": _for_people(result.findings, findings, EXCEL_MAX_ROWS - 1),
             "summary": _summary(result, findings, truncated),
             "by subscription": _by_subscription(subscriptions),
-            "subscriptions": subscriptions,
+            "subscriptions": _subscriptions(subscriptions),
             "rules": _rules(result),
         }
         if result.drift is not None:
-            sheets["drift"] = drift_table(result)
+            sheets["drift"] = _drift(drift_table(result))
         if result.exceptions.stale or any(f.exception for f in result.findings):
             sheets["Exceptions"] = exceptions_table(result)  # the register as this run applied it
         book = Workbook(write_only=True)

@@ -180,3 +180,30 @@ def test_the_workbook_opens_with_what_a_person_needs_in_words(scanned: tuple[Pat
         rows = list(book[name].iter_rows(values_only=True))
         shown = {cell for row in rows for cell in row if isinstance(cell, str)} & machine
         assert shown == set(), (name, shown)
+
+
+def test_findings_past_a_sheet_s_rows_go_on_in_the_next_sheet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 28.2: past Excel's 1,048,576 rows the findings go on in a second sheet (they stopped there), and the
+    summary says so; past Excel's 65,530 links a sheet, names are text and the summary says why. Here a sheet of
+    10 rows and 7 links stand for Excel's limits."""
+    import auditor.report.xlsx
+
+    monkeypatch.setattr(auditor.report.xlsx, "EXCEL_MAX_ROWS", 11)
+    monkeypatch.setattr(auditor.report.xlsx, "MAX_LINKS", 7)
+    out = tmp_path / "r"
+    run_cli(
+        "scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(out), "--format", "csv,xlsx"
+    )
+    book = openpyxl.load_workbook(out / "findings.xlsx")
+    sheets = [name for name in book.sheetnames if name.startswith("findings")]
+    assert sheets == ["findings", *(f"findings ({n})" for n in range(2, 8))]  # 62 findings, 10 a sheet
+    names = [row[0].value for name in sheets for row in book[name].iter_rows(min_row=2)]
+    with (out / "findings.csv").open(encoding="utf-8", newline="") as stream:
+        assert sorted(names) == sorted(row["resource_name"] for row in csv.DictReader(stream))
+    assert all(book[name].max_row <= 11 for name in sheets)
+    for name in sheets:
+        linked = [row[0].hyperlink is not None for row in book[name].iter_rows(min_row=2)]
+        assert linked == [True] * min(7, len(linked)) + [False] * max(0, len(linked) - 7), name
+    summary = {row[0]: row[1] for row in book["summary"].iter_rows(values_only=True)}
+    assert summary["findings sheets"].startswith("62 findings, most severe first, over findings, findings (2)")
+    assert summary["portal links"].startswith("on each findings sheet, the names of the first 7 resources link")

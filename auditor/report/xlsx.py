@@ -1,40 +1,37 @@
 """findings.xlsx: findings (filters, frozen header), summary, by subscription, subscriptions, rules, drift.
 
-The workbook is written in openpyxl's streaming (write-only) mode, from the pandas tables, so a million findings
-fit in memory. Every text cell is stored as text: a leading = + - @ never runs as a formula.
+The workbook is written by XlsxWriter in constant-memory mode (each row goes to disk as it is written), the
+findings a slice of CHUNK_ROWS at a time, so a million findings take seconds and little memory. Past Excel's
+1,048,576 rows the findings go on in a second sheet, and the summary says so. Every text cell is stored as text: a
+leading = + - @ never runs as a formula, `#N/A` is never an error value, and a string is never taken for a link
+or a number.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, Cell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+import xlsxwriter
 
 from auditor.classify.rules import EDITIONS, RULES
 from auditor.model import (
     ChangeKind,
     Egress,
     ExceptionState,
-    Finding,
     Offer,
     PlatformPolicy,
     PowerState,
-    ScanMetadata,
     ScanResult,
     Verdict,
 )
 from auditor.report.counts import open_counts
 from auditor.report.csv import FORMULA_PREFIXES
-from auditor.report.interface import Chunks, Formatter
+from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
 from auditor.report.labels import label, type_label
 from auditor.report.order import severity_order
 from auditor.report.tables import (
@@ -52,7 +49,7 @@ EXCEL_MAX_ROWS = 1_048_576
 MAX_WIDTH = 60
 
 
-def _summary(result: ScanResult, findings: pd.DataFrame, truncated: int) -> pd.DataFrame:
+def _summary(result: ScanResult, findings: pd.DataFrame, sheets: Sequence[str]) -> pd.DataFrame:
     meta = result.metadata
     counts = open_counts(result.findings)
     rows: list[tuple[str, Any]] = [
@@ -74,12 +71,20 @@ def _summary(result: ScanResult, findings: pd.DataFrame, truncated: int) -> pd.D
         ("open, their exception expired", counts.expired),
         ("resources", len(findings)),
     ]
-    if truncated:
+    if len(sheets) > 1:
         rows.append(
             (
-                "findings sheet",
-                f"the first {EXCEL_MAX_ROWS - 1} of {len(findings)} (Excel's row limit); "
-                "all are in findings.csv and scan.json",
+                "findings sheets",
+                f"{len(findings)} findings, most severe first, over {', '.join(sheets)} (Excel holds "
+                f"{EXCEL_MAX_ROWS:,} rows a sheet)",
+            )
+        )
+    if len(findings) > MAX_LINKS:
+        rows.append(
+            (
+                "portal links",
+                f"on each findings sheet, the names of the first {MAX_LINKS:,} resources link to the portal (Excel's "
+                "limit a sheet); every resource's id is in its resource_id column",
             )
         )
     return pd.DataFrame(rows, columns=["item", "value"])
@@ -111,20 +116,6 @@ def _rules(result: ScanResult) -> pd.DataFrame:
     )
 
 
-def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    if not isinstance(value, str):
-        return value
-    value = xml_safe(value)  # a control character would make openpyxl refuse the whole workbook
-    if value.startswith(FORMULA_PREFIXES) or value in ERROR_CODES:
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # text, never a formula or an error value such as #N/A
-        cell.quotePrefix = value.startswith(FORMULA_PREFIXES)
-        return cell
-    return value
-
-
 def _widths(table: pd.DataFrame) -> list[float]:
     sample = table.head(200)
     widths: list[float] = []
@@ -137,50 +128,95 @@ def _widths(table: pd.DataFrame) -> list[float]:
     return widths
 
 
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="2F5597")
-_HEADER_ALIGNMENT = Alignment(vertical="top", wrap_text=True)
-_WRAP = Alignment(vertical="top", wrap_text=True)
-_TOP = Alignment(vertical="top")
+# Excel keeps at most this many hyperlinks a sheet: past them a name is text (the id is in its own column).
+MAX_LINKS = 65_530
+MAX_URL = 2_079  # Excel's longest link
 
 
-def _header(sheet: WriteOnlyWorksheet, name: object) -> Cell:
-    cell = WriteOnlyCell(sheet, value=xml_safe(str(name)))
-    cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGNMENT
-    return cell
+class _Book:
+    """The workbook and the formats every sheet shares."""
+
+    def __init__(self, buffer: io.BytesIO, result: ScanResult) -> None:
+        self.book = xlsxwriter.Workbook(
+            buffer,
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "nan_inf_to_errors": True,
+            },
+        )
+        self.book.set_properties(
+            {
+                "author": f"port25-audit {result.metadata.tool_version}",
+                "created": result.metadata.started.replace(tzinfo=None),
+            }
+        )
+        self.header = self.book.add_format(
+            {"bold": True, "font_color": "#FFFFFF", "bg_color": "#2F5597", "text_wrap": True, "valign": "top"}
+        )
+        self.wrap = self.book.add_format({"text_wrap": True, "valign": "top"})
+        self.quoted = self.book.add_format({"quote_prefix": True})
+        self.wrap_quoted = self.book.add_format({"text_wrap": True, "valign": "top", "quote_prefix": True})
+        self.link = self.book.add_format({"font_color": "#0563C1", "underline": 1})
 
 
-def _wrapped(sheet: WriteOnlyWorksheet, value: Any) -> Any:
-    cell = _cell(sheet, value)
-    if not isinstance(cell, Cell):
-        cell = WriteOnlyCell(sheet, value=cell)
-    cell.alignment = _WRAP
-    return cell
+class _Sheet:
+    """One sheet, written a row at a time: header, widths, filters and frozen panes as the people's views want."""
+
+    def __init__(self, book: _Book, name: str, sample: pd.DataFrame, *, freeze_names: bool = False) -> None:
+        self.book = book
+        self.sheet = book.book.add_worksheet(name)
+        self.columns = list(sample.columns)
+        self.wrapped = frozenset(index for index, column in enumerate(self.columns) if column in WRAPPED)
+        for index, width in enumerate(_widths(sample)):
+            self.sheet.set_column(index, index, width)
+        self.sheet.freeze_panes(1, 1 if freeze_names else 0)
+        for index, column in enumerate(self.columns):
+            self.sheet.write_string(0, index, xml_safe(str(column)), book.header)
+        self.row = 1
+        self.links = 0
+
+    def write(self, table: pd.DataFrame, links: Sequence[str] = ()) -> None:
+        """The table's rows; `links`: a portal link for each row's first cell (the resource's name)."""
+        sheet, book, wrapped = self.sheet, self.book, self.wrapped
+        for offset, values in enumerate(table.itertuples(index=False, name=None)):
+            row = self.row + offset
+            for column, value in enumerate(values):
+                if value is None or (isinstance(value, float) and math.isnan(value)):
+                    continue
+                if isinstance(value, str):
+                    text = xml_safe(value)  # a control character would make the workbook unreadable
+                    quoted = text.startswith(FORMULA_PREFIXES)
+                    if column in wrapped:
+                        sheet.write_string(row, column, text, book.wrap_quoted if quoted else book.wrap)
+                    elif column == 0 and links and self._link(row, text, links[offset]):
+                        continue
+                    else:
+                        sheet.write_string(row, column, text, book.quoted if quoted else None)
+                elif isinstance(value, bool):
+                    sheet.write_boolean(row, column, value)
+                elif isinstance(value, (int, float)):
+                    sheet.write_number(row, column, value)
+                else:
+                    sheet.write_string(row, column, xml_safe(str(value)))
+        self.row += len(table)
+
+    def _link(self, row: int, text: str, url: str) -> bool:
+        if self.links >= MAX_LINKS or len(url) > MAX_URL or text.startswith(FORMULA_PREFIXES):
+            return False
+        self.links += 1
+        return self.sheet.write_url(row, 0, url, self.book.link, string=text) == 0
+
+    def finish(self) -> None:
+        self.sheet.autofilter(0, 0, max(0, self.row - 1), max(0, len(self.columns) - 1))
 
 
-def _write_sheet(book: Workbook, name: str, table: pd.DataFrame, portal: ScanMetadata | None = None) -> None:
-    sheet = book.create_sheet(name)
-    for index, width in enumerate(_widths(table), start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "B2" if name == "findings" else "A2"
-    last_column = get_column_letter(max(1, len(table.columns)))
-    sheet.auto_filter.ref = f"A1:{last_column}{len(table) + 1}"
-    sheet.append([_header(sheet, c) for c in table.columns])
-    columns = list(table.columns)
-    wrapped = [index for index, column in enumerate(columns) if column in WRAPPED]
-    linked = columns.index("resource") if portal and "resource_id" in columns else None
-    ids = columns.index("resource_id") if linked is not None else 0
-    tenants = columns.index("tenant_id") if linked is not None and "tenant_id" in columns else None
-    for row in table.itertuples(index=False, name=None):
-        cells = [_cell(sheet, value) for value in row]
-        for index in wrapped:
-            cells[index] = _wrapped(sheet, row[index])
-        if linked is not None and portal is not None:  # the resource's name opens it in the portal
-            link = WriteOnlyCell(sheet, value=xml_safe(str(row[linked])))
-            link.data_type = "s"
-            link.hyperlink = portal.portal_link(str(row[ids]), str(row[tenants]) if tenants is not None else "")
-            cells[linked] = link
-        sheet.append(cells)
+def _write_table(book: _Book, name: str, table: pd.DataFrame) -> None:
+    sheet = _Sheet(book, name, table)
+    sheet.write(table)
+    sheet.finish()
 
 
 # The findings sheet, for people: who and what first, the verdict and what to do, then why, then the rest; the
@@ -225,10 +261,8 @@ _LABELLED = {
 }
 
 
-def _for_people(findings: Sequence[Finding], overview: pd.DataFrame, limit: int) -> pd.DataFrame:
-    """The first `limit` most severe first, labelled for people (the CSV keeps the values)."""
-    order, _ = severity_order(overview, limit)
-    table = findings_table([findings[position] for position in order])
+def _people(table: pd.DataFrame) -> pd.DataFrame:
+    """A slice of findings.csv's table as the findings sheet shows it: its columns, labelled for people."""
     people = {}
     for header, column in PEOPLE_COLUMNS:
         values = table[column]
@@ -240,6 +274,39 @@ def _for_people(findings: Sequence[Finding], overview: pd.DataFrame, limit: int)
             values = values.map(lambda via: via.rsplit("/", 1)[-1])
         people[header] = values
     return pd.DataFrame(people)
+
+
+def _write_findings(book: _Book, result: ScanResult, overview: pd.DataFrame) -> list[str]:
+    """Every finding, most severe first, a slice at a time; past a sheet's rows on the next sheet. The sheets'
+    names."""
+    order, _ = severity_order(overview)
+    findings, meta = result.findings, result.metadata
+    names: list[str] = []
+    sheet: _Sheet | None = None
+    written = 0
+    capacity = EXCEL_MAX_ROWS - 1
+    for start in range(0, max(len(order), 1), CHUNK_ROWS):
+        part = [findings[int(position)] for position in order[start : start + CHUNK_ROWS]]
+        table = _people(findings_table(part))
+        while True:
+            if sheet is None or written == capacity:
+                if sheet is not None:
+                    sheet.finish()
+                names.append("findings" if not names else f"findings ({len(names) + 1})")
+                sheet, written = _Sheet(book, names[-1], table, freeze_names=True), 0
+            room = table.iloc[: capacity - written]
+            rows = part[: len(room)]
+            links = (
+                [meta.portal_link(f.resource.resource_id, f.tenant_id) for f in rows] if sheet.links < MAX_LINKS else []
+            )
+            sheet.write(room, links)
+            written += len(room)
+            table, part = table.iloc[len(room) :], part[len(room) :]
+            if table.empty:
+                break
+    if sheet is not None:
+        sheet.finish()
+    return names
 
 
 def _subscriptions(subscriptions: pd.DataFrame) -> pd.DataFrame:
@@ -272,24 +339,22 @@ class XlsxFormatter(Formatter):
 
     def format(self, result: ScanResult) -> dict[str, Chunks]:
         findings = findings_table(result.findings, OVERVIEW_COLUMNS)
-        truncated = max(0, len(findings) - (EXCEL_MAX_ROWS - 1))
         subscriptions = subscriptions_table(result)
-        sheets = {
-            "findings": _for_people(result.findings, findings, EXCEL_MAX_ROWS - 1),
-            "summary": _summary(result, findings, truncated),
+        buffer = io.BytesIO()
+        book = _Book(buffer, result)
+        sheets = _write_findings(book, result, findings)
+        tables = {
+            "summary": _summary(result, findings, sheets),
             "by subscription": _by_subscription(subscriptions),
             "subscriptions": _subscriptions(subscriptions),
             "rules": _rules(result),
         }
         if result.drift is not None:
-            sheets["drift"] = _drift(drift_table(result))
+            tables["drift"] = _drift(drift_table(result))
         if result.exceptions.stale or any(f.exception for f in result.findings):
-            sheets["Exceptions"] = exceptions_table(result)  # the register as this run applied it
-        book = Workbook(write_only=True)
-        book.properties.created = book.properties.modified = result.metadata.started.replace(tzinfo=None)
-        book.properties.creator = f"port25-audit {result.metadata.tool_version}"
-        for name, table in sheets.items():
-            _write_sheet(book, name, table, result.metadata if name == "findings" else None)
-        buffer = io.BytesIO()
-        book.save(buffer)
+            # the register as this run applied it
+            tables["Exceptions"] = exceptions_table(result).drop(columns=["attention"])
+        for name, table in tables.items():
+            _write_table(book, name, table)
+        book.book.close()
         return {"findings.xlsx": [buffer.getvalue()]}

@@ -182,6 +182,7 @@ def scan(
     credential_cost: float = 0.0,
     jitter: float = 0.0,
     faults: float = 0.0,
+    effective_routes: bool = False,
 ) -> tuple[float, Any, Any, int, float]:
     """Wall time, inventory, counters, credential calls and CPU seconds of one scan."""
     calls = path.with_name(f"credential-calls-{time.monotonic_ns()}.txt")
@@ -192,6 +193,7 @@ def scan(
         transport_factory=partial(simulated, path, latency, jitter, faults),
         credential_factory=partial(slow_credential, calls, credential_cost),
         source=Source(source),
+        effective_routes=effective_routes,
     )
     cpu_before = cpu_seconds()
     collector = build_collector(recipe, processes)
@@ -220,8 +222,19 @@ def main() -> None:
     parser.add_argument("--faults", type=float, default=0.002, help="share of requests first answered 503 or 429")
     parser.add_argument("--workers", type=int, default=32)
     parser.add_argument("--processes", type=int, default=DEFAULT_PROCESSES)
-    parser.add_argument("--sequential-sample", type=int, default=20, help="subscriptions scanned with one worker")
+    parser.add_argument(
+        "--sequential-sample",
+        type=int,
+        default=20,
+        help="subscriptions scanned with one worker (0: no sequential baseline)",
+    )
     parser.add_argument("--source", choices=["arm", "graph"], default="arm")
+    parser.add_argument(
+        "--effective-routes",
+        action="store_true",
+        help="landing zone only: every spoke VNet has a VPN gateway; the scan is timed with --effective-routes (a "
+        "POST a subnet, answered 202 and polled once) beside the same scan without it",
+    )
     parser.add_argument(
         "--runs", type=int, default=1, help="scans of the tenant; each is printed, and the median (machines vary)"
     )
@@ -237,7 +250,10 @@ def main() -> None:
     directory = Path(tempfile.mkdtemp(prefix="port25-bench-"))
     path = directory / "tenant.json"
     build = arm.landing_zone_subscriptions if args.tenant == "landing-zone" else arm.many_subscriptions
-    tenant = build("bench", args.subscriptions, args.resources, graph=graph)
+    if args.effective_routes:
+        tenant = arm.landing_zone_subscriptions("bench", args.subscriptions, args.resources, graph=graph, gateways=True)
+    else:
+        tenant = build("bench", args.subscriptions, args.resources, graph=graph)
     needed = Needed.of(tenant, graph)
     path.write_text(json.dumps(tenant), encoding="utf-8")
     with path.with_suffix(".pickle").open("wb") as handle:
@@ -260,6 +276,7 @@ def main() -> None:
         wall, inventory, stats, credential_calls, cpu = scan(
             path, args.latency, args.workers, args.processes, source=args.source,
             credential_cost=args.credential_cost, jitter=args.jitter, faults=args.faults,
+            effective_routes=args.effective_routes,
         )  # fmt: skip
         walls.append(wall)
         cpus.append(cpu)
@@ -269,9 +286,12 @@ def main() -> None:
     lost = expected_subscriptions - sum(1 for s in inventory.subscriptions if not s.errors)
     resources = sum(len(s.resources) for s in inventory.subscriptions)
 
+    baseline: float | None
     if graph:  # against the same mode with one worker: Graph's speed is its quota, not our concurrency
         baseline, *_ = scan(path, args.latency, 1, 1, source="graph", jitter=args.jitter)
         baseline_said = "Resource Graph with one worker, whole tenant"
+    elif args.sequential_sample <= 0:  # 0: no sequential baseline (it scanned the whole tenant, then divided by 0)
+        baseline, baseline_said = None, "none (--sequential-sample 0)"
     else:
         sample = [arm.sub_id(f"bench-{i}") for i in range(min(args.sequential_sample, args.subscriptions))]
         measured, *_ = scan(path, args.latency, 1, 1, sample, jitter=args.jitter)
@@ -299,7 +319,28 @@ def main() -> None:
         f"bound, Azure's limits: {azure_bound:8.1f} s   (every list at once: {needed.lists} requests in flight, "
         f"{needed.lists / max(1, args.workers * (1 if graph else args.processes)):.0f}x the concurrency used)"
     )
-    print(f"baseline:              {baseline:8.1f} s   ({baseline_said})   speed-up: {baseline / wall:5.1f}x")
+    if args.effective_routes:
+        get_only, *_ = scan(
+            path, args.latency, args.workers, args.processes, source=args.source,
+            credential_cost=args.credential_cost, jitter=args.jitter, faults=args.faults,
+        )  # fmt: skip
+        routes = [r for s in inventory.subscriptions for r in s.network.effective_routes]
+        asked = sum(1 for r in routes if r.nic_id)  # a subnet with no running VM's NIC is not asked
+        read = sum(1 for r in routes if r.routes is not None)
+        # after the lists: each subnet's POST, then its operation's poll, W at a time
+        routes_bound = 2 * args.latency * math.ceil(asked / args.workers)
+        print(
+            f"effective routes:      {wall - get_only:8.1f} s   (the scan {wall:.1f} s, without --effective-routes "
+            f"{get_only:.1f} s; {len(routes)} subnets may learn gateway routes, {asked} asked, {read} read; bound "
+            f"{routes_bound:.1f} s: a POST and a poll each, {args.workers} at a time)"
+        )
+        extra = f" effective_routes_s={wall - get_only:.1f} effective_routes_read={read}"
+    else:
+        extra = ""
+    if baseline is None:
+        print(f"baseline:              {baseline_said}")
+    else:
+        print(f"baseline:              {baseline:8.1f} s   ({baseline_said})   speed-up: {baseline / wall:5.1f}x")
     print(
         f"credential calls:      {credential_calls:8d}   at {args.credential_cost:.1f} s each (target: one per scope "
         "per process at most; worker processes are handed the first one's token, so 1; the last run)"
@@ -307,7 +348,7 @@ def main() -> None:
     print(f"CPU:                   {statistics.median(cpus):8.1f} s   (this process and its workers; median)")
     print(
         f"RESULT ratio_to_bound={wall / bound:.2f} cpu_s={statistics.median(cpus):.1f} "
-        f"credential_calls={credential_calls} lost={lost}"
+        f"credential_calls={credential_calls} lost={lost}{extra}"
     )
 
 
@@ -327,14 +368,21 @@ class Needed:
 
     @classmethod
     def of(cls, recording: dict[str, Any], graph: bool) -> Needed:
-        gets = [e for e in recording["Entries"] if e["RequestMethod"] == "GET"]
-        posts = [e for e in recording["Entries"] if e["RequestMethod"] == "POST"]
+        # the effective routes' POSTs and their operations' polls are timed apart (`--effective-routes`)
+        entries = [e for e in recording["Entries"] if not _effective_routes(e)]
+        gets = [e for e in entries if e["RequestMethod"] == "GET"]
+        posts = [e for e in entries if e["RequestMethod"] == "POST"]
         lists = [e for e in gets if e["RequestUri"].split("?")[0].count("/") == 7]  # /subscriptions/x/providers/ns/type
         children = len(gets) - len(lists) - 1
         rows = sum(len(e["ResponseBody"].get("value") or []) for e in lists)
         if graph:
             return cls(1 + len(posts) + children, len(posts), rows, children)
         return cls(len(gets), len(lists), rows, children)
+
+
+def _effective_routes(entry: dict[str, Any]) -> bool:
+    uri = entry["RequestUri"].split("?")[0]
+    return uri.endswith("/effectiveRouteTable") or "/operationResults/" in uri
 
 
 def graph_bound(subscriptions: int, needed: Needed, latency: float, workers: int) -> float:

@@ -488,7 +488,7 @@ def test_a_public_ip_on_any_nic_is_explicit_outbound() -> None:
         ("2025-06-02T09:14:27.1234567+00:00", "created 2025-06-02, after the exemption: it is exempt"),
         (
             "2024-11-05T10:02:11Z",
-            "created 2024-11-05, before the exemption: it is exempt only if it was stopped (deallocated) and started "
+            "created 2024-11-05, before the exemption: it is exempt only if it was stopped, deallocated and restarted "
             "since 2025-02-01",
         ),
     ],

@@ -1,6 +1,6 @@
 """A port-25 exemption recorded in the audit config: what it means for one resource. The article: an exemption
-covers VMs' traffic routed directly to the internet, and VMs that existed before it only once they are stopped
-(deallocated) and started again."""
+covers VMs' traffic routed directly to the internet, and VMs that existed before it only once they are stopped,
+deallocated and restarted."""
 
 from __future__ import annotations
 
@@ -48,6 +48,6 @@ def restart_condition(resource: Resource, granted: dt.date) -> str:
     if resource.created.date() > granted:
         return f"The VM was created {created}, after the exemption: it is exempt."
     return (
-        f"The VM was created {created}, before the exemption: it is exempt only if it was stopped (deallocated) "
-        f"and started since {granted.isoformat()}, which Azure Resource Manager does not show."
+        f"The VM was created {created}, before the exemption: it is exempt only if it was stopped, deallocated "
+        f"and restarted since {granted.isoformat()}, which Azure Resource Manager does not show."
     )

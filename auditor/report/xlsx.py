@@ -331,7 +331,9 @@ def _by_subscription(subscriptions: pd.DataFrame) -> pd.DataFrame:
     """Verdicts per subscription, the verdicts and offers in words."""
     table = verdicts_by_subscription(subscriptions)
     table["offer"] = table["offer"].map(partial(label, Offer))
-    return table.rename(columns={v.value: label(Verdict, v) for v in Verdict})
+    # the name first, the id last (a GUID opened the sheet)
+    order = ["subscription_name", "offer", *[v.value for v in Verdict], "total", "collection", "offer_note"]
+    return table[[*order, "subscription_id"]].rename(columns={v.value: label(Verdict, v) for v in Verdict})
 
 
 class XlsxFormatter(Formatter):

@@ -143,8 +143,13 @@ class HtmlFormatter(Formatter):
         said = steps(result.findings, findings, accepted)
         # most severe first, so the row limit keeps the most severe
         order, ranks = severity_order(findings, TABLE_ROW_LIMIT)
-        shown = findings_table([result.findings[position] for position in order]).assign(
-            severity_rank=ranks.astype(int), step=said[order], accepted=accepted[order]
+        shown_findings = [result.findings[position] for position in order]
+        shown = findings_table(shown_findings).assign(
+            severity_rank=ranks.astype(int),
+            step=said[order],
+            accepted=accepted[order],
+            # the policy traffic through a firewall takes: the firewall's subscription's
+            via_policy=[f.via_policy.policy.value if f.via_policy else "" for f in shown_findings],
         )
         drift = drift_table(result)
         totals = verdict_counts(findings)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -271,6 +271,17 @@ class Subscription:
     management_group: str = ""  # with --management-group: the group it sits in directly, where it was read
 
 
+def routing_sides(flags: Iterable[tuple[str, bool]]) -> tuple[list[str], list[str]]:
+    """An app's routing flags (by name) that say its traffic is routed into the VNet, and those that say it is not.
+    All traffic routed includes the application's: applicationTraffic false beside it is not a side."""
+    named = list(flags)
+    on = [name for name, value in named if value]
+    off = [name for name, value in named if not value]
+    if any(not name.endswith("applicationTraffic") for name in on):
+        off = [name for name in off if not name.endswith("applicationTraffic")]
+    return on, off
+
+
 @dataclass(frozen=True, slots=True)
 class AppNetworking:
     """The facts about an App Service / Functions app that decide its port-25 path."""
@@ -284,12 +295,8 @@ class AppNetworking:
 
     @property
     def routing_disagrees(self) -> bool:
-        """Some routing flags say routed and some not (application traffic off beside all traffic on is no
-        disagreement: all includes it)."""
-        on = [name for name, value in self.routing_flags if value]
-        off = [name for name, value in self.routing_flags if not value]
-        if any(not name.endswith("applicationTraffic") for name in on):
-            off = [name for name in off if not name.endswith("applicationTraffic")]
+        """Some routing flags say routed and some not."""
+        on, off = routing_sides(self.routing_flags)
         return bool(on and off)
 
 

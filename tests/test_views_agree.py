@@ -207,3 +207,28 @@ def test_findings_past_a_sheet_s_rows_go_on_in_the_next_sheet(tmp_path: Path, mo
     summary = {row[0]: row[1] for row in book["summary"].iter_rows(values_only=True)}
     assert summary["findings sheets"].startswith("62 findings, most severe first, over findings, findings (2)")
     assert summary["portal links"].startswith("on each findings sheet, the names of the first 7 resources link")
+
+
+def test_the_headline_names_every_subscription_with_open_resources_past_the_open_now_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Open now" shows the first OPEN_NOW_LIMIT open resources; the headline still names every subscription that has
+    one (it took them from the capped list). Here a cap of 2 stands for 100."""
+    import re
+
+    import auditor.report.html
+
+    monkeypatch.setattr(auditor.report.html, "OPEN_NOW_LIMIT", 2)
+    out = tmp_path / "r"
+    run_cli(
+        "scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(out), "--format", "csv,html"
+    )
+    with (out / "findings.csv").open(encoding="utf-8", newline="") as stream:
+        opened = [r for r in csv.DictReader(stream) if r["verdict"] == "open" and r["exception"] != "accepted"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    lead = re.search(r'<p class="lead">(.*?)</p>', page, re.S)
+    assert lead is not None
+    subscriptions = {r["subscription_name"] for r in opened}
+    assert len(subscriptions) > 1 and all(name in lead[1] for name in subscriptions), lead[1]
+    assert f"{len(opened)} resources can send mail" in lead[1]
+    assert page.count('<tr class="v-open"><td><a href=') == 2  # the capped "Open now" rows

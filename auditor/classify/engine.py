@@ -237,7 +237,8 @@ class Classifier:
             verdict=chosen.verdict,
             rule=rule.id,
             # many resources share a reason (one subscription, one subnet): keep one copy of each
-            reason=sys.intern(_with_way(_within(REASON_LIMIT, lead, rest), way)),
+            # the way out where the rule decided only where the reason stays short
+            reason=sys.intern(_within(SHORT_REASON, _within(REASON_LIMIT, lead, rest), [way])),
             remediation=self._advice(chosen.verdict, rule, chosen.path, resource, governing, relay, chosen.path.where),
             via=chosen.path.via,
             via_policy=chosen.via_policy,
@@ -367,11 +368,6 @@ def _within(limit: int, lead: str, rest: list[str]) -> str:
         if part and len(said) + 1 + len(part) <= limit:
             said = f"{said} {part}" if said else part
     return said
-
-
-def _with_way(reason: str, way: str) -> str:
-    """The reason, and the way out before what decided where both stay short (SHORT_REASON)."""
-    return f"{reason} {way}" if way and len(reason) + 1 + len(way) <= SHORT_REASON else reason
 
 
 def _state_note(resource: Resource) -> str:

@@ -29,6 +29,7 @@ from auditor.model import (
     ResourceCategory,
     Subscription,
     SubscriptionInventory,
+    routing_sides,
 )
 
 _RESOURCE_GROUP = re.compile(r"/resourceGroups/([^/]+)", re.IGNORECASE)
@@ -248,11 +249,7 @@ def routing_decision(flags: Mapping[str, bool]) -> tuple[bool | None, str]:
     """Whether the app's outbound traffic is routed into its VNet, and which flags said so (named with where they
     were read). Where flags disagree, the reading with more exposure (routed: the port-25 path exists) is taken,
     and the note names both sides."""
-    on = [name for name, value in flags.items() if value]
-    off = [name for name, value in flags.items() if not value]
-    if any(not name.endswith("applicationTraffic") for name in on):
-        # all traffic routed includes the application's: applicationTraffic false beside it is no disagreement
-        off = [name for name in off if not name.endswith("applicationTraffic")]
+    on, off = routing_sides(flags.items())
     if on and off:
         return True, (
             f"{', '.join(on)} true but {', '.join(off)} false: taken as routed, the reading with more exposure"

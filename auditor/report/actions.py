@@ -11,9 +11,8 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from auditor.model import Egress, Finding, PlatformPolicy, ScanResult, Verdict
-
-MISSING_HOP = "missing"  # PathHop.kind of an object the path needed and could not read
+from auditor.classify.network.path import HopKind
+from auditor.model import Egress, Finding, PlatformPolicy, Verdict
 
 
 class Step(StrEnum):
@@ -69,7 +68,7 @@ def _unknown_step(finding: Finding) -> Step:
         return Step.SUPPLY_FACT
     if finding.egress in (Egress.APPLIANCE, Egress.ON_PREMISES):
         return Step.CHECK_EGRESS
-    if any(hop.kind == MISSING_HOP for hop in finding.path):
+    if any(hop.kind == HopKind.MISSING.value for hop in finding.path):
         return Step.READ_NETWORK
     return Step.FIND_OUT
 
@@ -81,7 +80,3 @@ def actions(said: np.ndarray, unread_subscriptions: int = 0) -> list[Action]:
     counted = dict(zip(values.tolist(), counts.tolist(), strict=True))
     counted[Step.READ_SUBSCRIPTIONS.value] = unread_subscriptions
     return [Action(step, int(counted[step.value])) for step in Step if counted.get(step.value)]
-
-
-def unread_subscriptions(result: ScanResult) -> int:
-    return sum(1 for s in result.subscriptions if s.errors)

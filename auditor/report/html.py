@@ -19,15 +19,15 @@ from auditor.model import (
     ChangeKind,
     Egress,
     ExceptionState,
-    Finding,
     Offer,
     PlatformPolicy,
     PowerState,
     ScanResult,
     SubscriptionSummary,
     Verdict,
+    name_of,
 )
-from auditor.report.actions import Action, Step, actions, steps, unread_subscriptions
+from auditor.report.actions import Action, Step, actions, steps
 from auditor.report.counts import open_counts
 from auditor.report.interface import Chunks, Formatter
 from auditor.report.labels import UNKNOWN_OFFER, label, type_label
@@ -67,6 +67,7 @@ def _label(value: str | None, enum: type[StrEnum]) -> str:
 _environment.filters["breakable"] = breakable
 _environment.filters["label"] = _label
 _environment.filters["type_label"] = type_label
+_environment.filters["name_of"] = name_of
 _environment.globals.update(
     Verdict=Verdict,
     PlatformPolicy=PlatformPolicy,
@@ -155,22 +156,23 @@ class HtmlFormatter(Formatter):
         totals = verdict_counts(findings)
         counts = open_counts(result.findings)
         owner_tag, owner_actions = actions_by_owner(result, said)
-        open_now = _open_now(result, said)
+        opened = [result.findings[position] for position in np.flatnonzero(said == Step.CLOSE.value)]
+        unreadable = [s for s in result.subscriptions if s.errors]
         page = _environment.get_template("report.html.j2").render(
             nothing_audited=nothing_audited(result),
             open_count=counts.not_accepted,
             open_counts=counts,
-            open_now=open_now,
-            open_now_limit=OPEN_NOW_LIMIT,
-            open_subscriptions=sorted({f.subscription_name for f in open_now}),
-            actions=actions(said, unread_subscriptions(result)),
+            # the first OPEN_NOW_LIMIT, by subscription and name; the headline names every subscription
+            open_now=heapq.nsmallest(OPEN_NOW_LIMIT, opened, key=lambda f: (f.subscription_name, f.resource.name)),
+            open_subscriptions=sorted({f.subscription_name for f in opened}),
+            actions=actions(said, len(unreadable)),
             owner_tag=owner_tag,
             owner_actions=owner_actions,
             register=exceptions_table(result).to_dict(orient="records"),
             meta=meta,
             complete=result.complete,
             tenants=sorted({s.subscription.tenant_id for s in result.subscriptions if s.subscription.tenant_id}),
-            unreadable=[s for s in result.subscriptions if s.errors],
+            unreadable=unreadable,
             verdicts=[v.value for v in Verdict],
             totals=totals,
             chart_max=max(totals.values(), default=0) or 1,
@@ -201,9 +203,3 @@ class HtmlFormatter(Formatter):
             article=ARTICLE,
         )
         return {"report.html": [utf8(page)]}
-
-
-def _open_now(result: ScanResult, said: np.ndarray) -> list[Finding]:
-    """The open resources no exception accepts, by subscription and name: the first OPEN_NOW_LIMIT of them."""
-    opened = [result.findings[position] for position in np.flatnonzero(said == Step.CLOSE.value)]
-    return heapq.nsmallest(OPEN_NOW_LIMIT, opened, key=lambda f: (f.subscription_name, f.resource.name))

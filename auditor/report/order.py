@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
-from auditor.model import Finding, PlatformPolicy, Verdict
-from auditor.report.tables import findings_table
+from auditor.model import PlatformPolicy, Verdict
 
 # The findings' order, most severe first: can send now; cannot be told; blocked, but an exemption would open it;
 # blocked; denied by the network; no path at all. A sort key only: a blocked row whose block can be lifted is still
@@ -41,11 +38,3 @@ def severity_order(overview: pd.DataFrame, limit: int | None = None) -> tuple[np
     )
     order = rows[keys.sort_values(list(keys.columns), kind="stable").index.to_numpy()[:limit]]
     return order, ranks[order]
-
-
-def by_severity(findings: Sequence[Finding], overview: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
-    """The findings' table (`overview` of the same findings), most severe first, with `severity` and
-    `severity_rank` columns; only the rows kept are built."""
-    order, ranks = severity_order(overview, limit)
-    table = findings_table([findings[position] for position in order])
-    return table.assign(severity=[SEVERITY[rank] for rank in ranks], severity_rank=ranks.astype(int))

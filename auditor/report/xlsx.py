@@ -28,6 +28,7 @@ from auditor.model import (
     PowerState,
     ScanResult,
     Verdict,
+    name_of,
 )
 from auditor.report.counts import open_counts
 from auditor.report.csv import FORMULA_PREFIXES
@@ -271,7 +272,7 @@ def _people(table: pd.DataFrame) -> pd.DataFrame:
         elif column == "resource_type":
             values = values.map(type_label)
         elif column == "via":
-            values = values.map(lambda via: via.rsplit("/", 1)[-1])
+            values = values.map(name_of)
         people[header] = values
     return pd.DataFrame(people)
 
@@ -283,24 +284,21 @@ def _write_findings(book: _Book, result: ScanResult, overview: pd.DataFrame) -> 
     findings, meta = result.findings, result.metadata
     names: list[str] = []
     sheet: _Sheet | None = None
-    written = 0
-    capacity = EXCEL_MAX_ROWS - 1
     for start in range(0, max(len(order), 1), CHUNK_ROWS):
         part = [findings[int(position)] for position in order[start : start + CHUNK_ROWS]]
         table = _people(findings_table(part))
         while True:
-            if sheet is None or written == capacity:
+            if sheet is None or sheet.row == EXCEL_MAX_ROWS:  # the sheet is full (its header is row 0)
                 if sheet is not None:
                     sheet.finish()
                 names.append("findings" if not names else f"findings ({len(names) + 1})")
-                sheet, written = _Sheet(book, names[-1], table, freeze_names=True), 0
-            room = table.iloc[: capacity - written]
+                sheet = _Sheet(book, names[-1], table, freeze_names=True)
+            room = table.iloc[: EXCEL_MAX_ROWS - sheet.row]
             rows = part[: len(room)]
             links = (
                 [meta.portal_link(f.resource.resource_id, f.tenant_id) for f in rows] if sheet.links < MAX_LINKS else []
             )
             sheet.write(room, links)
-            written += len(room)
             table, part = table.iloc[len(room) :], part[len(room) :]
             if table.empty:
                 break

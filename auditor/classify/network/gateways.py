@@ -14,7 +14,7 @@ from auditor.classify.listing import capped
 from auditor.classify.network.index import NetworkIndex, vnet_of
 from auditor.classify.network.path import HopKind, NetworkPath, Step, undetermined
 from auditor.classify.network.routing import Router, Traffic
-from auditor.model import EffectiveRoute, Route, RouteTable, Subnet, SubnetRoutes, VirtualNetwork
+from auditor.model import EffectiveRoute, Route, RouteTable, Subnet, SubnetRoutes, VirtualNetwork, name_of
 
 DEFAULT_ROUTE = "0.0.0.0/0"
 
@@ -67,9 +67,9 @@ class GatewayRoutes:
         return NetworkPath(path.egress, path.outcome, reason, path.firewall, path.via, path.where)
 
     def _unread(self, subnet: Subnet, vnet: VirtualNetwork, read: SubnetRoutes | None) -> Step:
-        sources = [f"VNet {vnet.name} has virtual network gateway {_name(g)}" for g in vnet.gateway_ids]
+        sources = [f"VNet {vnet.name} has virtual network gateway {name_of(g)}" for g in vnet.gateway_ids]
         sources += [
-            f"its peering {p.name} uses the gateway of VNet {_name(p.remote_vnet_id)} (gateway transit)"
+            f"its peering {p.name} uses the gateway of VNet {name_of(p.remote_vnet_id)} (gateway transit)"
             for p in vnet.remote_gateways
         ]
         said = (
@@ -85,7 +85,3 @@ class GatewayRoutes:
             said += "; --effective-routes found no NIC of a running VM in it to read them from"
         gateway = vnet.gateway_ids[0] if vnet.gateway_ids else vnet.remote_gateways[0].remote_vnet_id
         return Step(HopKind.GATEWAY, said, gateway)
-
-
-def _name(resource_id: str) -> str:
-    return resource_id.rstrip("/").rsplit("/", 1)[-1]

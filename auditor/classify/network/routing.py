@@ -17,7 +17,7 @@ from auditor.classify.network.firewall_path import FirewallPath
 from auditor.classify.network.index import NetworkIndex, vnet_of
 from auditor.classify.network.path import HopKind, NetworkPath, Outcome, Reason, Step, step, undetermined
 from auditor.classify.network.sharing import SenderScope
-from auditor.model import Egress, HubConnection, ListName, Resource, Route, VirtualHub
+from auditor.model import Egress, HubConnection, ListName, Resource, Route, VirtualHub, name_of
 
 # What a Virtual WAN hub's next hop can be besides an Azure Firewall, by the type its resource id names.
 _HUB_NEXT_HOPS = {
@@ -26,10 +26,6 @@ _HUB_NEXT_HOPS = {
     "connects)",
 }
 _APPLIANCE_DECIDES = "whether the appliance lets TCP 25 out decides, and port25-audit cannot see past it"
-
-
-def _name(resource_id: str) -> str:
-    return resource_id.rsplit("/", 1)[-1]
 
 
 class Traffic(NamedTuple):
@@ -102,12 +98,12 @@ class Router:
             for nic in self._index.interfaces_at(vnet, address)
         ]
         if appliances:
-            text = f"{said}, network appliance NIC {_name(appliances[0])}: {_APPLIANCE_DECIDES}"
+            text = f"{said}, network appliance NIC {name_of(appliances[0])}: {_APPLIANCE_DECIDES}"
             return NetworkPath(
                 Egress.APPLIANCE, Outcome.UNDETERMINED, traffic.reason.then(step(text)), via=appliances[0]
             )
         other = (
-            f"; Azure Firewall {', '.join(_name(e) for e in elsewhere)} has that address in a network the "
+            f"; Azure Firewall {', '.join(name_of(e) for e in elsewhere)} has that address in a network the "
             "sender's does not reach"
             if elsewhere
             else ""

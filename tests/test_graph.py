@@ -5,9 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import multiprocessing
 import os
+import re
 import signal
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +19,15 @@ import pytest
 
 from auditor.cli import Environment, main
 from auditor.collect.graph import PAGE_SIZE, RESOURCES_QUERY, GraphCollector
+from auditor.collect.interface import Source
 from auditor.collect.lists import KINDS
+from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.replay import ReplayCredential, ReplayTransport, parse_recording
+from auditor.collect.throttle import SharedTokenBucket
 from auditor.collect.transport import RESOURCE_GRAPH_PATH
 from auditor.model import TenantInventory, list_unread
 from auditor.status import ExitStatus
-from fixtures import make_contoso
+from fixtures import arm_payloads, make_contoso
 from fixtures.arm_payloads import ARM, Recording, page, sub_id, subscription, vm
 from tests.conftest import CONTOSO, CONTOSO_CONFIG
 from tests.recordings import vm_payload
@@ -348,3 +355,82 @@ def test_ctrl_c_stops_graph_mode_after_the_batch_being_read() -> None:
 
     # the batch being read when Ctrl-C came finishes, not every batch
     assert collector.stats.subscriptions_done <= 3, collector.stats
+
+
+def _landing_zone(tmp_path: Path, batch_size: int) -> Path:
+    path = tmp_path / "landing-zone.json"
+    document = arm_payloads.landing_zone_subscriptions("lz", 60, 3, graph=True, batch_size=batch_size)
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_graph_mode_in_processes_reads_the_same_tenant_as_in_threads(tmp_path: Path) -> None:
+    """Issue 28.3: a large tenant read through Resource Graph by two processes (batches of 10 subscriptions, a
+    chunk of batches at a time) gives the inventory one process gives, the lists under the rows included (the
+    spokes' apps, the hub's firewall policy); this process and the worker each read part of it."""
+    recipe = CollectorRecipe(replay=_landing_zone(tmp_path, 10), max_workers=8, source=Source.GRAPH)
+
+    threads = GraphCollector(recipe.credential(), recipe.transport(), batch_size=10, max_workers=8)
+    processes = GraphCollector(
+        recipe.credential(), recipe.transport(), batch_size=10, max_workers=8, processes=2, recipe=recipe
+    )
+    in_threads, in_processes = threads.collect(), processes.collect()
+
+    assert in_processes == in_threads and len(in_processes.subscriptions) == 61
+    assert not any(s.errors for s in in_processes.subscriptions)
+    assert sum(1 for s in in_processes.subscriptions for r in s.resources if r.app is not None) == 60
+    policies = [p for s in in_processes.subscriptions for p in s.network.firewall_policies]
+    assert len(policies) == 1 and policies[0].groups  # its rule collection groups, read through ARM
+    assert processes.stats.subscriptions_done == 61 and processes.stats.requests == threads.stats.requests
+    read_here = len(processes.session.client_options()["transport"].sent)
+    assert 1 < read_here < threads.stats.requests
+
+
+def _dies_in_a_worker(path: Path) -> ReplayTransport:
+    if multiprocessing.parent_process() is not None:
+        os._exit(3)
+    return ReplayTransport.from_file(path)
+
+
+@pytest.mark.slow
+def test_graph_mode_loses_nothing_when_a_worker_process_dies(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'Nothing silently dropped': the chunk a dead worker held is read in this process."""
+    monkeypatch.setattr(logging.getLogger("auditor"), "propagate", True)
+    path = _landing_zone(tmp_path, 10)
+    expected = GraphCollector(ReplayCredential(), ReplayTransport.from_file(path), batch_size=10).collect()
+    recipe = CollectorRecipe(
+        replay=path, max_workers=8, source=Source.GRAPH, transport_factory=partial(_dies_in_a_worker, path)
+    )
+
+    collector = GraphCollector(
+        recipe.credential(), recipe.transport(), batch_size=10, max_workers=8, processes=2, recipe=recipe
+    )
+    with caplog.at_level(logging.WARNING, logger="auditor"):
+        inventory = collector.collect()
+
+    assert inventory == expected and not any(s.errors for s in inventory.subscriptions)
+    assert re.search(r"a worker process stopped; its \d+ subscriptions are read in this one", caplog.text)
+
+
+def _take_graph_tokens(bucket: SharedTokenBucket, count: int) -> None:
+    for _ in range(count):
+        bucket.take()
+
+
+def test_every_process_takes_graph_tokens_from_one_bucket() -> None:
+    """Throttle's docs: Resource Graph allows about 15 queries per 5 seconds *per user*, whichever process of the
+    run asks. Tokens a spawned worker takes are gone for this process too: after the worker took 10 of 15, this
+    process gets 5 at once and waits for the sixth."""
+    context = multiprocessing.get_context("spawn")
+    bucket = SharedTokenBucket(context, 15, 0.001)  # refilled too slowly to matter within the test
+    worker = context.Process(target=_take_graph_tokens, args=(bucket, 10))
+    worker.start()
+    worker.join(60)
+    assert worker.exitcode == 0
+
+    waits = [bucket.take() for _ in range(6)]
+
+    assert waits[:5] == [0.0] * 5 and waits[5] > 100  # (1 token short) / 0.001 a second

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from auditor.cli import Environment, main
-from auditor.collect.arm import (
+from auditor.collect.arm import ArmCollector
+from auditor.collect.processes import (
     SMALLEST_CHUNK,
     YOUNG_GENERATION_THRESHOLD,
-    ArmCollector,
     chunk_size,
     fewer_garbage_collections,
 )

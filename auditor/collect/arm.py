@@ -7,17 +7,15 @@ The SDK clients (`auditor.collect.session`) do the talking; `auditor.collect.lis
 
 from __future__ import annotations
 
-import gc
 import logging
 import multiprocessing
 import multiprocessing.synchronize
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,6 +28,13 @@ from auditor.collect.errors import logged, read_all
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, NO_EXTRAS, Collector, Extras
 from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, inventory, malformed, understood
 from auditor.collect.pages import json_items
+from auditor.collect.processes import (
+    COUNTERS,
+    SUBSCRIPTIONS_FOR_PROCESSES,
+    chunk_size,
+    fewer_garbage_collections,
+    reading_threshold,
+)
 from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.session import ArmSession
 from auditor.collect.throttle import RateLimiter, ScanStats
@@ -39,16 +44,6 @@ from auditor.model import CollectionError, ListName, Scope, Subscription, Subscr
 log = logging.getLogger(__name__)
 
 Stopping = threading.Event | multiprocessing.synchronize.Event
-
-SUBSCRIPTIONS_FOR_PROCESSES = 50  # smaller tenants are read by this process's threads alone
-SMALLEST_CHUNK = 10
-
-
-def chunk_size(remaining: int, processes: int) -> int:
-    """The next chunk for a process: a share of what is left (guided self-scheduling), so chunks shrink towards
-    the end and the processes finish together, even when a worker started seconds late. Never below
-    SMALLEST_CHUNK: a chunk has a fixed cost (two calls to a worker, its results pickled and sent back)."""
-    return min(remaining, max(SMALLEST_CHUNK, -(-remaining // (2 * processes))))
 
 
 class ArmCollector(Collector):
@@ -273,34 +268,15 @@ class ArmCollector(Collector):
         return self.collect_subscriptions([subscription])[0]
 
 
-# Deserialising a page makes tens of thousands of short-lived objects with few reference cycles; collecting
-# the youngest generation every 700 allocations (Python's default) cost about a tenth of a scan's CPU.
-YOUNG_GENERATION_THRESHOLD = 50_000
-
-
-@contextmanager
-def fewer_garbage_collections() -> Iterator[None]:
-    """Collect the youngest generation less often while reading; Python's thresholds come back afterwards."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-
-
 def _start_worker(stopping: Stopping) -> None:
     """A worker process only reads: it keeps the reading thresholds for its life. Ctrl-C is this run's first
     process's to handle: it tells the workers through `stopping`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
+    reading_threshold()
     _stopping.append(stopping)
 
 
 _stopping: list[Stopping] = []  # in a worker process: the run's stop flag, given when the process starts
-
-
-COUNTERS = ("subscriptions_done", "resources", "requests", "throttled", "waited_seconds")
 
 
 class Reading:

@@ -9,7 +9,7 @@ from auditor.collect.recipe import CollectorRecipe
 
 
 def build_collector(recipe: CollectorRecipe, processes: int = 1) -> Collector:
-    """ARM mode reads large tenants with `processes` processes; Resource Graph mode reads in this one."""
+    """Either mode reads large tenants with `processes` processes."""
     if recipe.source is Source.GRAPH:
-        return GraphCollector.from_recipe(recipe)
+        return GraphCollector.from_recipe(recipe, processes)
     return ArmCollector.from_recipe(recipe, processes)

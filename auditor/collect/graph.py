@@ -5,18 +5,27 @@ Resource Graph answers only for what the identity can read and says nothing of t
 which subscriptions Graph knows (the ResourceContainers table): a subscription the ARM subscription list shows but
 Graph does not is marked, never dropped. The subscription list itself (offer, state) still comes from ARM, and so
 does `config/web` for the older apps that say how they route only there.
+
+Turning a large tenant's rows into our types is CPU-bound, so large tenants are read by several processes, as ARM
+mode's are (`auditor.collect.processes`): each reads chunks of batches with its own threads (the rows, then the
+lists under them). Graph's quota is the user's, not a subscription's, so every process takes its Graph tokens from
+one bucket in shared memory.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import signal
 import threading
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from typing import Any
 
-from azure.core.credentials import TokenCredential
+from azure.core.credentials import AccessTokenInfo, TokenCredential
 from azure.core.pipeline.transport import HttpTransport
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
@@ -25,10 +34,26 @@ from auditor.collect.children import with_children
 from auditor.collect.errors import logged, read_all
 from auditor.collect.interface import DEFAULT_MAX_WORKERS, NO_EXTRAS, Collector, Extras
 from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, MalformedItem, inventory, malformed
+from auditor.collect.processes import (
+    COUNTERS,
+    SUBSCRIPTIONS_FOR_PROCESSES,
+    fewer_garbage_collections,
+    reading_threshold,
+)
 from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.session import ArmSession
-from auditor.collect.throttle import RateLimiter, ScanStats
-from auditor.model import RESOURCE_GRAPH, CollectionError, ErrorCode, ListName, Scope, Subscription, TenantInventory
+from auditor.collect.throttle import Bucket, RateLimiter, ScanStats, SharedTokenBucket
+from auditor.collect.tokens import TokenKey
+from auditor.model import (
+    RESOURCE_GRAPH,
+    CollectionError,
+    ErrorCode,
+    ListName,
+    Scope,
+    Subscription,
+    SubscriptionInventory,
+    TenantInventory,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +106,8 @@ class GraphCollector(Collector):
         batch_size: int = BATCH_SIZE,
         credential_scopes: Sequence[str] | None = None,
         extras: Extras = NO_EXTRAS,
+        processes: int = 1,
+        recipe: CollectorRecipe | None = None,
     ) -> None:
         self._session = ArmSession(
             credential,
@@ -95,10 +122,12 @@ class GraphCollector(Collector):
         self.stats = self._session.stats
         self._max_workers = max(1, max_workers)
         self._batch_size = max(1, batch_size)
+        self._processes = max(1, processes) if recipe is not None else 1
+        self._recipe = recipe
         self._graph = ResourceGraphClient(self._session.credential, **self._session.client_options())
 
     @classmethod
-    def from_recipe(cls, recipe: CollectorRecipe) -> GraphCollector:
+    def from_recipe(cls, recipe: CollectorRecipe, processes: int = 1) -> GraphCollector:
         return cls(
             recipe.credential(),
             recipe.transport(),
@@ -106,17 +135,36 @@ class GraphCollector(Collector):
             max_workers=recipe.max_workers,
             credential_scopes=[recipe.endpoints.scope],
             extras=recipe.extras,
+            processes=processes,
+            recipe=recipe,
         )
 
+    @property
+    def session(self) -> ArmSession:
+        return self._session
+
     def collect(self, scope: Scope | Sequence[str] = ()) -> TenantInventory:
-        chosen, unreadable = self._session.visible_subscriptions(scope)
-        ordered = sorted(chosen, key=lambda s: s.subscription_id)
-        batches = [ordered[i : i + self._batch_size] for i in range(0, len(ordered), self._batch_size)]
+        with fewer_garbage_collections():
+            chosen, unreadable = self._session.visible_subscriptions(scope)
+            ordered = sorted(chosen, key=lambda s: s.subscription_id)
+            batches = [ordered[i : i + self._batch_size] for i in range(0, len(ordered), self._batch_size)]
+            if self._processes > 1 and len(chosen) >= SUBSCRIPTIONS_FOR_PROCESSES and len(batches) > 1:
+                read = self._collect_in_processes(batches)
+            else:
+                read = self.collect_batches(batches)
+            by_id = {i.subscription.subscription_id: i for i in read}
+            return self._session.tenant([by_id[s.subscription_id] for s in chosen], unreadable)
+
+    def collect_batches(
+        self, batches: Sequence[Sequence[Subscription]], max_workers: int | None = None
+    ) -> list[SubscriptionInventory]:
+        """The inventories of these batches' subscriptions: each batch's rows, then the lists under them."""
+        chosen = [s for batch in batches for s in batch]
         found: dict[str, dict[ListName, list[Any]]] = {s.subscription_id: defaultdict(list) for s in chosen}
         errors: dict[str, list[CollectionError]] = {s.subscription_id: [] for s in chosen}
         lock = threading.Lock()
 
-        def read(batch: list[Subscription]) -> None:
+        def read(batch: Sequence[Subscription]) -> None:
             batch_found, batch_errors = self._read_batch(batch)
             with lock:
                 for subscription in batch:
@@ -125,17 +173,80 @@ class GraphCollector(Collector):
             resources = sum(len(batch_found[s.subscription_id][op]) for s in batch for op in RESOURCE_LISTS)
             self.stats.add(subscriptions_done=len(batch), resources=resources)
 
-        workers = min(self._max_workers, max(1, len(batches)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="port25-graph") as pool:
+        threads = max_workers or self._max_workers
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="port25-graph") as pool:
             try:
+                # at most one query chain a thread; the children are read on every thread after
                 for future in [pool.submit(read, batch) for batch in batches]:
                     future.result()
             except BaseException:  # Ctrl-C or a bug: the batches being read finish, no others start
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
             self._add_children(pool, found, errors)
-        inventories = [inventory(s, found[s.subscription_id], errors[s.subscription_id]) for s in chosen]
-        return self._session.tenant(inventories, unreadable)
+        return [inventory(s, found[s.subscription_id], errors[s.subscription_id]) for s in chosen]
+
+    def _collect_in_processes(self, batches: Sequence[Sequence[Subscription]]) -> list[SubscriptionInventory]:
+        """Chunks of batches shared out between this process and `processes - 1` worker processes, each reading
+        its chunks with its own threads, as ARM mode does (`ArmCollector._collect_in_processes`): this process
+        reads too, chunks shrink towards the end, a worker that dies has its chunk read here. Every process
+        takes Graph's tokens from one shared bucket: the quota is the user's, whichever process asks."""
+        assert self._recipe is not None
+        processes = min(self._processes, len(batches))
+        workers = max(1, self._max_workers // processes)
+        recipe = replace(self._recipe, max_workers=workers)
+        context = multiprocessing.get_context("spawn")
+        quota = SharedTokenBucket(context, *self._session.limiter.graph_quota)
+        self._session.limiter.share_graph_quota(quota)
+        read: dict[int, list[SubscriptionInventory]] = {}
+        handed_out = 0  # batches handed out so far; a chunk's first batch is its key, which keeps them in order
+        lock = threading.Lock()
+
+        def next_chunk() -> tuple[int, Sequence[Sequence[Subscription]]] | None:
+            nonlocal handed_out
+            with lock:
+                start = handed_out
+                handed_out += min(len(batches) - start, max(1, -(-(len(batches) - start) // (2 * processes))))
+                return (start, batches[start:handed_out]) if start < len(batches) else None
+
+        def read_here(left: tuple[int, Sequence[Sequence[Subscription]]] | None = None) -> None:
+            taken = left or next_chunk()
+            while taken is not None:
+                read[taken[0]] = self.collect_batches(taken[1], workers)
+                taken = next_chunk()
+
+        def read_in_worker(pool: ProcessPoolExecutor) -> None:
+            taken = next_chunk()
+            try:
+                while taken is not None:
+                    tokens = self._session.credential.tokens()
+                    read[taken[0]], counts = pool.submit(_read_chunk, recipe, taken[1], tokens).result()
+                    self.stats.add(**counts)
+                    taken = next_chunk()
+            except BrokenProcessPool:
+                assert taken is not None
+                log.warning(
+                    "a worker process stopped; its %d subscriptions are read in this one", sum(map(len, taken[1]))
+                )
+                read_here(taken)
+
+        pools = [
+            ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker, initargs=(quota,))
+            for _ in range(processes - 1)
+        ]
+        try:
+            with ThreadPoolExecutor(max_workers=processes, thread_name_prefix="port25-chunks") as readers:
+                started = [readers.submit(read_here)] + [readers.submit(read_in_worker, pool) for pool in pools]
+                try:
+                    for future in started:
+                        future.result()
+                except BaseException:  # Ctrl-C or a bug: the chunks being read finish, no others start
+                    with lock:
+                        handed_out = len(batches)
+                    raise
+        finally:
+            for pool in pools:
+                pool.shutdown(wait=False, cancel_futures=True)
+        return [inventory for index in sorted(read) for inventory in read[index]]
 
     def _read_batch(
         self, batch: Sequence[Subscription]
@@ -240,6 +351,34 @@ class GraphCollector(Collector):
                 else:
                     found[subscription_id][name] += items
             errors[subscription_id] += failures
+
+
+_quota: list[Bucket] = []  # in a worker process: the run's Graph bucket, given when the process starts
+_collectors: dict[str, GraphCollector] = {}
+
+
+def _start_worker(quota: Bucket) -> None:
+    """A worker process only reads: Ctrl-C is the first process's to handle; it keeps the reading thresholds."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    reading_threshold()
+    _quota.append(quota)
+
+
+def _read_chunk(
+    recipe: CollectorRecipe, batches: Sequence[Sequence[Subscription]], tokens: dict[TokenKey, AccessTokenInfo]
+) -> tuple[list[SubscriptionInventory], dict[str, float]]:
+    """In a worker process: these batches' inventories, and what the counters gained while reading them. The
+    collector is built once a process (keyed by the recipe's text: each task brings an equal copy)."""
+    key = repr(recipe)
+    if key not in _collectors:
+        collector = _collectors[key] = GraphCollector.from_recipe(recipe)
+        if _quota:
+            collector.session.limiter.share_graph_quota(_quota[0])
+    collector = _collectors[key]
+    collector.session.credential.seed(tokens)
+    before = {name: getattr(collector.stats, name) for name in COUNTERS}
+    inventories = collector.collect_batches(batches)
+    return inventories, {name: getattr(collector.stats, name) - before[name] for name in COUNTERS}
 
 
 def _not_in_graph(subscription_id: str) -> CollectionError:

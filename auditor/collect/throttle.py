@@ -3,7 +3,8 @@
 ARM (since 2024) throttles reads with a token bucket per subscription and per tenant: 250 tokens, refilled at 25
 per second ("Request limits and throttling", Azure Resource Manager docs). Keeping our own buckets the same shape
 means a large tenant is not throttled in the first place; azure-core's RetryPolicy still honours Retry-After when
-it is. Resource Graph allows about 15 queries per 5 seconds per user.
+it is. Resource Graph allows about 15 queries per 5 seconds per user: one quota for the whole run, so processes
+reading a tenant together take Graph's tokens from one bucket in shared memory (`SharedTokenBucket`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from multiprocessing.context import BaseContext
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from auditor.model import subscription_of
@@ -56,6 +58,40 @@ class TokenBucket:
         self.tokens = min(self.tokens, float(remaining))
 
 
+class Bucket(Protocol):
+    def take(self) -> float: ...
+
+    def observe_remaining(self, remaining: int) -> None: ...
+
+
+class SharedTokenBucket:
+    """A token bucket every process of a run takes from: its tokens and last refill in shared memory, behind the
+    array's own lock. Made by the first process and handed to each worker when it starts (shared memory crosses
+    to a spawned process only then). `time.monotonic` is the system's clock, the same in every process."""
+
+    def __init__(self, context: BaseContext, capacity: float, refill_per_second: float) -> None:
+        self.capacity, self.refill_per_second = capacity, refill_per_second
+        self._state = context.Array("d", [capacity, time.monotonic()])  # tokens, updated
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        tokens, updated = self._state[0], self._state[1]
+        self._state[0] = min(self.capacity, tokens + (now - updated) * self.refill_per_second)
+        self._state[1] = now
+
+    def take(self) -> float:
+        with self._state.get_lock():
+            self._refill()
+            self._state[0] -= 1
+            tokens = self._state[0]
+        return 0.0 if tokens >= 0 else -tokens / self.refill_per_second
+
+    def observe_remaining(self, remaining: int) -> None:
+        with self._state.get_lock():
+            self._refill()
+            self._state[0] = min(self._state[0], float(remaining))
+
+
 @dataclass
 class ScanStats:
     """Counters shared by the collector's threads, for the progress bar and the benchmarks."""
@@ -86,8 +122,18 @@ class RateLimiter:
         self._clock = clock
         self._arm = arm
         self._graph = graph
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: dict[str, Bucket] = {}
         self._lock = threading.Lock()
+
+    @property
+    def graph_quota(self) -> tuple[int, float]:
+        """Resource Graph's bucket: its capacity and refill a second."""
+        return self._graph
+
+    def share_graph_quota(self, bucket: Bucket) -> None:
+        """Take Resource Graph's tokens from `bucket`, which other processes of the run take from too."""
+        with self._lock:
+            self._buckets["graph"] = bucket
 
     @staticmethod
     def scope_of(url: str) -> str:
@@ -97,7 +143,7 @@ class RateLimiter:
         subscription = subscription_of(path)
         return f"subscription:{subscription}" if subscription else "tenant"
 
-    def _bucket(self, scope: str) -> TokenBucket:
+    def _bucket(self, scope: str) -> Bucket:
         bucket = self._buckets.get(scope)
         if bucket is None:
             capacity, rate = self._graph if scope == "graph" else self._arm

@@ -302,8 +302,8 @@ def build_parser(env: Environment) -> _Parser:
         type=_positive,
         default=DEFAULT_PROCESSES,
         metavar="N",
-        help="processes reading large tenants in ARM mode, this one included (default: this machine's cores, at most "
-        "4)",
+        help="processes reading large tenants (ARM or Resource Graph mode), this one included (default: this "
+        "machine's cores, at most 4)",
     )
     scan.add_argument(
         "--config",

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import re
 import signal
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -434,3 +435,25 @@ def test_every_process_takes_graph_tokens_from_one_bucket() -> None:
     waits = [bucket.take() for _ in range(6)]
 
     assert waits[:5] == [0.0] * 5 and waits[5] > 100  # (1 token short) / 0.001 a second
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_graph_mode_in_every_process(tmp_path: Path) -> None:
+    """Ctrl-C while a large tenant is read through Graph by two processes: the interruption reaches the caller and
+    the stop flag, shared with the worker, is set, so no process starts another page or batch."""
+    from tests.test_throttle import _interrupted
+
+    path = _landing_zone(tmp_path, 10)
+    recipe = CollectorRecipe(
+        replay=path, max_workers=4, source=Source.GRAPH, transport_factory=partial(_interrupted, path, 4)
+    )
+    collector = GraphCollector(
+        recipe.credential(), recipe.transport(), batch_size=10, max_workers=4, processes=2, recipe=recipe
+    )
+
+    with pytest.raises(KeyboardInterrupt):
+        collector.collect()
+
+    assert collector.stopping.is_set() and not isinstance(collector.stopping, type(threading.Event()))
+    sent_here = len(collector.session.client_options()["transport"].sent)
+    assert sent_here < 30, sent_here  # of about 200 (61 sites' slots, 14 queries): no other batch started here

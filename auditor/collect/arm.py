@@ -31,6 +31,7 @@ from auditor.collect.pages import json_items
 from auditor.collect.processes import (
     COUNTERS,
     SUBSCRIPTIONS_FOR_PROCESSES,
+    Stopping,
     chunk_size,
     fewer_garbage_collections,
     reading_threshold,
@@ -42,8 +43,6 @@ from auditor.collect.tokens import TokenKey
 from auditor.model import CollectionError, ListName, Scope, Subscription, SubscriptionInventory, TenantInventory
 
 log = logging.getLogger(__name__)
-
-Stopping = threading.Event | multiprocessing.synchronize.Event
 
 
 class ArmCollector(Collector):

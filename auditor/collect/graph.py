@@ -37,6 +37,7 @@ from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, MalformedItem
 from auditor.collect.processes import (
     COUNTERS,
     SUBSCRIPTIONS_FOR_PROCESSES,
+    Stopping,
     fewer_garbage_collections,
     reading_threshold,
 )
@@ -124,6 +125,7 @@ class GraphCollector(Collector):
         self._batch_size = max(1, batch_size)
         self._processes = max(1, processes) if recipe is not None else 1
         self._recipe = recipe
+        self.stopping: Stopping = threading.Event()
         self._graph = ResourceGraphClient(self._session.credential, **self._session.client_options())
 
     @classmethod
@@ -165,6 +167,8 @@ class GraphCollector(Collector):
         lock = threading.Lock()
 
         def read(batch: Sequence[Subscription]) -> None:
+            if self.stopping.is_set():
+                return
             batch_found, batch_errors = self._read_batch(batch)
             with lock:
                 for subscription in batch:
@@ -195,6 +199,7 @@ class GraphCollector(Collector):
         workers = max(1, self._max_workers // processes)
         recipe = replace(self._recipe, max_workers=workers)
         context = multiprocessing.get_context("spawn")
+        self.stopping = context.Event()  # one flag for this process and the workers
         quota = SharedTokenBucket(context, *self._session.limiter.graph_quota)
         self._session.limiter.share_graph_quota(quota)
         read: dict[int, list[SubscriptionInventory]] = {}
@@ -230,7 +235,9 @@ class GraphCollector(Collector):
                 read_here(taken)
 
         pools = [
-            ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker, initargs=(quota,))
+            ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_start_worker, initargs=(quota, self.stopping)
+            )
             for _ in range(processes - 1)
         ]
         try:
@@ -239,9 +246,10 @@ class GraphCollector(Collector):
                 try:
                     for future in started:
                         future.result()
-                except BaseException:  # Ctrl-C or a bug: the chunks being read finish, no others start
+                except BaseException:  # Ctrl-C or a bug: every process stops paging, no chunk starts
                     with lock:
                         handed_out = len(batches)
+                    self.stopping.set()
                     raise
         finally:
             for pool in pools:
@@ -289,6 +297,8 @@ class GraphCollector(Collector):
                 raise GraphPagingError("Resource Graph answered without a list of rows")
             yield from response.data
             skip_token = response.skip_token or None
+            if self.stopping.is_set():  # Ctrl-C: the run is ending, what is read so far is not used
+                return
             if skip_token is None:
                 if str(response.result_truncated).lower() == "true":
                     raise GraphPagingError("Resource Graph truncated the result and gave no $skipToken to page on")
@@ -337,6 +347,8 @@ class GraphCollector(Collector):
             subscription_id: str, operation: ListName, item: Any
         ) -> tuple[dict[ListName, list[Any]], list[CollectionError]]:
             failures: list[CollectionError] = []
+            if self.stopping.is_set():
+                return {operation: [item]}, failures
             return with_children(clients[subscription_id], operation, [item], failures), failures
 
         pending = [
@@ -353,15 +365,17 @@ class GraphCollector(Collector):
             errors[subscription_id] += failures
 
 
-_quota: list[Bucket] = []  # in a worker process: the run's Graph bucket, given when the process starts
+# in a worker process: the run's Graph bucket and stop flag, given when the process starts
+_shared: list[tuple[Bucket, Stopping]] = []
 _collectors: dict[str, GraphCollector] = {}
 
 
-def _start_worker(quota: Bucket) -> None:
-    """A worker process only reads: Ctrl-C is the first process's to handle; it keeps the reading thresholds."""
+def _start_worker(quota: Bucket, stopping: Stopping) -> None:
+    """A worker process only reads: Ctrl-C is the first process's to handle (it tells the workers through
+    `stopping`); it keeps the reading thresholds."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     reading_threshold()
-    _quota.append(quota)
+    _shared.append((quota, stopping))
 
 
 def _read_chunk(
@@ -372,8 +386,9 @@ def _read_chunk(
     key = repr(recipe)
     if key not in _collectors:
         collector = _collectors[key] = GraphCollector.from_recipe(recipe)
-        if _quota:
-            collector.session.limiter.share_graph_quota(_quota[0])
+        if _shared:
+            collector.session.limiter.share_graph_quota(_shared[0][0])
+            collector.stopping = _shared[0][1]
     collector = _collectors[key]
     collector.session.credential.seed(tokens)
     before = {name: getattr(collector.stats, name) for name in COUNTERS}

@@ -4,8 +4,13 @@ a process is handed next, the garbage collector's thresholds while reading, and 
 from __future__ import annotations
 
 import gc
+import multiprocessing.synchronize
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+# Set when the run is stopping (Ctrl-C): what is not yet started is not sent. Shared with worker processes.
+Stopping = threading.Event | multiprocessing.synchronize.Event
 
 SUBSCRIPTIONS_FOR_PROCESSES = 50  # smaller tenants are read by this process's threads alone
 SMALLEST_CHUNK = 10

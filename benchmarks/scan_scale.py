@@ -423,15 +423,23 @@ def _effective_routes(entry: dict[str, Any]) -> bool:
 
 
 def graph_bound(subscriptions: int, needed: Needed, latency: float, workers: int) -> float:
-    """The least time a Graph scan can take: the subscription list, then per batch one ResourceContainers query
-    and the Resources pages in a chain (batches in parallel, no faster than Graph's quota lets queries through),
-    then the ARM reads of lists under an item, W at a time."""
+    """The least time a Graph scan can take: the subscription list; then the queries (per batch one
+    ResourceContainers query and the Resources pages in a chain; batches in parallel, no faster than Graph's quota
+    lets queries through); then, after the last query's answer, the lists under the last batch's items, W at a
+    time. Lists under earlier batches' items can be read while later batches wait for the quota (in processes,
+    each process reads them after its own batches), so only the last batch's count after the quota: the bound used
+    until issue 28 added every list under an item after the quota, which a scan in processes beats."""
     batches = [min(BATCH_SIZE, subscriptions - i) for i in range(0, subscriptions, BATCH_SIZE)]
     rows_per_subscription = needed.rows / max(1, subscriptions)
     pages = [max(1, math.ceil(size * rows_per_subscription / PAGE_SIZE)) for size in batches]
     queries = sum(1 + p for p in pages)
-    quota_limited = max(0.0, (queries - GRAPH_BUCKET) / GRAPH_REFILL_PER_SECOND)
-    return latency + max(latency * (1 + max(pages)), quota_limited) + latency * math.ceil(needed.children / workers)
+    quota_limited = max(0.0, (queries - GRAPH_BUCKET) / GRAPH_REFILL_PER_SECOND) + latency
+    children_of_last_batch = needed.children * batches[-1] / max(1, subscriptions)
+    all_children = latency * math.ceil(needed.children / workers)
+    after_the_queries = max(latency * (1 + max(pages)), quota_limited) + latency * math.ceil(
+        children_of_last_batch / workers
+    )
+    return latency + max(after_the_queries, all_children)
 
 
 if __name__ == "__main__":

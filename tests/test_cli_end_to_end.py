@@ -10,6 +10,7 @@ import pytest
 
 from auditor.collect.arm import ArmCollector
 from auditor.collect.replay import ReplayCredential, ReplayTransport
+from auditor.report.json import flat_findings
 from auditor.status import ExitStatus
 from tests.conftest import CONTOSO, CONTOSO_CONFIG
 from tests.recordings import run_cli
@@ -249,13 +250,13 @@ def test_subscriptions_report_lists_every_subscription_with_collection(
 
 def test_scan_json_has_metadata_and_every_row(contoso_reports: tuple[Path, ExitStatus, str, str]) -> None:
     document = json.loads((contoso_reports[0] / "scan.json").read_text(encoding="utf-8"))
-    assert document["schema_version"] == 2 and document["scan"]["ruleset"] == "current"
+    assert document["schema_version"] == 3 and document["scan"]["ruleset"] == "current"
     assert document["scan"]["complete"] is False and len(document["findings"]) == 62
     marketing = next(s for s in document["subscriptions"] if s["subscription_name"].startswith("Contoso Marketing"))
     assert marketing["errors"][0]["status"] == 403 and marketing["errors"][0]["operation"] == "sites"
     assert {r["id"] for r in document["rules"]} >= {"CUR-EA-MCAE", "CUR-OTHER"}
     # issue 25.7: the step whose rule allows TCP 25 only to the mail provider names it as data
-    vwan = next(f for f in document["findings"] if f["resource_name"] == "vm-vwan-app")
+    vwan = next(f for f in flat_findings(document) if f["resource_name"] == "vm-vwan-app")
     (step,) = [hop for hop in vwan["path"] if "destinations" in hop]
     assert (step["kind"], step["destinations"], step["more_destinations"]) == (
         "firewall_rules",

@@ -33,6 +33,7 @@ from auditor.model import (
 from auditor.report.csv import neutralise, table_chunks
 from auditor.report.formats import formatter_for
 from auditor.report.interface import CHUNK_ROWS, Format, Formatter, rendered
+from auditor.report.json import flat_findings
 from auditor.report.tables import findings_table
 
 HOSTILE = '<script>alert("x")</script> =HYPERLINK("http://evil") \u00e9\u00e8'
@@ -142,38 +143,42 @@ def test_csv_neutralises_each_cell_of_a_repeated_value() -> None:
     assert rows[1:] == [["'=1+2", "=own"], ["ok", "open"], ["'=1+2", "=own"], ["'-x", "open"]]
 
 
-def test_scan_json_findings_are_what_pandas_to_json_writes() -> None:
-    """The rows are joined from each distinct value's encoding; they must read (and be byte for byte) as pandas'
-    own writer's, across slices, with each finding's path."""
+def test_scan_json_loses_nothing_of_a_finding_it_writes_once() -> None:
+    """Issue 28.1: schema_version 3 writes what findings share once (their subscription's columns, explanations,
+    hops). Joined again (`flat_findings`), every finding is findings.csv's row, every column, with its path, across
+    slices and with awkward text; the shared tables hold each explanation and hop once."""
     base = _result()
     finding = base.findings[0]
     count = CHUNK_ROWS + 3
+    hops = [PathHop("nsg", "/subscriptions/x/nsg", AWKWARD[i % 5]) for i in range(5)]
+    paths = [(hops[i % 5],) if i % 3 else () for i in range(10)]  # ten ways out, some sharing hops
     findings = tuple(
         replace(
             finding,
             resource=replace(finding.resource, name=AWKWARD[i % len(AWKWARD)]),
             reason=AWKWARD[(i * 7) % len(AWKWARD)],
-            path=(PathHop("nsg", "/subscriptions/x/nsg", AWKWARD[i % 5]),) if i % 3 else (),
+            path=paths[i % 10],
         )
         for i in range(count)
     )
     result = replace(base, findings=findings)
-    document = rendered(formatter_for(Format.JSON).format(result))["scan.json"]
-    text = document.decode("utf-8")
-    start = text.index('"findings": [') + len('"findings": ')
-    end = text.index('],\n  "rules"') + 1
+    document = json.loads(rendered(formatter_for(Format.JSON).format(result))["scan.json"])
+
     table = findings_table(result.findings).assign(
         path=[[{"kind": h.kind, "id": h.id, "says": h.says} for h in f.path] for f in findings]
     )
-    assert text[start:end] == table.to_json(orient="records", force_ascii=False)
-    assert len(json.loads(document)["findings"]) == count
+    assert flat_findings(document) == table.to_dict(orient="records")
+    assert len(document["findings"]) == count and len(document["hops"]) == 5
+    distinct = {(f.reason, f.path) for f in findings}
+    assert len(document["explanations"]) == len(distinct)
+    assert "reason" not in document["findings"][0] and "offer" not in document["findings"][0]
 
 
 def test_scan_json_keeps_a_lone_surrogate_as_its_escape() -> None:
     base = _result()
     result = replace(base, findings=(replace(base.findings[0], reason="bad \ud800 text"),))
     document = rendered(formatter_for(Format.JSON).format(result))["scan.json"]
-    assert json.loads(document)["findings"][0]["reason"] == "bad \ud800 text"
+    assert flat_findings(json.loads(document))[0]["reason"] == "bad \ud800 text"
 
 
 # docs/CONTRIBUTING.md, "Add a report format": each check fails naming the step left out.

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from auditor.report.json import flat_findings
 from fixtures import arm_payloads as arm
 from tests.recordings import run_cli
 from tests.test_egress import EA, GROUP, VM, recorded, scan, scan_all, spoke, vnet_id
@@ -169,7 +170,7 @@ def test_a_default_route_learned_by_bgp_sends_the_traffic_on_premises(tmp_path: 
     assert status == 0, stderr
     assert (row["egress"], row["verdict"]) == ("on_premises", "unknown"), row["reason"]
     assert "sends 0.0.0.0/0 to VirtualNetworkGateway (source VirtualNetworkGateway)" in row["reason"]
-    (finding,) = [f for f in scanned["findings"] if f["resource_name"] == VM]
+    (finding,) = [f for f in flat_findings(scanned) if f["resource_name"] == VM]
     assert finding["path"][-1]["kind"] == "route" and finding["path"][-1]["id"] == NIC
 
 

@@ -11,7 +11,7 @@ from auditor.report.json import schema
 
 
 def test_the_schema_s_hop_kinds_are_hop_kind() -> None:
-    kinds = schema()["$defs"]["finding"]["properties"]["path"]["items"]["properties"]["kind"]["enum"]
+    kinds = schema()["$defs"]["hop"]["properties"]["kind"]["enum"]
     assert kinds == [kind.value for kind in HopKind], (
         "docs/CONTRIBUTING.md, 'Add a network hop kind', step 2: HopKind (network/path.py) and the path kind enum "
         "of auditor/report/scan.schema.json list the same kinds"

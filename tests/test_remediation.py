@@ -87,9 +87,12 @@ def test_scan_json_carries_each_findings_way_out_as_hops(tmp_path_factory: pytes
     """Issue 14.3: tools read the path from scan.json as data (kind, id, what it says), not from the prose."""
     import json
 
+    from auditor.report.json import flat_findings
+
     out = tmp_path_factory.mktemp("hops")
     run_cli("scan", "--replay", str(CONTOSO), "--config", str(CONTOSO_CONFIG), "--out", str(out), "--quiet")
-    findings = {f["resource_name"]: f for f in json.loads((out / "scan.json").read_text(encoding="utf-8"))["findings"]}
+    document = json.loads((out / "scan.json").read_text(encoding="utf-8"))
+    findings = {f["resource_name"]: f for f in flat_findings(document)}
     sender = findings["vm-campaign-sender"]["path"]
     assert [h["kind"] for h in sender] == ["firewall", "firewall_rules"]
     assert sender[0]["id"].endswith("/azureFirewalls/fw-hub-weu") and "no-smtp-from-marketing" in sender[1]["says"]

@@ -12,9 +12,10 @@ import openpyxl
 import pytest
 
 from auditor.report import write
+from auditor.report.csv import neutralise
 from auditor.report.html import TABLE_ROW_LIMIT, HtmlFormatter
 from auditor.report.interface import rendered
-from auditor.report.json import schema
+from auditor.report.json import flat_findings, schema
 from auditor.status import ExitStatus
 from fixtures import arm_payloads as arm
 from tests.conftest import CONTOSO, CONTOSO_CONFIG
@@ -100,18 +101,39 @@ def test_drift_against_a_baseline_and_exit_1_for_new_exposure(contoso_scan: Path
     assert "new exposure: 2" in stdout
 
 
-def test_a_baseline_of_the_previous_schema_version_is_still_read(contoso_scan: Path, tmp_path: Path) -> None:
-    """schema_version 1 had no via, via_policy and relay_587; a baseline does not need them."""
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_baseline_of_an_earlier_schema_version_is_still_read(
+    contoso_scan: Path, tmp_path: Path, version: int
+) -> None:
+    """schema_version 2 held every column in each finding (3 writes what findings share once); 1 had no via,
+    via_policy and relay_587. A baseline needs none of them: the same tenant again is no change."""
     document = json.loads(contoso_scan.read_text(encoding="utf-8"))
-    document["schema_version"] = 1
-    for finding in document["findings"]:
-        for column in ("via", "via_policy", "relay_587"):
-            del finding[column]
+    document["findings"] = flat_findings(document)
+    document["schema_version"] = version
+    del document["hops"], document["explanations"]
+    if version == 1:
+        for finding in document["findings"]:
+            for column in ("via", "via_policy", "relay_587"):
+                del finding[column]
     old = tmp_path / "old.json"
     old.write_text(json.dumps(document), encoding="utf-8")
     status, _, stderr = run_cli(*SCAN, "--out", str(tmp_path / "now"), "--baseline", str(old), "--format", "csv")
     assert status is ExitStatus.INCOMPLETE and "new exposure" not in stderr
     assert rows(tmp_path / "now" / "drift.csv") == []
+
+
+def test_scan_json_gives_back_every_row_of_findings_csv(contoso_scan: Path) -> None:
+    """Issue 28.1, 'without losing anything': each finding of the bundled tenant, joined with its subscription
+    and explanation, is its row of findings.csv (the same run's), every column."""
+    document = json.loads(contoso_scan.read_text(encoding="utf-8"))
+    flat = flat_findings(document)
+    by_id = {row["resource_id"]: row for row in rows(contoso_scan.with_name("findings.csv"))}
+    assert len(flat) == len(by_id) == len(document["findings"]) > 50
+    for finding in flat:
+        row = by_id[finding["resource_id"]]
+        cells = {name: str(neutralise("" if finding[name] is None else finding[name])) for name in row}
+        assert cells == row, finding["resource_name"]
+        assert all(hop["says"] for hop in finding["path"])
 
 
 def test_an_unchanged_baseline_is_no_finding(contoso_scan: Path, tmp_path: Path) -> None:
@@ -155,7 +177,7 @@ def test_a_baseline_or_config_that_cannot_be_read_exits_66(tmp_path: Path) -> No
         (
             '{"schema_version": 0, "tool": {"name": "port25-audit"}}',
             ExitStatus.DATA_ERROR,
-            "scan.json schema_version 0 is not one this port25-audit reads (it reads 1 and 2)",
+            "scan.json schema_version 0 is not one this port25-audit reads (it reads 1, 2 and 3)",
         ),
         ('{"findings": []}', ExitStatus.DATA_ERROR, "not a port25-audit scan.json"),
         ("{", ExitStatus.DATA_ERROR, "not JSON"),

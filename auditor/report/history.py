@@ -20,6 +20,7 @@ from auditor.report.write import write_atomically
 
 log = logging.getLogger(__name__)
 KEPT = re.compile(r"^scan-\d{8}T\d{6}Z\.json$")
+SHARED_TABLES = frozenset({"hops", "explanations"})
 
 
 def point_of(result: ScanResult) -> TrendPoint:
@@ -57,6 +58,9 @@ def _streamed_point(reader: _JsonStream) -> TrendPoint:
         if key == "findings":
             for finding in reader.array_items():
                 counts[Verdict(finding["verdict"])] += 1
+        elif key in SHARED_TABLES:  # what findings share (schema_version 3): not needed, passed over item by item
+            for _ in reader.array_items():
+                pass
         else:
             members[key] = reader.value()
             if key == "tool" and members[key].get("name") != "port25-audit":

@@ -7,12 +7,11 @@ changes meaning or goes away.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from auditor.classify.rules import RULES
 from auditor.files import InputFileError, read_json
@@ -26,13 +25,38 @@ from auditor.model import (
     ScanResult,
     Verdict,
 )
-from auditor.report.interface import Chunks, Formatter
-from auditor.report.tables import drift_table, finding_slices, subscriptions_table
+from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
+from auditor.report.tables import drift_table, finding_column, findings_table, subscriptions_table
 from auditor.report.text import encoded_once, utf8
 
-SCHEMA_VERSION = 2
-# Baselines this version reads: 1 lacks the via, via_policy and relay_587 columns, which a baseline does not use.
-READABLE_SCHEMA_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3
+# Baselines this version reads: 1 lacks the via, via_policy and relay_587 columns, which a baseline does not use;
+# 2 holds every column in each finding; 3 says what findings share once (see `JsonFormatter`).
+READABLE_SCHEMA_VERSIONS = (1, 2, 3)
+
+# A finding's own members in schema_version 3, then `explanation`; what its subscription says (tenant, name, offer,
+# quota id) is in `subscriptions`, its reason, remediation and way out in `explanations`.
+OWN_MEMBERS = [
+    "subscription_id",
+    "resource_id",
+    "resource_name",
+    "resource_type",
+    "kind",
+    "resource_group",
+    "location",
+    "platform_policy",
+    "egress",
+    "verdict",
+    "rule",
+    "state",
+    "exception",
+    "exception_owner",
+    "exception_expires",
+    "exception_ticket",
+    "tags",
+]
+SUBSCRIPTION_MEMBERS = ["tenant_id", "subscription_name", "offer", "quota_id"]
+EXPLANATION_MEMBERS = ["reason", "remediation", "via", "via_policy", "relay_587"]
 
 
 class BaselineError(InputFileError):
@@ -55,11 +79,12 @@ def _error(error: CollectionError) -> dict[str, Any]:
     }
 
 
-FINDINGS_SLOT = "__port25_findings__"
+# Where the tables JsonFormatter writes a slice at a time go; our keys, with quotes no text from Azure brings unescaped
+SLOTS = {name: f"__port25_{name}__" for name in ("hops", "explanations", "findings")}
 
 
 def scan_document(result: ScanResult) -> dict[str, Any]:
-    """The document, with a slot where the findings go (JsonFormatter writes them a slice at a time)."""
+    """The document, with a slot where each of its large tables goes (JsonFormatter writes them)."""
     meta = result.metadata
     subscriptions = subscriptions_table(result).to_dict(orient="records")
     for row, summary in zip(subscriptions, result.subscriptions, strict=True):
@@ -88,7 +113,7 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
             "errors": [_error(e) for e in meta.tenant_errors],
         },
         "subscriptions": subscriptions,
-        "findings": FINDINGS_SLOT,
+        **SLOTS,
         "rules": [
             {
                 "id": r.id,
@@ -107,6 +132,13 @@ def scan_document(result: ScanResult) -> dict[str, Any]:
 
 
 class JsonFormatter(Formatter):
+    """scan.json. Schema_version 3 says what findings share once: a million resources alike share a few thousand
+    reasons and ways out, and their subscription's name and offer. `hops` holds each step of a way out once;
+    `explanations` each (reason, remediation, via, via_policy, relay_587, path) once, its path as indices into
+    `hops`; a finding holds its own members and the index of its explanation. Both tables come before the findings,
+    so a reader that streams the findings has what they refer to. `flat_findings` makes schema_version 2's rows
+    of it again."""
+
     FILE_NAMES = frozenset({"scan.json"})
 
     def format(self, result: ScanResult) -> dict[str, Chunks]:
@@ -114,34 +146,75 @@ class JsonFormatter(Formatter):
 
     @staticmethod
     def _chunks(result: ScanResult) -> Iterator[bytes]:
-        """The document around the rows, and the rows a slice at a time."""
+        """The document around the tables, the findings a slice at a time."""
         text = json.dumps(scan_document(result), indent=2, ensure_ascii=False)
-        # our key, with quotes that no text from Azure can bring unescaped
-        before, after = text.split(f'"findings": "{FINDINGS_SLOT}"', 1)
-        yield utf8(before + '"findings": [')
-        for index, (table, findings) in enumerate(finding_slices(result.findings)):
-            if index:
-                yield b","
-            yield _finding_objects(table, findings)
-        yield utf8("]" + after + "\n")
+        # text and slots in turn: re.split keeps the slots it splits at (its pattern's group)
+        pieces = re.split('"(' + "|".join(SLOTS) + ')": "__port25_[a-z]+__"', text)
+        ways = _Ways(result.findings)
+        for index, piece in enumerate(pieces):
+            if index % 2 == 0:
+                yield utf8(piece)
+                continue
+            yield utf8(f'"{piece}": [')
+            if piece == "hops":
+                yield b",".join(map(_hop, ways.hops))
+            elif piece == "explanations":
+                yield b",".join(map(ways.encoded, ways.explanations))
+            else:
+                for start in range(0, len(result.findings), CHUNK_ROWS):
+                    if start:
+                        yield b","
+                    yield _finding_objects(
+                        result.findings[start : start + CHUNK_ROWS], ways.numbers[start : start + CHUNK_ROWS]
+                    )
+            yield b"]"
+        yield b"\n"
 
 
-def _finding_objects(part: pd.DataFrame, findings: Sequence[Finding]) -> bytes:
-    """The slice's findings as JSON objects, comma-separated: the table's columns, then each one's path.
+class _Ways:
+    """What the findings share, each once, numbered in the order first met: their explanations and the hops of
+    those explanations' paths."""
 
-    Each distinct value (and way out) is encoded once (`encoded_once`), by Python's json (as pandas' writer would
-    write it, `/` escaped) and to UTF-8, and the objects are joined from those bytes. Each slice's paths are
-    encoded with it: a million findings' hops at once would be gigabytes."""
-    members = [_members(str(name), part[name].tolist()) for name in part.columns]
-    # by identity: findings that share a way out share its hops
-    ways = {id(finding.path): finding.path for finding in findings}
-    members.append(
-        encoded_once(
-            [id(finding.path) for finding in findings],
-            lambda way: utf8('"path":' + _json([_hop(h) for h in ways[way]])),
-        )
-    )
-    return b"{" + b"},{".join(map(b",".join, zip(*members, strict=True))) + b"}" if findings else b""
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        first: dict[tuple[object, ...], int] = {}
+        self.explanations: list[Finding] = []  # the first finding of each explanation
+        self.numbers = [0] * len(findings)  # each finding's explanation
+        paths: dict[tuple[PathHop, ...], int] = {}
+        path_of: dict[int, int] = {}  # a path tuple's number by its identity: each tuple is hashed once
+        for index, f in enumerate(findings):
+            path = path_of.get(id(f.path))
+            if path is None:
+                path = path_of[id(f.path)] = paths.setdefault(f.path, len(paths))
+            key = (f.reason, f.remediation, f.via, f.via_policy, f.relay_587, path)
+            number = first.get(key)
+            if number is None:
+                number = first[key] = len(self.explanations)
+                self.explanations.append(f)
+            self.numbers[index] = number
+        numbered: dict[PathHop, int] = {}
+        for f in self.explanations:
+            for hop in f.path:
+                numbered.setdefault(hop, len(numbered))
+        self._hop_numbers = numbered
+        self.hops = list(numbered)
+
+    def encoded(self, finding: Finding) -> bytes:
+        said = {name: finding_column([finding], name)[0] for name in EXPLANATION_MEMBERS}
+        said["path"] = [self._hop_numbers[hop] for hop in finding.path]
+        return utf8(_json(said))
+
+
+def _finding_objects(findings: Sequence[Finding], explanations: Sequence[int]) -> bytes:
+    """The slice's findings as JSON objects, comma-separated: their own members, then their explanation's number.
+
+    Each distinct value is encoded once (`encoded_once`), by Python's json and to UTF-8, and the objects are
+    joined from those bytes."""
+    if not findings:
+        return b""
+    part = findings_table(findings, OWN_MEMBERS)
+    members = [_members(name, part[name].tolist()) for name in OWN_MEMBERS]
+    members.append(_members("explanation", list(explanations)))
+    return b"{" + b"},{".join(map(b",".join, zip(*members, strict=True))) + b"}"
 
 
 def _members(name: str, values: list[object]) -> list[bytes]:
@@ -153,8 +226,27 @@ _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _json(value: object) -> str:
-    """Compact JSON, as pandas' writer makes it (which escapes `/`); a lone surrogate stays for `utf8` to escape."""
-    return _COMPACT.encode(value).replace("/", "\\/")
+    """Compact JSON; a lone surrogate stays for `utf8` to escape."""
+    return _COMPACT.encode(value)
+
+
+def flat_findings(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """A scan.json's findings as rows of every column with the path's hops in place (schema_version 2's shape):
+    a schema_version 3 finding joined with its subscription and its explanation; older documents as they are."""
+    if document.get("schema_version") != 3:
+        return list(document["findings"])
+    subscriptions = {s["subscription_id"]: s for s in document["subscriptions"]}
+    hops, explanations = document["hops"], document["explanations"]
+    rows = []
+    for finding in document["findings"]:
+        subscription = subscriptions[finding["subscription_id"]]
+        explanation = explanations[finding["explanation"]]
+        row = {name: subscription[name] for name in SUBSCRIPTION_MEMBERS}
+        row.update({name: value for name, value in finding.items() if name != "explanation"})
+        row.update({name: explanation[name] for name in EXPLANATION_MEMBERS})
+        row["path"] = [hops[number] for number in explanation["path"]]
+        rows.append(row)
+    return rows
 
 
 def read_baseline(path: Path) -> Baseline:
@@ -167,7 +259,7 @@ def read_baseline(path: Path) -> Baseline:
     if version not in READABLE_SCHEMA_VERSIONS or isinstance(version, bool):
         raise BaselineError(
             f"{path}: scan.json schema_version {version!r} is not one this port25-audit reads (it reads "
-            f"{' and '.join(map(str, READABLE_SCHEMA_VERSIONS))}); scan again with this version to make a new baseline"
+            f"{_listed(READABLE_SCHEMA_VERSIONS)}); scan again with this version to make a new baseline"
         )
     try:
         findings = tuple(
@@ -189,10 +281,17 @@ def read_baseline(path: Path) -> Baseline:
     return Baseline(str(path), started, findings)
 
 
-def _hop(hop: PathHop) -> dict[str, object]:
-    """A path step; `destinations` (and how many more) only where a rule allows TCP to some destinations only."""
+def _listed(versions: Sequence[int]) -> str:
+    """1, 2 and 3"""
+    *rest, last = map(str, versions)
+    return f"{', '.join(rest)} and {last}" if rest else last
+
+
+def _hop(hop: PathHop) -> bytes:
+    """A step of a way out; `destinations` (and how many more) only where a rule allows TCP to some destinations
+    only."""
     said: dict[str, object] = {"kind": hop.kind, "id": hop.id, "says": hop.says}
     if hop.destinations:
         said["destinations"] = list(hop.destinations)
         said["more_destinations"] = hop.more_destinations
-    return said
+    return utf8(_json(said))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -99,6 +101,24 @@ def test_drift_against_a_baseline_and_exit_1_for_new_exposure(contoso_scan: Path
     assert "Changes since the baseline" in page and "vm-decommissioned" in page
     assert "drift" in openpyxl.load_workbook(tmp_path / "now" / "findings.xlsx").sheetnames
     assert "new exposure: 2" in stdout
+
+
+def _documented_jq() -> str:
+    """The jq program docs/reports.md gives to make schema 2's rows of a scan.json."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "reports.md").read_text(encoding="utf-8")
+    block = text.split("```bash\n  jq '", 1)[1].split("' scan.json\n", 1)[0]
+    return " ".join(line.strip() for line in block.splitlines())
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed: docs/reports.md's jq line is not run")
+def test_the_documented_jq_line_gives_what_flat_findings_gives(contoso_scan: Path) -> None:
+    """docs/reports.md tells tool writers how to join a schema_version 3 document with jq: it must give every
+    finding as flat_findings does (the same keys and values, the path's hops in place)."""
+    ran = subprocess.run(
+        ["jq", "-c", _documented_jq(), str(contoso_scan)], capture_output=True, text=True, check=True, timeout=60
+    )
+    from_jq = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert from_jq == flat_findings(json.loads(contoso_scan.read_text(encoding="utf-8")))
 
 
 @pytest.mark.parametrize("version", [1, 2])

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from auditor.model import (
     Verdict,
 )
 from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
-from auditor.report.tables import drift_table, finding_column, findings_table, subscriptions_table
+from auditor.report.tables import drift_table, finding_column, subscriptions_table
 from auditor.report.text import encoded_once, utf8
 
 SCHEMA_VERSION = 3
@@ -159,62 +160,87 @@ class JsonFormatter(Formatter):
             if piece == "hops":
                 yield b",".join(map(_hop, ways.hops))
             elif piece == "explanations":
-                yield b",".join(map(ways.encoded, ways.explanations))
+                yield from _sliced(ways.explanation_objects, len(ways.explanations))
             else:
-                for start in range(0, len(result.findings), CHUNK_ROWS):
-                    if start:
-                        yield b","
-                    yield _finding_objects(
-                        result.findings[start : start + CHUNK_ROWS], ways.numbers[start : start + CHUNK_ROWS]
-                    )
+                yield from _sliced(partial(_finding_objects, result.findings, ways.numbers), len(result.findings))
             yield b"]"
         yield b"\n"
 
 
+def _sliced(objects: Callable[[int, int], bytes], count: int) -> Iterator[bytes]:
+    """A table's objects CHUNK_ROWS at a time, comma-separated."""
+    for start in range(0, count, CHUNK_ROWS):
+        if start:
+            yield b","
+        yield objects(start, start + CHUNK_ROWS)
+
+
+def _objects(members: list[list[bytes]]) -> bytes:
+    """JSON objects of members given a column at a time (each a list of `"name":value`), comma-separated."""
+    return b"{" + b"},{".join(map(b",".join, zip(*members, strict=True))) + b"}" if members[0] else b""
+
+
 class _Ways:
-    """What the findings share, each once, numbered in the order first met: their explanations and the hops of
-    those explanations' paths."""
+    """What the findings share, each once, numbered in the order first met: their explanations, the ways out of
+    those, and the hops of the ways out."""
 
     def __init__(self, findings: Sequence[Finding]) -> None:
         first: dict[tuple[object, ...], int] = {}
         self.explanations: list[Finding] = []  # the first finding of each explanation
+        self.explanation_paths: list[int] = []  # each explanation's way out
         self.numbers = [0] * len(findings)  # each finding's explanation
-        paths: dict[tuple[PathHop, ...], int] = {}
+        numbered: dict[tuple[PathHop, ...], int] = {}
         path_of: dict[int, int] = {}  # a path tuple's number by its identity: each tuple is hashed once
+        before: Finding | None = None
+        number = 0
         for index, f in enumerate(findings):
+            if before is not None and _alike(f, before):  # findings of VMs alike come together, sharing objects
+                self.numbers[index] = number
+                continue
             path = path_of.get(id(f.path))
             if path is None:
-                path = path_of[id(f.path)] = paths.setdefault(f.path, len(paths))
+                path = path_of[id(f.path)] = numbered.setdefault(f.path, len(numbered))
             key = (f.reason, f.remediation, f.via, f.via_policy, f.relay_587, path)
-            number = first.get(key)
-            if number is None:
-                number = first[key] = len(self.explanations)
+            found = first.get(key)
+            if found is None:
+                found = first[key] = len(self.explanations)
                 self.explanations.append(f)
-            self.numbers[index] = number
-        numbered: dict[PathHop, int] = {}
-        for f in self.explanations:
-            for hop in f.path:
-                numbered.setdefault(hop, len(numbered))
-        self._hop_numbers = numbered
-        self.hops = list(numbered)
+                self.explanation_paths.append(path)
+            self.numbers[index] = number = found
+            before = f
+        hops: dict[PathHop, int] = {}
+        self._path_members = [
+            utf8('"path":' + _json([hops.setdefault(hop, len(hops)) for hop in path])) for path in numbered
+        ]
+        self.hops = list(hops)
 
-    def encoded(self, finding: Finding) -> bytes:
-        said = {name: finding_column([finding], name)[0] for name in EXPLANATION_MEMBERS}
-        said["path"] = [self._hop_numbers[hop] for hop in finding.path]
-        return utf8(_json(said))
+    def explanation_objects(self, start: int, end: int) -> bytes:
+        part = self.explanations[start:end]
+        members = [_members(name, finding_column(part, name)) for name in EXPLANATION_MEMBERS]
+        members.append([self._path_members[path] for path in self.explanation_paths[start:end]])
+        return _objects(members)
 
 
-def _finding_objects(findings: Sequence[Finding], explanations: Sequence[int]) -> bytes:
-    """The slice's findings as JSON objects, comma-separated: their own members, then their explanation's number.
+def _alike(finding: Finding, other: Finding) -> bool:
+    """The same explanation, told by the objects being the same ones (no text compared)."""
+    return (
+        finding.path is other.path
+        and finding.reason is other.reason
+        and finding.remediation is other.remediation
+        and finding.via is other.via
+        and finding.via_policy is other.via_policy
+        and finding.relay_587 is other.relay_587
+    )
 
-    Each distinct value is encoded once (`encoded_once`), by Python's json and to UTF-8, and the objects are
-    joined from those bytes."""
-    if not findings:
-        return b""
-    part = findings_table(findings, OWN_MEMBERS)
-    members = [_members(name, part[name].tolist()) for name in OWN_MEMBERS]
-    members.append(_members("explanation", list(explanations)))
-    return b"{" + b"},{".join(map(b",".join, zip(*members, strict=True))) + b"}"
+
+def _finding_objects(findings: Sequence[Finding], explanations: Sequence[int], start: int, end: int) -> bytes:
+    """Findings start to end as JSON objects, comma-separated: their own members, then their explanation's
+    number. Each distinct value is encoded once (`encoded_once`), by Python's json and to UTF-8, and the objects
+    are joined from those bytes."""
+    part = findings[start:end]
+    members = [_members(name, finding_column(part, name)) for name in OWN_MEMBERS]
+    members.append(_members("explanation", list(explanations[start:end])))
+    return _objects(members)
 
 
 def _members(name: str, values: list[object]) -> list[bytes]:

@@ -188,6 +188,8 @@ class _Sheet:
                 if value is None or (isinstance(value, float) and math.isnan(value)):
                     continue
                 if isinstance(value, str):
+                    if not value:  # an empty cell: nothing to write (a third of the findings sheet's cells)
+                        continue
                     text = xml_safe(value)  # a control character would make the workbook unreadable
                     quoted = text.startswith(FORMULA_PREFIXES)
                     if column in wrapped:

@@ -4,6 +4,7 @@ compares; `write_scan` writes the reports; `exit_status` and `status_lines` say 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
@@ -110,7 +111,13 @@ class HistoryNotKept(OSError):
 def write_scan(result: ScanResult, out: Path, formats: Sequence[Format], history: Path | None = None) -> list[Path]:
     """The reports in `out`, and this run's scan.json kept in `history`; raises OSError when the reports cannot be
     written, HistoryNotKept when they were but the history could not be kept."""
-    written = write_reports(out, (formatter_for(fmt).format(result) for fmt in formats), report_names())
+    # The result outlives its reports: kept out of the garbage collector's full passes, which the reports' many
+    # short-lived objects set off and which would walk a million findings each time (as `classify` does).
+    gc.freeze()
+    try:
+        written = write_reports(out, (formatter_for(fmt).format(result) for fmt in formats), report_names())
+    finally:
+        gc.unfreeze()
     if history:  # the scan.json just written, or, when the formats left it out, rendered for the history
         chunks = copied(out / "scan.json") if Format.JSON in formats else JsonFormatter().format(result)["scan.json"]
         try:

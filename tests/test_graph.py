@@ -388,17 +388,13 @@ def test_graph_mode_in_processes_reads_the_same_tenant_as_in_threads(tmp_path: P
     assert 1 < read_here < threads.stats.requests
 
 
-def _dies_in_a_worker(path: Path) -> ReplayTransport:
-    if multiprocessing.parent_process() is not None:
-        os._exit(3)
-    return ReplayTransport.from_file(path)
-
-
 @pytest.mark.slow
 def test_graph_mode_loses_nothing_when_a_worker_process_dies(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """'Nothing silently dropped': the chunk a dead worker held is read in this process."""
+    from tests.test_throttle import _dies_in_a_worker
+
     monkeypatch.setattr(logging.getLogger("auditor"), "propagate", True)
     path = _landing_zone(tmp_path, 10)
     expected = GraphCollector(ReplayCredential(), ReplayTransport.from_file(path), batch_size=10).collect()

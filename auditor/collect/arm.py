@@ -34,6 +34,7 @@ from auditor.collect.processes import (
     Stopping,
     chunk_size,
     fewer_garbage_collections,
+    read_together,
     reading_threshold,
 )
 from auditor.collect.recipe import CollectorRecipe
@@ -245,22 +246,14 @@ class ArmCollector(Collector):
             ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_worker, initargs=(self.stopping,))
             for _ in range(self._processes - 1)
         ]
-        try:
-            with ThreadPoolExecutor(max_workers=self._processes, thread_name_prefix="port25-chunks") as readers:
-                started = [readers.submit(read_here)]
-                started += [readers.submit(read_in_worker, pool) for pool in pools]
-                try:
-                    for future in started:
-                        future.result()
-                except BaseException:  # Ctrl-C or a bug: the lists being read finish, no others start
-                    with lock:
-                        handed_out = len(subscriptions)
-                    self.stopping.set()
-                    raise
-        finally:
-            # Every chunk is in (or the run is stopping): the workers exit on their own while the audit goes on.
-            for pool in pools:
-                pool.shutdown(wait=False, cancel_futures=True)
+
+        def stop() -> None:  # Ctrl-C or a bug: the lists being read finish, no others start
+            nonlocal handed_out
+            with lock:
+                handed_out = len(subscriptions)
+            self.stopping.set()
+
+        read_together(read_here, read_in_worker, pools, stop)
         return [inventory for index in sorted(read) for inventory in read[index]]
 
     def collect_subscription(self, subscription: Subscription) -> SubscriptionInventory:

@@ -39,6 +39,7 @@ from auditor.collect.processes import (
     SUBSCRIPTIONS_FOR_PROCESSES,
     Stopping,
     fewer_garbage_collections,
+    read_together,
     reading_threshold,
 )
 from auditor.collect.recipe import CollectorRecipe
@@ -240,20 +241,14 @@ class GraphCollector(Collector):
             )
             for _ in range(processes - 1)
         ]
-        try:
-            with ThreadPoolExecutor(max_workers=processes, thread_name_prefix="port25-chunks") as readers:
-                started = [readers.submit(read_here)] + [readers.submit(read_in_worker, pool) for pool in pools]
-                try:
-                    for future in started:
-                        future.result()
-                except BaseException:  # Ctrl-C or a bug: every process stops paging, no chunk starts
-                    with lock:
-                        handed_out = len(batches)
-                    self.stopping.set()
-                    raise
-        finally:
-            for pool in pools:
-                pool.shutdown(wait=False, cancel_futures=True)
+
+        def stop() -> None:  # Ctrl-C or a bug: every process stops paging, no chunk starts
+            nonlocal handed_out
+            with lock:
+                handed_out = len(batches)
+            self.stopping.set()
+
+        read_together(read_here, read_in_worker, pools, stop)
         return [inventory for index in sorted(read) for inventory in read[index]]
 
     def _read_batch(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import gc
 import multiprocessing.synchronize
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 
 # Set when the run is stopping (Ctrl-C): what is not yet started is not sent. Shared with worker processes.
@@ -45,3 +46,26 @@ def reading_threshold() -> None:
 
 
 COUNTERS = ("subscriptions_done", "resources", "requests", "throttled", "waited_seconds")
+
+
+def read_together(
+    read_here: Callable[[], None],
+    read_in_worker: Callable[[ProcessPoolExecutor], None],
+    pools: Sequence[ProcessPoolExecutor],
+    stop: Callable[[], None],
+) -> None:
+    """This process's reader and one reader a worker process, at once, until every chunk is read. On Ctrl-C or a
+    bug, `stop` (no chunk is handed out, the workers are told) and the error goes on. The workers' pools are let
+    go either way: the workers exit on their own while the audit goes on."""
+    try:
+        with ThreadPoolExecutor(max_workers=len(pools) + 1, thread_name_prefix="port25-chunks") as readers:
+            started = [readers.submit(read_here)] + [readers.submit(read_in_worker, pool) for pool in pools]
+            try:
+                for future in started:
+                    future.result()
+            except BaseException:
+                stop()
+                raise
+    finally:
+        for pool in pools:
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -27,7 +27,7 @@ from auditor.model import (
     Verdict,
 )
 from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
-from auditor.report.tables import drift_table, finding_column, subscriptions_table
+from auditor.report.tables import FINDING_COLUMNS, drift_table, finding_column, subscriptions_table
 from auditor.report.text import encoded_once, utf8
 
 SCHEMA_VERSION = 3
@@ -35,29 +35,11 @@ SCHEMA_VERSION = 3
 # 2 holds every column in each finding; 3 says what findings share once (see `JsonFormatter`).
 READABLE_SCHEMA_VERSIONS = (1, 2, 3)
 
-# A finding's own members in schema_version 3, then `explanation`; what its subscription says (tenant, name, offer,
-# quota id) is in `subscriptions`, its reason, remediation and way out in `explanations`.
-OWN_MEMBERS = [
-    "subscription_id",
-    "resource_id",
-    "resource_name",
-    "resource_type",
-    "kind",
-    "resource_group",
-    "location",
-    "platform_policy",
-    "egress",
-    "verdict",
-    "rule",
-    "state",
-    "exception",
-    "exception_owner",
-    "exception_expires",
-    "exception_ticket",
-    "tags",
-]
+# What a schema_version 3 finding leaves to `subscriptions` (its subscription's columns) and to `explanations`
+# (what findings alike share); the rest of findings.csv's columns are its own, then `explanation`.
 SUBSCRIPTION_MEMBERS = ["tenant_id", "subscription_name", "offer", "quota_id"]
 EXPLANATION_MEMBERS = ["reason", "remediation", "via", "via_policy", "relay_587"]
+OWN_MEMBERS = [c for c in FINDING_COLUMNS if c not in {*SUBSCRIPTION_MEMBERS, *EXPLANATION_MEMBERS}]
 
 
 class BaselineError(InputFileError):

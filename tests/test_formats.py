@@ -217,3 +217,17 @@ def test_format_s_help_and_docs_name_every_format() -> None:
     assert listed in stdout, f"{RECIPE}, step 4: --format's choices come from Format"
     options = (Path(__file__).resolve().parents[1] / "docs" / "options.md").read_text(encoding="utf-8")
     assert f"--format {listed}" in options, f"{RECIPE}, step 4: run python -m scripts.update_docs"
+
+
+def test_scan_json_s_fast_encoder_writes_what_python_s_json_writes() -> None:
+    """Issue 28.1: 'a maintained fast encoder where it gives the same document'. Every value scan.json encodes
+    with orjson is the bytes Python's json (compact, ensure_ascii off) and UTF-8 give: awkward text, every
+    character of the first 12,288 code points but the surrogates, numbers, null, lists and objects; a lone
+    surrogate, which orjson refuses, falls back to json and its escape."""
+    from auditor.report.json import _encoded, _json
+    from auditor.report.text import utf8
+
+    values: list[object] = [*AWKWARD, "", None, 0, -1, 2**53, [0, 1, 2], {"kind": "nsg", "id": "/x", "says": "é"}]
+    values += [chr(code) for code in range(0x3000) if not 0xD800 <= code <= 0xDFFF]
+    assert [_encoded(v) for v in values] == [utf8(_json(v)) for v in values]
+    assert _encoded("bad \ud800 text") == b'"bad \\ud800 text"'

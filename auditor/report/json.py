@@ -219,7 +219,7 @@ def _alike(finding: Finding, other: Finding) -> bool:
 
 def _finding_objects(findings: Sequence[Finding], explanations: Sequence[int], start: int, end: int) -> bytes:
     """Findings start to end as JSON objects, comma-separated: their own members, then their explanation's
-    number. Each distinct value is encoded once (`encoded_once`), by Python's json and to UTF-8, and the objects
+    number. Each distinct value is encoded once (`encoded_once`), as compact JSON in UTF-8 (`_encoded`), and the objects
     are joined from those bytes."""
     part = findings[start:end]
     members = [_members(name, finding_column(part, name)) for name in OWN_MEMBERS]

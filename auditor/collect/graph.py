@@ -38,6 +38,7 @@ from auditor.collect.processes import (
     COUNTERS,
     SUBSCRIPTIONS_FOR_PROCESSES,
     Stopping,
+    chunk_size,
     fewer_garbage_collections,
     read_together,
     reading_threshold,
@@ -211,7 +212,7 @@ class GraphCollector(Collector):
             nonlocal handed_out
             with lock:
                 start = handed_out
-                handed_out += min(len(batches) - start, max(1, -(-(len(batches) - start) // (2 * processes))))
+                handed_out += chunk_size(len(batches) - start, processes, smallest=1)
                 return (start, batches[start:handed_out]) if start < len(batches) else None
 
         def read_here(left: tuple[int, Sequence[Sequence[Subscription]]] | None = None) -> None:

@@ -17,11 +17,12 @@ SUBSCRIPTIONS_FOR_PROCESSES = 50  # smaller tenants are read by this process's t
 SMALLEST_CHUNK = 10
 
 
-def chunk_size(remaining: int, processes: int) -> int:
+def chunk_size(remaining: int, processes: int, smallest: int = SMALLEST_CHUNK) -> int:
     """The next chunk for a process: a share of what is left (guided self-scheduling), so chunks shrink towards
-    the end and the processes finish together, even when a worker started seconds late. Never below
-    SMALLEST_CHUNK: a chunk has a fixed cost (two calls to a worker, its results pickled and sent back)."""
-    return min(remaining, max(SMALLEST_CHUNK, -(-remaining // (2 * processes))))
+    the end and the processes finish together, even when a worker started seconds late. Never below `smallest`
+    (subscriptions; Graph mode hands out batches of them, one at least): a chunk has a fixed cost (calls to a
+    worker, its results pickled and sent back)."""
+    return min(remaining, max(smallest, -(-remaining // (2 * processes))))
 
 
 # Deserialising a page makes tens of thousands of short-lived objects with few reference cycles; collecting

@@ -19,18 +19,17 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from azure.core.credentials import AccessTokenInfo, TokenCredential
-from azure.core.pipeline.transport import HttpTransport
+from azure.core.credentials import AccessTokenInfo
 
 from auditor.collect.children import with_children
 from auditor.collect.clients import Clients
 from auditor.collect.errors import logged, read_all
-from auditor.collect.interface import DEFAULT_MAX_WORKERS, NO_EXTRAS, Collector, Extras
 from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, inventory, malformed, understood
 from auditor.collect.pages import json_items
 from auditor.collect.processes import (
     COUNTERS,
     SUBSCRIPTIONS_FOR_PROCESSES,
+    ParallelCollector,
     Stopping,
     chunk_size,
     fewer_garbage_collections,
@@ -38,68 +37,18 @@ from auditor.collect.processes import (
     reading_threshold,
 )
 from auditor.collect.recipe import CollectorRecipe
-from auditor.collect.session import ArmSession
-from auditor.collect.throttle import RateLimiter, ScanStats
 from auditor.collect.tokens import TokenKey
 from auditor.model import CollectionError, ListName, Scope, Subscription, SubscriptionInventory, TenantInventory
 
 log = logging.getLogger(__name__)
 
 
-class ArmCollector(Collector):
+class ArmCollector(ParallelCollector):
     """Reads every subscription through the management SDK clients, over one shared transport.
 
     Each (subscription, list) is a task on a bounded thread pool; items are turned into our types as pages
     arrive, so no raw page outlives its iteration. Every attempt takes a token from the rate limiter first.
     """
-
-    def __init__(
-        self,
-        credential: TokenCredential,
-        transport: HttpTransport | None = None,
-        base_url: str | None = None,
-        *,
-        max_workers: int = DEFAULT_MAX_WORKERS,
-        limiter: RateLimiter | None = None,
-        stats: ScanStats | None = None,
-        processes: int = 1,
-        recipe: CollectorRecipe | None = None,
-        credential_scopes: Sequence[str] | None = None,
-        extras: Extras = NO_EXTRAS,
-    ) -> None:
-        self._session = ArmSession(
-            credential,
-            transport,
-            base_url,
-            limiter=limiter,
-            stats=stats,
-            credential_scopes=credential_scopes,
-            extras=extras,
-            max_workers=max_workers,
-        )
-        self.stats = self._session.stats
-        self._max_workers = max(1, max_workers)
-        self._processes = max(1, processes) if recipe is not None else 1
-        self._recipe = recipe
-        # Set when the run is stopping (Ctrl-C): lists not yet started are not sent. Shared with worker processes.
-        self.stopping: Stopping = threading.Event()
-
-    @classmethod
-    def from_recipe(cls, recipe: CollectorRecipe, processes: int = 1) -> ArmCollector:
-        return cls(
-            recipe.credential(),
-            recipe.transport(),
-            recipe.endpoints.arm,
-            max_workers=recipe.max_workers,
-            processes=processes,
-            recipe=recipe,
-            credential_scopes=[recipe.endpoints.scope],
-            extras=recipe.extras,
-        )
-
-    @property
-    def session(self) -> ArmSession:
-        return self._session
 
     def collect(self, scope: Scope | Sequence[str] = ()) -> TenantInventory:
         self.stopping = threading.Event()

@@ -25,18 +25,17 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any
 
-from azure.core.credentials import AccessTokenInfo, TokenCredential
-from azure.core.pipeline.transport import HttpTransport
+from azure.core.credentials import AccessTokenInfo
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 from auditor.collect.children import with_children
 from auditor.collect.errors import logged, read_all
-from auditor.collect.interface import DEFAULT_MAX_WORKERS, NO_EXTRAS, Collector, Extras
 from auditor.collect.lists import KINDS, RESOURCE_LISTS, ListKind, MalformedItem, inventory, malformed
 from auditor.collect.processes import (
     COUNTERS,
     SUBSCRIPTIONS_FOR_PROCESSES,
+    ParallelCollector,
     Stopping,
     chunk_size,
     fewer_garbage_collections,
@@ -44,8 +43,7 @@ from auditor.collect.processes import (
     reading_threshold,
 )
 from auditor.collect.recipe import CollectorRecipe
-from auditor.collect.session import ArmSession
-from auditor.collect.throttle import Bucket, RateLimiter, ScanStats, SharedTokenBucket
+from auditor.collect.throttle import Bucket, SharedTokenBucket
 from auditor.collect.tokens import TokenKey
 from auditor.model import (
     RESOURCE_GRAPH,
@@ -94,58 +92,14 @@ def query_request(query: str, subscription_ids: Sequence[str], skip_token: str |
     )
 
 
-class GraphCollector(Collector):
+class GraphCollector(ParallelCollector):
     """Reads batches of subscriptions with Resource Graph queries, pages converted as they arrive."""
 
-    def __init__(
-        self,
-        credential: TokenCredential,
-        transport: HttpTransport | None = None,
-        base_url: str | None = None,
-        *,
-        max_workers: int = DEFAULT_MAX_WORKERS,
-        limiter: RateLimiter | None = None,
-        stats: ScanStats | None = None,
-        batch_size: int = BATCH_SIZE,
-        credential_scopes: Sequence[str] | None = None,
-        extras: Extras = NO_EXTRAS,
-        processes: int = 1,
-        recipe: CollectorRecipe | None = None,
-    ) -> None:
-        self._session = ArmSession(
-            credential,
-            transport,
-            base_url,
-            limiter=limiter,
-            stats=stats,
-            credential_scopes=credential_scopes,
-            extras=extras,
-            max_workers=max_workers,
-        )
-        self.stats = self._session.stats
-        self._max_workers = max(1, max_workers)
+    def __init__(self, *args: Any, batch_size: int = BATCH_SIZE, **options: Any) -> None:
+        """`ParallelCollector`'s arguments, and the subscriptions a query asks for."""
+        super().__init__(*args, **options)
         self._batch_size = max(1, batch_size)
-        self._processes = max(1, processes) if recipe is not None else 1
-        self._recipe = recipe
-        self.stopping: Stopping = threading.Event()
         self._graph = ResourceGraphClient(self._session.credential, **self._session.client_options())
-
-    @classmethod
-    def from_recipe(cls, recipe: CollectorRecipe, processes: int = 1) -> GraphCollector:
-        return cls(
-            recipe.credential(),
-            recipe.transport(),
-            recipe.endpoints.arm,
-            max_workers=recipe.max_workers,
-            credential_scopes=[recipe.endpoints.scope],
-            extras=recipe.extras,
-            processes=processes,
-            recipe=recipe,
-        )
-
-    @property
-    def session(self) -> ArmSession:
-        return self._session
 
     def collect(self, scope: Scope | Sequence[str] = ()) -> TenantInventory:
         with fewer_garbage_collections():

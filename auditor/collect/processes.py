@@ -1,5 +1,6 @@
-"""What both collectors share when they read a large tenant in several processes: when to, the size of the chunk
-a process is handed next, the garbage collector's thresholds while reading, and the counters a worker reports."""
+"""What both collectors share when they read a large tenant in several processes: what they are made of
+(`ParallelCollector`), when to, the size of the chunk a process is handed next, the garbage collector's thresholds
+while reading, the counters a worker reports, and the run of the readers."""
 
 from __future__ import annotations
 
@@ -9,11 +10,76 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Self
+
+from azure.core.credentials import TokenCredential
+from azure.core.pipeline.transport import HttpTransport
+
+from auditor.collect.interface import DEFAULT_MAX_WORKERS, NO_EXTRAS, Collector, Extras
+from auditor.collect.recipe import CollectorRecipe
+from auditor.collect.session import ArmSession
+from auditor.collect.throttle import RateLimiter, ScanStats
 
 # Set when the run is stopping (Ctrl-C): what is not yet started is not sent. Shared with worker processes.
 Stopping = threading.Event | multiprocessing.synchronize.Event
 
 SUBSCRIPTIONS_FOR_PROCESSES = 50  # smaller tenants are read by this process's threads alone
+
+
+class ParallelCollector(Collector):
+    """A collector that reads through one session (credential, transport, rate limiter, counters) on a pool of
+    threads and, for tenants of SUBSCRIPTIONS_FOR_PROCESSES or more, in `processes` processes, each building its
+    own from the recipe; with the run's stop flag. Each mode says how it shares the tenant out."""
+
+    def __init__(
+        self,
+        credential: TokenCredential,
+        transport: HttpTransport | None = None,
+        base_url: str | None = None,
+        *,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        limiter: RateLimiter | None = None,
+        stats: ScanStats | None = None,
+        processes: int = 1,
+        recipe: CollectorRecipe | None = None,
+        credential_scopes: Sequence[str] | None = None,
+        extras: Extras = NO_EXTRAS,
+    ) -> None:
+        self._session = ArmSession(
+            credential,
+            transport,
+            base_url,
+            limiter=limiter,
+            stats=stats,
+            credential_scopes=credential_scopes,
+            extras=extras,
+            max_workers=max_workers,
+        )
+        self.stats = self._session.stats
+        self._max_workers = max(1, max_workers)
+        self._processes = max(1, processes) if recipe is not None else 1
+        self._recipe = recipe
+        # Set when the run is stopping (Ctrl-C): what is not yet started is not sent. Shared with worker processes.
+        self.stopping: Stopping = threading.Event()
+
+    @classmethod
+    def from_recipe(cls, recipe: CollectorRecipe, processes: int = 1) -> Self:
+        return cls(
+            recipe.credential(),
+            recipe.transport(),
+            recipe.endpoints.arm,
+            max_workers=recipe.max_workers,
+            processes=processes,
+            recipe=recipe,
+            credential_scopes=[recipe.endpoints.scope],
+            extras=recipe.extras,
+        )
+
+    @property
+    def session(self) -> ArmSession:
+        return self._session
+
+
 SMALLEST_CHUNK = 10
 
 

@@ -16,12 +16,7 @@ from markupsafe import Markup, escape
 
 from auditor.classify.rules import ARTICLE, EDITIONS, RULES
 from auditor.model import (
-    ChangeKind,
-    Egress,
-    ExceptionState,
     Offer,
-    PlatformPolicy,
-    PowerState,
     ScanResult,
     SubscriptionSummary,
     Verdict,
@@ -30,7 +25,7 @@ from auditor.model import (
 from auditor.report.actions import Action, Step, actions, steps
 from auditor.report.counts import open_counts
 from auditor.report.interface import Chunks, Formatter
-from auditor.report.labels import UNKNOWN_OFFER, label, type_label
+from auditor.report.labels import LABELS, UNKNOWN_OFFER, label, type_label
 from auditor.report.order import severity_order
 from auditor.report.tables import (
     OVERVIEW_COLUMNS,
@@ -68,16 +63,8 @@ _environment.filters["breakable"] = breakable
 _environment.filters["label"] = _label
 _environment.filters["type_label"] = type_label
 _environment.filters["name_of"] = name_of
-_environment.globals.update(
-    Verdict=Verdict,
-    PlatformPolicy=PlatformPolicy,
-    Egress=Egress,
-    Offer=Offer,
-    PowerState=PowerState,
-    ExceptionState=ExceptionState,
-    ChangeKind=ChangeKind,
-    Step=Step,
-)
+# every labelled enum by its name, for the `label` filter (`{{ r.verdict | label(Verdict) }}`)
+_environment.globals.update({enum.__name__: enum for enum in LABELS}, Step=Step)
 
 
 def nothing_audited(result: ScanResult) -> str:

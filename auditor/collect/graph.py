@@ -241,14 +241,12 @@ class GraphCollector(ParallelCollector):
         """Every row of a query over these subscriptions, page by page ($skipToken)."""
         skip_token: str | None = None
         seen: set[str] = set()
-        while True:
+        while not self.stopping.is_set():  # Ctrl-C: the run is ending, no page starts (what is read is not used)
             response = self._graph.resources(query_request(query, subscription_ids, skip_token))
             if not isinstance(response.data, list):
                 raise GraphPagingError("Resource Graph answered without a list of rows")
             yield from response.data
             skip_token = response.skip_token or None
-            if self.stopping.is_set():  # Ctrl-C: the run is ending, what is read so far is not used
-                return
             if skip_token is None:
                 if str(response.result_truncated).lower() == "true":
                     raise GraphPagingError("Resource Graph truncated the result and gave no $skipToken to page on")

@@ -126,8 +126,8 @@ def read_together(
     go either way: the workers exit on their own while the audit goes on."""
     try:
         with ThreadPoolExecutor(max_workers=len(pools) + 1, thread_name_prefix="port25-chunks") as readers:
-            started = [readers.submit(read_here)] + [readers.submit(read_in_worker, pool) for pool in pools]
-            try:
+            try:  # the readers started inside: a Ctrl-C while the next one is handed its thread stops the first too
+                started = [readers.submit(read_here)] + [readers.submit(read_in_worker, pool) for pool in pools]
                 for future in started:
                     future.result()
             except BaseException:

@@ -23,10 +23,12 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import os
 import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from operator import attrgetter
 from pathlib import Path
@@ -247,6 +249,34 @@ def findings_in_json(path: Path) -> int:
     return count
 
 
+class ResidentWhile:
+    """The highest resident set size seen while the block runs, sampled every 20 ms from /proc (Linux): what a
+    step costs on top of what the process holds then, where the run's peak (ru_maxrss) also holds every step
+    before it."""
+
+    def __init__(self) -> None:
+        self.highest_gb = 0.0
+        self._done = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            while True:
+                statm.seek(0)
+                self.highest_gb = max(self.highest_gb, int(statm.read().split()[1]) * page / 1024**3)
+                if self._done.wait(0.02):
+                    return
+
+    def __enter__(self) -> ResidentWhile:
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._sampler.join()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscriptions", type=int, default=1000)
@@ -319,12 +349,14 @@ def main() -> None:
     baseline = time.perf_counter() - baseline_start
 
     # XLSX after the baseline, so the baseline runs in the state our formats left (XLSX leaves a larger heap)
-    xlsx = xlsx_peak = None
+    xlsx = xlsx_peak = run_peak = None
     if args.xlsx:
-        start = time.perf_counter()
-        write_scan(result, out / "xlsx", [Format.XLSX])
-        xlsx = time.perf_counter() - start
-        xlsx_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+        with ResidentWhile() as resident:
+            start = time.perf_counter()
+            write_scan(result, out / "xlsx", [Format.XLSX])
+            xlsx = time.perf_counter() - start
+        xlsx_peak = resident.highest_gb
+        run_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
     print(f"resources: {len(findings):,} in {args.subscriptions} subscriptions, written to {out}")
     print(f"synthetic tenant built:  {built - started:7.1f} s   (not counted)")
@@ -333,7 +365,8 @@ def main() -> None:
         print(f"write {name:5} to disk:   {seconds:7.1f} s")
     if xlsx is not None:
         print(f"write xlsx to disk:      {xlsx:7.1f} s   (beside: not in the ratio; {xlsx / baseline:.1f}x pandas)")
-        print(f"peak RSS of the run:     {xlsx_peak:7.2f} GB (beside: xlsx and the baseline included)")
+        print(f"RSS while xlsx written:  {xlsx_peak:7.2f} GB (its highest, sampled; target <= 1.5)")
+        print(f"peak RSS of the run:     {run_peak:7.2f} GB (beside: xlsx and the baseline included)")
     print(f"pandas baseline:         {baseline:7.1f} s   (the findings' 17 columns, table built and written to a file)")
     print(f"classify + {'+'.join(timings)}: {ours:7.1f} s   ratio to pandas: {ours / baseline:5.2f}  (target <= 2)")
     print(f"peak RSS:                {peak:7.2f} GB (target <= 1.5)")
@@ -346,6 +379,7 @@ def main() -> None:
         f"rows_checked={checked}"
         + (
             f" xlsx_s={xlsx:.1f} xlsx_ratio_to_pandas={xlsx / baseline:.2f} xlsx_peak_rss_gb={xlsx_peak:.2f}"
+            f" run_peak_rss_gb={run_peak:.2f}"
             if xlsx is not None
             else ""
         )

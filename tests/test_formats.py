@@ -98,6 +98,21 @@ def test_every_format_has_a_pure_formatter(fmt: Format) -> None:
         assert again == files  # the same input gives the same bytes
 
 
+def test_the_workbook_s_temporary_file_is_gone_once_it_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workbook's writer puts the workbook in a temporary file (in memory, a million rows' workbook cost about
+    250 MB more); the formatter reads it back in slices and removes it."""
+    import tempfile
+
+    from auditor.report import xlsx
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(xlsx, "READ_BYTES", 1_000)
+    chunks = list(xlsx.XlsxFormatter().format(_result())["findings.xlsx"])
+    assert len(chunks) > 1 and all(len(chunk) <= 1_000 for chunk in chunks)
+    assert _cells(b"".join(chunks))["findings"][0][:3] == ("resource", "subscription", "verdict")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_csv_neutralises_formulas_without_losing_text() -> None:
     content = rendered(formatter_for(Format.CSV).format(_result()))
     findings = list(csv.DictReader(io.StringIO(content["findings.csv"].decode("utf-8"))))

@@ -272,6 +272,53 @@ def test_xlsx_keeps_every_name_as_text(tmp_path: Path, name: str) -> None:
     shown = name.encode("unicode_escape").decode("ascii") if any(ord(c) < 32 for c in name) else name
     assert (cells["resource"].value, cells["resource"].data_type) == (shown, "s")
     assert (cells["subscription"].value, cells["subscription"].data_type) == (shown, "s")
+    assert cells["subscription"].quotePrefix  # Excel keeps it text even when the cell is edited
+
+
+# Names the workbook's writer would take for links of their own, were they written in the link column as text
+LINKLIKE = ["https://evil.example/x", "  mailto:a@evil.example", "\u200binternal:summary!A1", "ftp://evil.example"]
+
+
+@pytest.mark.parametrize("linklike", [LINKLIKE[:2], LINKLIKE], ids=["fewer-than-the-links", "more-than-the-links"])
+def test_xlsx_names_never_link_where_they_say_and_a_sheet_keeps_excel_s_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, linklike: list[str]
+) -> None:
+    """Issue 28.2: the writer makes a link of any text in the link column that reads as one (even after spaces), so
+    a name past the sheet's portal links must not be written there as it is. Each such name links to its own portal
+    page instead (showing its name), and the sheet never holds more links than Excel reads (past 65,535 the
+    workbook is unreadable): with more such names than that, the sheet links none, and the summary says so. Here 3
+    links stand for Excel's 65,530."""
+    import auditor.report.xlsx
+
+    monkeypatch.setattr(auditor.report.xlsx, "MAX_LINKS", 3)
+    recording = tenant(("a", "A"))
+    sub = arm.sub_id("a")
+    names = [f"vm-{i:02d}" for i in range(6)] + linklike
+    machines = [arm.vm(sub, "rg", f"m{i:02d}") for i in range(len(names))]
+    for machine, name in zip(machines, names, strict=True):
+        machine["name"] = name
+    _replace_list(recording, f"/{sub}/providers/Microsoft.Compute/virtualMachines", arm.page(machines))
+    status, stdout, stderr, out = scan(tmp_path, recording, "--format", "xlsx,csv")
+    assert status in (ExitStatus.SUCCESS, ExitStatus.INCOMPLETE), stderr
+    clean(stdout, stderr)
+    book = openpyxl.load_workbook(out / "findings.xlsx")
+    shown = {row[0].value: row[0].hyperlink for row in book["findings"].iter_rows(min_row=2)}
+    assert sorted(shown) == sorted(names)  # every name is shown as itself
+    linked = {name for name, link in shown.items() if link is not None}
+    summary = {row[0]: row[1] for row in book["summary"].iter_rows(values_only=True)}
+    if len(linklike) > 3:
+        assert linked == set()
+        assert summary["portal links"].startswith("none: more names than Excel's 3 links a sheet read as links")
+        return
+    assert len(linked) == 3 and set(linklike) <= linked  # Excel's limit, the names that read as links counted in
+    with (out / "findings.csv").open(encoding="utf-8", newline="") as stream:
+        ids = {row["resource_name"]: (row["tenant_id"], row["resource_id"]) for row in csv.DictReader(stream)}
+    for name in linked:  # to the portal, not where the name says
+        tenant_id, resource_id = ids[name]
+        assert (shown[name].target, shown[name].location) == (
+            "https://portal.azure.com/",
+            f"@{tenant_id}/resource{resource_id}",
+        ), name
 
 
 def test_a_retry_after_of_decades_is_not_waited(tmp_path: Path) -> None:

@@ -31,7 +31,8 @@ class Formatter(ABC):
 
     @abstractmethod
     def format(self, result: ScanResult) -> dict[str, Chunks]:
-        """The report's files, by file name, each as chunks of bytes made on demand. Pure: no I/O."""
+        """The report's files, by file name, each as chunks of bytes made on demand. Pure: no I/O (but a writer's
+        own temporary file, removed once read)."""
 
 
 def rendered(files: Mapping[str, Chunks]) -> dict[str, bytes]:

@@ -1,37 +1,41 @@
 """findings.xlsx: findings (filters, frozen header), summary, by subscription, subscriptions, rules, drift.
 
-The workbook is written by XlsxWriter in constant-memory mode (each row goes to disk as it is written), the
-findings a slice of CHUNK_ROWS at a time, so a million findings take seconds and little memory. Past Excel's
-1,048,576 rows the findings go on in a second sheet, and the summary says so. Every text cell is stored as text: a
-leading = + - @ never runs as a formula, `#N/A` is never an error value, and a string is never taken for a link
-or a number.
+The workbook is written by rustpy-xlsxwriter (Python bindings of rust_xlsxwriter) in constant-memory mode: each
+findings row goes to disk as it is handed over, the findings made a slice of CHUNK_ROWS at a time, so a million
+findings take under a minute and little memory. Past Excel's 1,048,576 rows the findings go on in a second sheet,
+and the summary says so. Every text cell is stored as text: a leading = + - @ never runs as a formula (the
+free-text columns also carry Excel's quote prefix), `#N/A` is never an error value, and a string is never taken
+for a number. The first column's names link to the portal; past Excel's links a sheet they are text.
 """
 
 from __future__ import annotations
 
-import io
 import math
-from collections.abc import Sequence
+import numbers
+import tempfile
+from collections.abc import Iterator, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import xlsxwriter
+from rustpy_xlsxwriter import Format, write_worksheets
 
 from auditor.classify.rules import EDITIONS, RULES
 from auditor.model import (
     ChangeKind,
     Egress,
     ExceptionState,
+    Finding,
     Offer,
     PlatformPolicy,
     PowerState,
+    ScanMetadata,
     ScanResult,
     Verdict,
     name_of,
 )
 from auditor.report.counts import open_counts
-from auditor.report.csv import FORMULA_PREFIXES
 from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
 from auditor.report.labels import label, type_label
 from auditor.report.order import severity_order
@@ -44,13 +48,24 @@ from auditor.report.tables import (
     verdict_counts,
     verdicts_by_subscription,
 )
-from auditor.report.text import xml_safe
+from auditor.report.text import NOT_XML, xml_safe
 
 EXCEL_MAX_ROWS = 1_048_576
 MAX_WIDTH = 60
+# Excel keeps at most this many hyperlinks a sheet: past them a name is text (the id is in its own column).
+MAX_LINKS = 65_530
+MAX_URL = 2_079  # Excel's longest link
+READ_BYTES = 1 << 20
 
 
-def _summary(result: ScanResult, findings: pd.DataFrame, sheets: Sequence[str]) -> pd.DataFrame:
+def reads_as_link(name: str) -> bool:
+    """Whether the writer might take this name for a link, were it written in the link column: it does for
+    http(s)://, ftp://, file://, mailto: and internal:, even after leading spaces. A colon covers them all; no Azure
+    name of an audited type holds one (a crafted one may)."""
+    return ":" in name
+
+
+def _summary(result: ScanResult, findings: pd.DataFrame, sheets: Sequence[str], links: int) -> pd.DataFrame:
     meta = result.metadata
     counts = open_counts(result.findings)
     rows: list[tuple[str, Any]] = [
@@ -80,12 +95,15 @@ def _summary(result: ScanResult, findings: pd.DataFrame, sheets: Sequence[str]) 
                 f"{EXCEL_MAX_ROWS:,} rows a sheet)",
             )
         )
-    if len(findings) > MAX_LINKS:
+    if len(findings) > links:
         rows.append(
             (
                 "portal links",
-                f"on each findings sheet, the names of the first {MAX_LINKS:,} resources link to the portal (Excel's "
-                "limit a sheet); every resource's id is in its resource_id column",
+                f"on each findings sheet, the names of the first {links:,} resources link to the portal (Excel's "
+                "limit a sheet); every resource's id is in its resource_id column"
+                if links
+                else f"none: more names than Excel's {MAX_LINKS:,} links a sheet read as links themselves; every "
+                "resource's id is in its resource_id column",
             )
         )
     return pd.DataFrame(rows, columns=["item", "value"])
@@ -129,103 +147,94 @@ def _widths(table: pd.DataFrame) -> list[float]:
     return widths
 
 
-# Excel keeps at most this many hyperlinks a sheet: past them a name is text (the id is in its own column).
-MAX_LINKS = 65_530
-MAX_URL = 2_079  # Excel's longest link
+def _cell(value: Any) -> Any:
+    """A value as the workbook holds it: text XML can carry, numbers and booleans as they are, nothing for none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return xml_safe(value) or None  # a control character would make the workbook unreadable
+    if isinstance(value, numbers.Number):
+        return value
+    return xml_safe(str(value))
 
 
-class _Book:
-    """The workbook and the formats every sheet shares."""
+class _Workbook:
+    """The sheets and, per sheet, what the writer takes: header style, widths, wrap, links, filters, frozen panes."""
 
-    def __init__(self, buffer: io.BytesIO, result: ScanResult) -> None:
-        self.book = xlsxwriter.Workbook(
-            buffer,
-            {
-                "constant_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-                "nan_inf_to_errors": True,
-            },
+    def __init__(self) -> None:
+        self.sheets: list[tuple[str, Any]] = []
+        self.widths: dict[str, list[float]] = {}
+        self.formats: dict[str, dict[str, Format]] = {}
+        self.headers: dict[str, Format] = {}
+        self.links: dict[str, dict[str, str]] = {}
+        self.frozen: dict[str, dict[str, int]] = {}
+        self.header = (
+            Format()
+            .set_bold()
+            .set_font_color("#FFFFFF")
+            .set_background_color("#2F5597")
+            .set_text_wrap()
+            .set_align("top")
         )
-        self.book.set_properties(
-            {
-                "author": f"port25-audit {result.metadata.tool_version}",
-                "created": result.metadata.started.replace(tzinfo=None),
-            }
-        )
-        self.header = self.book.add_format(
-            {"bold": True, "font_color": "#FFFFFF", "bg_color": "#2F5597", "text_wrap": True, "valign": "top"}
-        )
-        self.wrap = self.book.add_format({"text_wrap": True, "valign": "top"})
-        self.quoted = self.book.add_format({"quote_prefix": True})
-        self.wrap_quoted = self.book.add_format({"text_wrap": True, "valign": "top", "quote_prefix": True})
-        self.link = self.book.add_format({"font_color": "#0563C1", "underline": 1})
+        self.text = Format().set_quote_prefix()
+        self.wrapped = Format().set_text_wrap().set_align("top").set_quote_prefix()
+
+    def add(
+        self,
+        name: str,
+        rows: pd.DataFrame | Iterator[dict[str, Any]],
+        sample: pd.DataFrame,
+        *,
+        freeze_names: bool = False,
+        links: dict[str, str] | None = None,
+    ) -> None:
+        """A sheet of `rows` (a table, or rows one at a time), laid out by `sample` (its first rows)."""
+        self.sheets.append((name, rows))
+        self.widths[name] = _widths(sample)
+        self.headers[name] = self.header
+        self.formats[name] = {
+            column: self.wrapped if column in WRAPPED else self.text
+            for column in sample.columns
+            if column not in (links or {}) and not _numeric(sample[column])
+        }
+        if links:
+            self.links[name] = links
+        self.frozen[name] = {"row": 1, "col": 1 if freeze_names else 0}
+
+    def written(self) -> Iterator[bytes]:
+        """The workbook's bytes, a slice at a time. The writer puts the workbook in a temporary file of its own (a
+        million rows' workbook held in memory would cost about 250 MB more), read back here, then removed."""
+        with tempfile.TemporaryDirectory(prefix="port25-xlsx-") as directory:
+            path = Path(directory) / "findings.xlsx"
+            write_worksheets(
+                self.sheets,
+                str(path),
+                freeze_panes=self.frozen,
+                column_widths=dict(self.widths),
+                column_formats=dict(self.formats),
+                header_format=self.headers,
+                autofilter={name: True for name, _ in self.sheets},
+                url_columns=dict(self.links),
+            )
+            with path.open("rb") as stream:
+                while chunk := stream.read(READ_BYTES):
+                    yield chunk
 
 
-class _Sheet:
-    """One sheet, written a row at a time: header, widths, filters and frozen panes as the people's views want."""
-
-    def __init__(self, book: _Book, name: str, sample: pd.DataFrame, *, freeze_names: bool = False) -> None:
-        self.book = book
-        self.sheet = book.book.add_worksheet(name)
-        self.columns = list(sample.columns)
-        self.wrapped = frozenset(index for index, column in enumerate(self.columns) if column in WRAPPED)
-        for index, width in enumerate(_widths(sample)):
-            self.sheet.set_column(index, index, width)
-        self.sheet.freeze_panes(1, 1 if freeze_names else 0)
-        for index, column in enumerate(self.columns):
-            self.sheet.write_string(0, index, xml_safe(str(column)), book.header)
-        self.row = 1
-        self.links = 0
-
-    def write(self, table: pd.DataFrame, links: Sequence[str] = ()) -> None:
-        """The table's rows; `links`: a portal link for each row's first cell (the resource's name)."""
-        sheet, book, wrapped = self.sheet, self.book, self.wrapped
-        for offset, values in enumerate(table.itertuples(index=False, name=None)):
-            row = self.row + offset
-            for column, value in enumerate(values):
-                if value is None or (isinstance(value, float) and math.isnan(value)):
-                    continue
-                if isinstance(value, str):
-                    if not value:  # an empty cell: nothing to write (a third of the findings sheet's cells)
-                        continue
-                    text = xml_safe(value)  # a control character would make the workbook unreadable
-                    quoted = text.startswith(FORMULA_PREFIXES)
-                    if column in wrapped:
-                        sheet.write_string(row, column, text, book.wrap_quoted if quoted else book.wrap)
-                    elif column == 0 and links and self._link(row, text, links[offset]):
-                        continue
-                    else:
-                        sheet.write_string(row, column, text, book.quoted if quoted else None)
-                elif isinstance(value, bool):
-                    sheet.write_boolean(row, column, value)
-                elif isinstance(value, (int, float)):
-                    sheet.write_number(row, column, value)
-                else:
-                    sheet.write_string(row, column, xml_safe(str(value)))
-        self.row += len(table)
-
-    def _link(self, row: int, text: str, url: str) -> bool:
-        if self.links >= MAX_LINKS or len(url) > MAX_URL or text.startswith(FORMULA_PREFIXES):
-            return False
-        self.links += 1
-        return self.sheet.write_url(row, 0, url, self.book.link, string=text) == 0
-
-    def finish(self) -> None:
-        self.sheet.autofilter(0, 0, max(0, self.row - 1), max(0, len(self.columns) - 1))
+def _numeric(column: pd.Series) -> bool:
+    return any(isinstance(v, numbers.Number) for v in column)
 
 
-def _write_table(book: _Book, name: str, table: pd.DataFrame) -> None:
-    sheet = _Sheet(book, name, table)
-    sheet.write(table)
-    sheet.finish()
+def _table(table: pd.DataFrame) -> pd.DataFrame:
+    """A table as the workbook holds it (see _cell)."""
+    return table.apply(lambda column: column.map(_cell)) if len(table) else table
 
 
 # The findings sheet, for people: who and what first, the verdict and what to do, then why, then the rest; the
-# machine columns (ids, as findings.csv names them) to the right. Each: its header, and its findings.csv column.
+# machine columns (the name and ids, as findings.csv names them) to the right. Each: its header, and its
+# findings.csv column.
 PEOPLE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("resource", "resource_name"),
+    ("resource", "resource_name"),  # the name, linking to the portal
     ("subscription", "subscription_name"),
     ("verdict", "verdict"),
     ("what to do", "remediation"),
@@ -246,11 +255,15 @@ PEOPLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("resource group", "resource_group"),
     ("location", "location"),
     ("offer", "offer"),
+    ("resource_name", "resource_name"),  # the name as text: what the link shows (and a name to copy)
     ("resource_id", "resource_id"),
     ("subscription_id", "subscription_id"),
     ("tenant_id", "tenant_id"),
     ("quota_id", "quota_id"),
 )
+HEADERS = tuple(header for header, _ in PEOPLE_COLUMNS)
+# The link column and the column whose text it shows.
+LINKS = {"resource": "resource_name"}
 # Columns of long text: wrapped in a column this wide (the rest are as wide as their values, up to MAX_WIDTH).
 WRAPPED = {"what to do": 70, "why": 70}
 _LABELLED = {
@@ -264,8 +277,9 @@ _LABELLED = {
 }
 
 
-def _people(table: pd.DataFrame) -> pd.DataFrame:
-    """A slice of findings.csv's table as the findings sheet shows it: its columns, labelled for people."""
+def _people(table: pd.DataFrame) -> dict[str, list[Any]]:
+    """A slice of findings.csv's table as the findings sheet shows it: its columns, labelled for people, each as
+    the workbook holds it (see _text)."""
     people = {}
     for header, column in PEOPLE_COLUMNS:
         values = table[column]
@@ -275,38 +289,81 @@ def _people(table: pd.DataFrame) -> pd.DataFrame:
             values = values.map(type_label)
         elif column == "via":
             values = values.map(name_of)
-        people[header] = values
-    return pd.DataFrame(people)
+        people[header] = _text(values.tolist())
+    return people
 
 
-def _write_findings(book: _Book, result: ScanResult, overview: pd.DataFrame) -> list[str]:
-    """Every finding, most severe first, a slice at a time; past a sheet's rows on the next sheet. The sheets'
-    names."""
+def _text(values: list[Any]) -> list[Any]:
+    """A column of text as the workbook holds it: one search finds whether any value needs escaping for XML (almost
+    never), and only then is each value looked at."""
+    try:
+        clean = NOT_XML.search(" ".join(values)) is None
+    except TypeError:  # not all text
+        clean = False
+    return values if clean else [_cell(value) for value in values]
+
+
+def _portal_links(rows: Sequence[Finding]) -> int | None:
+    """How many of a sheet's first rows get a portal link. A name that the writer would take for a link itself, were
+    it written in the link column past them, gets its portal link too, and counts: a sheet never holds more links
+    than Excel reads, and no name links to where it says. None: more names than that read as links, and the sheet
+    links none."""
+    own = [position for position, f in enumerate(rows) if reads_as_link(f.resource.name)]
+    if len(own) > MAX_LINKS:
+        return None
+    first = MAX_LINKS - len(own)
+    while (more := MAX_LINKS - sum(1 for position in own if position >= first)) != first:
+        first = more  # the names among the first rows link there: as many more rows fit
+    return min(len(rows), first)
+
+
+def _findings_rows(result: ScanResult, rows: Sequence[Finding], links: int | None) -> Iterator[dict[str, Any]]:
+    """One findings sheet's rows, made a slice at a time: the first `links` names link to the portal, and past them
+    each name the writer would take for a link."""
+    for start in range(0, len(rows), CHUNK_ROWS):
+        part = rows[start : start + CHUNK_ROWS]
+        columns = _people(findings_table(part))
+        if links is not None:
+            _link(result.metadata, part, columns["resource"], links - start)
+        for values in zip(*columns.values(), strict=True):
+            yield dict(zip(HEADERS, values, strict=True))
+
+
+def _link(meta: ScanMetadata, part: Sequence[Finding], names: list[Any], first: int) -> None:
+    """The link column of a slice: its first `first` rows, and any past them whose name reads as a link, get their
+    portal page's address (the writer shows the name beside it, LINKS, and links it here)."""
+    for offset, finding in enumerate(part):
+        name = finding.resource.name
+        if offset >= first and not reads_as_link(name):
+            continue
+        url = xml_safe(meta.portal_link(finding.resource.resource_id, finding.tenant_id))
+        if len(url) > MAX_URL:  # Excel would not follow it: the resource's subscription's page instead
+            url = xml_safe(meta.portal_link(f"/subscriptions/{finding.subscription_id}", finding.tenant_id))
+        if len(url) <= MAX_URL:
+            names[offset] = url
+        elif reads_as_link(name):
+            names[offset] = None  # it would link where it says; the name is in resource_name
+
+
+def _write_findings(book: _Workbook, result: ScanResult, overview: pd.DataFrame) -> tuple[list[str], int]:
+    """Every finding, most severe first; past a sheet's rows on the next sheet. The sheets' names, and the fewest
+    names a full sheet links to the portal."""
     order, _ = severity_order(overview)
-    findings, meta = result.findings, result.metadata
+    findings = result.findings
+    ordered = [findings[int(position)] for position in order]
+    sample = pd.DataFrame(_people(findings_table(ordered[:200])))
+    per_sheet = EXCEL_MAX_ROWS - 1  # its header is row 0
     names: list[str] = []
-    sheet: _Sheet | None = None
-    for start in range(0, max(len(order), 1), CHUNK_ROWS):
-        part = [findings[int(position)] for position in order[start : start + CHUNK_ROWS]]
-        table = _people(findings_table(part))
-        while True:
-            if sheet is None or sheet.row == EXCEL_MAX_ROWS:  # the sheet is full (its header is row 0)
-                if sheet is not None:
-                    sheet.finish()
-                names.append("findings" if not names else f"findings ({len(names) + 1})")
-                sheet = _Sheet(book, names[-1], table, freeze_names=True)
-            room = table.iloc[: EXCEL_MAX_ROWS - sheet.row]
-            rows = part[: len(room)]
-            links = (
-                [meta.portal_link(f.resource.resource_id, f.tenant_id) for f in rows] if sheet.links < MAX_LINKS else []
-            )
-            sheet.write(room, links)
-            table, part = table.iloc[len(room) :], part[len(room) :]
-            if table.empty:
-                break
-    if sheet is not None:
-        sheet.finish()
-    return names
+    fewest = MAX_LINKS
+    for start in range(0, max(len(ordered), 1), per_sheet):
+        rows = ordered[start : start + per_sheet]
+        names.append("findings" if not names else f"findings ({len(names) + 1})")
+        links = _portal_links(rows)
+        if len(rows) > (links or 0):
+            fewest = min(fewest, links or 0)
+        data = _findings_rows(result, rows, links) if rows else pd.DataFrame(columns=list(HEADERS))
+        book.add(names[-1], data, sample, freeze_names=True, links=LINKS if links is not None else None)
+    return names, fewest
 
 
 def _subscriptions(subscriptions: pd.DataFrame) -> pd.DataFrame:
@@ -342,11 +399,10 @@ class XlsxFormatter(Formatter):
     def format(self, result: ScanResult) -> dict[str, Chunks]:
         findings = findings_table(result.findings, OVERVIEW_COLUMNS)
         subscriptions = subscriptions_table(result)
-        buffer = io.BytesIO()
-        book = _Book(buffer, result)
-        sheets = _write_findings(book, result, findings)
+        book = _Workbook()
+        sheets, links = _write_findings(book, result, findings)
         tables = {
-            "summary": _summary(result, findings, sheets),
+            "summary": _summary(result, findings, sheets, links),
             "by subscription": _by_subscription(subscriptions),
             "subscriptions": _subscriptions(subscriptions),
             "rules": _rules(result),
@@ -357,6 +413,5 @@ class XlsxFormatter(Formatter):
             # the register as this run applied it
             tables["Exceptions"] = exceptions_table(result).drop(columns=["attention"])
         for name, table in tables.items():
-            _write_table(book, name, table)
-        book.book.close()
-        return {"findings.xlsx": [buffer.getvalue()]}
+            book.add(name, _table(table), table)
+        return {"findings.xlsx": book.written()}

@@ -53,6 +53,7 @@ class NetworkIndex:
         self.unread_hubs: list[VirtualHub] = []
         self._interface_addresses: dict[tuple[str, str], list[str]] | None = None  # see `interfaces_at`
         self._inventory = inventory
+        self._subscription_names: dict[str, str] | None = None  # see `subscription_name`
         self.failed: dict[str, set[str]] = {}
         self._unconnected: set[tuple[str, str]] = set()  # (VNet, VNet) whose peering one side says is not Connected
         self.collected_vnets: set[str] = set()
@@ -138,15 +139,26 @@ class NetworkIndex:
                             self._interface_addresses.setdefault(key, []).append(interface.nic_id)
         return self._interface_addresses.get((vnet_id, address), [])
 
+    def subscription_name(self, subscription_id: str) -> str:
+        """The subscription's display name, as the reports name it; its id where it was not audited."""
+        if self._subscription_names is None:
+            self._subscription_names = {
+                item.subscription.subscription_id.lower(): item.subscription.display_name
+                for item in self._inventory.subscriptions
+            }
+        return self._subscription_names.get(subscription_id.lower()) or subscription_id
+
     def missing(self, what: str, object_id: str, operation: str) -> Step:
         """The step that says an object the path needs was not collected, and why."""
         subscription = subscription_of(object_id) or ""
         if subscription not in self.failed:
             unread, why = Unread.NOT_AUDITED, f"its subscription {subscription} is not among the audited subscriptions"
         elif list_unread(self.failed[subscription], operation):
-            unread, why = Unread.LIST_UNREAD, f"the {operation} list of subscription {subscription} could not be read"
+            named = self.subscription_name(subscription)
+            unread, why = Unread.LIST_UNREAD, f"the {operation} list of subscription {named} could not be read"
         else:
-            unread, why = Unread.NOT_LISTED, f"it is not in the {operation} list of subscription {subscription}"
+            named = self.subscription_name(subscription)
+            unread, why = Unread.NOT_LISTED, f"it is not in the {operation} list of subscription {named}"
         fact = MissingFact(operation, subscription, unread)
         return Step(HopKind.MISSING, f"{what} {name_of(object_id)} was not collected: {why}", object_id, fact)
 

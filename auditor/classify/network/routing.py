@@ -113,11 +113,9 @@ class Router:
 
     def _reached(self, firewall: Resource, said: str, traffic: Traffic) -> NetworkPath:
         """The traffic reaches an Azure Firewall (`said`: how, up to its name): through its rules."""
-        reached = Step(
-            HopKind.FIREWALL,
-            f"{said} Azure Firewall {firewall.name} (subscription {firewall.subscription_id})",
-            firewall.resource_id,
-        )
+        subscription = self._index.subscription_name(firewall.subscription_id)
+        text = f"{said} Azure Firewall {firewall.name} (subscription {subscription})"
+        reached = Step(HopKind.FIREWALL, text, firewall.resource_id)
         return self._firewalls.through(
             firewall, traffic.source, traffic.port, traffic.reason.then(reached), traffic.scope
         )

@@ -7,6 +7,7 @@ exposure), clearly labelled; every finding is in findings.csv and scan.json.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -40,6 +41,7 @@ from auditor.report.text import utf8
 TABLE_ROW_LIMIT = 5_000
 OPEN_NOW_LIMIT = 100
 DRIFT_ROW_LIMIT = 5_000
+PAGE_SLICE = 1 << 16
 
 _environment = Environment(
     loader=PackageLoader("auditor.report", "templates"),
@@ -145,7 +147,7 @@ class HtmlFormatter(Formatter):
         owner_tag, owner_actions = actions_by_owner(result, said)
         opened = [result.findings[position] for position in np.flatnonzero(said == Step.CLOSE.value)]
         unreadable = [s for s in result.subscriptions if s.errors]
-        page = _environment.get_template("report.html.j2").render(
+        page = _environment.get_template("report.html.j2").generate(
             nothing_audited=nothing_audited(result),
             open_count=counts.not_accepted,
             open_counts=counts,
@@ -189,4 +191,19 @@ class HtmlFormatter(Formatter):
             edition=EDITIONS[meta.ruleset],
             article=ARTICLE,
         )
-        return {"report.html": [utf8(page)]}
+        return {"report.html": _in_slices(page)}
+
+
+def _in_slices(pieces: Iterable[str]) -> Iterator[bytes]:
+    """The page as the template makes it, in UTF-8 slices of about PAGE_SLICE characters: never the whole page as
+    text, its pieces and its bytes at once (about 30 MB at the peak of a million findings' scan)."""
+    buffered: list[str] = []
+    length = 0
+    for piece in pieces:
+        buffered.append(piece)
+        length += len(piece)
+        if length >= PAGE_SLICE:
+            yield utf8("".join(buffered))
+            buffered, length = [], 0
+    if buffered:
+        yield utf8("".join(buffered))

@@ -548,6 +548,10 @@ def test_a_nic_whose_subnet_list_failed_is_unknown_naming_it() -> None:
     expected = "the virtualNetworks list of subscription ea could not be read"
     # issue 27.5: the reason names it and its subscription; its id is in the path, the subscription's in the advice
     assert f"Subnet snet of VNet vnet was not collected: {expected}" in finding.reason
+    assert finding.remediation.startswith(  # by its name, and its id where the role is assigned
+        f"Give the identity read access to the virtualNetworks list of subscription ea (Reader on subscription "
+        f"{arm.sub_id('ea')}), then scan again."
+    )
     assert finding.path[-1].kind == "missing" and finding.path[-1].id == subnet_id
 
 

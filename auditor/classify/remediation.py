@@ -43,6 +43,11 @@ def _missing(fact: MissingFact | None) -> str | None:
     if fact is None:
         return None
     if fact.why is Unread.LIST_UNREAD:
+        if fact.subscription_name:  # by name, and the id where the role is assigned
+            return (
+                f"Give the identity read access to the {fact.operation} list of subscription {fact.subscription_name} "
+                f"(Reader on subscription {fact.subscription_id}), then scan again."
+            )
         return (
             f"Give the identity read access to the {fact.operation} list of subscription {fact.subscription_id} "
             "(Reader on the subscription), then scan again."

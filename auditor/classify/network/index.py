@@ -151,15 +151,14 @@ class NetworkIndex:
     def missing(self, what: str, object_id: str, operation: str) -> Step:
         """The step that says an object the path needs was not collected, and why."""
         subscription = subscription_of(object_id) or ""
+        named = self.subscription_name(subscription)
         if subscription not in self.failed:
             unread, why = Unread.NOT_AUDITED, f"its subscription {subscription} is not among the audited subscriptions"
         elif list_unread(self.failed[subscription], operation):
-            named = self.subscription_name(subscription)
             unread, why = Unread.LIST_UNREAD, f"the {operation} list of subscription {named} could not be read"
         else:
-            named = self.subscription_name(subscription)
             unread, why = Unread.NOT_LISTED, f"it is not in the {operation} list of subscription {named}"
-        fact = MissingFact(operation, subscription, unread)
+        fact = MissingFact(operation, subscription, unread, named if named != subscription else "")
         return Step(HopKind.MISSING, f"{what} {name_of(object_id)} was not collected: {why}", object_id, fact)
 
     def reachable_vnets(self, vnet_id: str) -> tuple[str, ...]:

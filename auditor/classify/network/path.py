@@ -47,6 +47,7 @@ class MissingFact:
     operation: str
     subscription_id: str
     why: Unread
+    subscription_name: str = ""  # where it was audited
 
 
 # The most destinations one step carries as data (scan.json); the rest are counted. Its text names fewer.

@@ -275,6 +275,30 @@ def test_xlsx_keeps_every_name_as_text(tmp_path: Path, name: str) -> None:
     assert cells["subscription"].quotePrefix  # Excel keeps it text even when the cell is edited
 
 
+def test_xlsx_cuts_text_longer_than_a_cell_holds_and_says_so(tmp_path: Path) -> None:
+    """Excel holds 32,767 characters a cell, and the workbook's writer refuses the whole workbook for a longer text
+    (a resource's 50 tags can be longer; here a crafted name): the cell holds what fits and says it was cut; the
+    CSV holds it whole."""
+    from auditor.report.xlsx import CUT
+
+    name = "n" * 40_000
+    recording = tenant(("a", "A"))
+    sub = arm.sub_id("a")
+    machine = arm.vm(sub, "rg", "vm-a")
+    machine["name"] = name
+    _replace_list(recording, f"/{sub}/providers/Microsoft.Compute/virtualMachines", arm.page([machine]))
+    status, stdout, stderr, out = scan(tmp_path, recording, "--format", "xlsx,csv")
+    assert status in (ExitStatus.SUCCESS, ExitStatus.INCOMPLETE), stderr
+    clean(stdout, stderr)
+    (header, row) = list(openpyxl.load_workbook(out / "findings.xlsx")["findings"].iter_rows())
+    cells = dict(zip([c.value for c in header], row, strict=True))
+    for column in ("resource", "resource_name"):
+        assert len(cells[column].value) == 32_767 and cells[column].value.endswith(CUT), column
+        assert cells[column].value.startswith("n" * 32_000), column
+    with (out / "findings.csv").open(encoding="utf-8", newline="") as stream:
+        assert [r["resource_name"] for r in csv.DictReader(stream)] == [name]
+
+
 # Names the workbook's writer would take for links of their own, were they written in the link column as text
 LINKLIKE = ["https://evil.example/x", "  mailto:a@evil.example", "\u200binternal:summary!A1", "ftp://evil.example"]
 

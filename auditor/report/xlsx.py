@@ -55,6 +55,8 @@ MAX_WIDTH = 60
 # Excel keeps at most this many hyperlinks a sheet: past them a name is text (the id is in its own column).
 MAX_LINKS = 65_530
 MAX_URL = 2_079  # Excel's longest link
+MAX_TEXT = 32_767  # Excel's longest text a cell: the writer refuses the whole workbook for a longer one
+CUT = " … (cut here: Excel holds 32,767 characters a cell; findings.csv and scan.json hold it whole)"
 READ_BYTES = 1 << 20
 
 
@@ -152,10 +154,15 @@ def _cell(value: Any) -> Any:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, str):
-        return xml_safe(value) or None  # a control character would make the workbook unreadable
+        return _within_a_cell(xml_safe(value)) or None  # a control character would make the workbook unreadable
     if isinstance(value, numbers.Number):
         return value
-    return xml_safe(str(value))
+    return _within_a_cell(xml_safe(str(value)))
+
+
+def _within_a_cell(text: str) -> str:
+    """The text, or as much of it as a cell holds, saying where it was cut (a resource's 50 tags can be longer)."""
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - len(CUT)] + CUT
 
 
 class _Workbook:
@@ -294,10 +301,10 @@ def _people(table: pd.DataFrame) -> dict[str, list[Any]]:
 
 
 def _text(values: list[Any]) -> list[Any]:
-    """A column of text as the workbook holds it: one search finds whether any value needs escaping for XML (almost
-    never), and only then is each value looked at."""
+    """A column of text as the workbook holds it: one search finds whether any value needs escaping for XML or is
+    too long for a cell (almost never), and only then is each value looked at."""
     try:
-        clean = NOT_XML.search(" ".join(values)) is None
+        clean = NOT_XML.search(" ".join(values)) is None and max(map(len, values), default=0) <= MAX_TEXT
     except TypeError:  # not all text
         clean = False
     return values if clean else [_cell(value) for value in values]

@@ -108,9 +108,9 @@ def _resource(raw: Any, subscription_id: str, category: ResourceCategory, resour
         resource_id=resource_id,
         name=net.field(raw, "name"),
         resource_type=resource_type,
-        kind=net.field(raw, "kind"),
-        location=region_name(net.field(raw, "location")),
-        resource_group=resource_group_of(resource_id),
+        kind=net.one_copy(net.field(raw, "kind")),
+        location=net.one_copy(region_name(net.field(raw, "location"))),
+        resource_group=net.one_copy(resource_group_of(resource_id)),
         subscription_id=subscription_id,
         category=category,
         tags=_tags(raw.get("tags") if isinstance(raw, Mapping) else None),
@@ -122,7 +122,9 @@ def _tags(value: Any) -> tuple[tuple[str, str], ...]:
     """A resource's tags as (name, value) pairs; a value that is not text is read as its text (Azure stores text)."""
     if not isinstance(value, Mapping):
         return ()
-    return tuple((str(name), "" if tag is None else str(tag)) for name, tag in value.items())
+    return tuple(
+        (net.one_copy(str(name)), net.one_copy("" if tag is None else str(tag))) for name, tag in value.items()
+    )
 
 
 def _machine_fields(resource_id: str, properties: Mapping[str, Any]) -> dict[str, Any]:

@@ -119,9 +119,9 @@ def finding_column(findings: Sequence[Finding], name: str) -> list[object]:
         return [_exception_cell(finding, name) for finding in findings]
     if name == "tags":
         return ["; ".join(f"{k}={v}" for k, v in finding.tags) for finding in findings]
-    read = attrgetter(_FINDING_SOURCES.get(name, name))
     if name == "via_policy":
         return ["" if f.via_policy is None else str(f.via_policy) for f in findings]
+    read = attrgetter(_FINDING_SOURCES.get(name, name))
     if name in _ENUM_COLUMNS:
         return list(map(_VALUES.get, map(read, findings), repeat("")))
     return list(map(read, findings))

@@ -341,8 +341,8 @@ def _link(meta: ScanMetadata, part: Sequence[Finding], names: list[Any], first: 
     portal page's address (the writer shows the name beside it, LINKS, and links it here)."""
     for offset, finding in enumerate(part):
         name = finding.resource.name
-        if offset >= first and not reads_as_link(name):
-            continue
+        if not names[offset] or (offset >= first and not reads_as_link(name)):
+            continue  # (no name to show: no link, which would show its address, or "None")
         url = xml_safe(meta.portal_link(finding.resource.resource_id, finding.tenant_id))
         if len(url) > MAX_URL:  # Excel would not follow it: the resource's subscription's page instead
             url = xml_safe(meta.portal_link(f"/subscriptions/{finding.subscription_id}", finding.tenant_id))

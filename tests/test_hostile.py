@@ -254,18 +254,25 @@ def test_a_subscription_listed_twice_is_audited_once_and_said(tmp_path: Path) ->
     clean(stdout, stderr)
 
 
+def _scanned_machines_named(tmp_path: Path, names: list[str], formats: str, subscription: str = "A") -> Path:
+    """The reports (`formats`) of one subscription whose VMs have these names; the scan goes through cleanly."""
+    recording = tenant(("a", subscription))
+    sub = arm.sub_id("a")
+    machines = [arm.vm(sub, "rg", f"m{i:02d}") for i in range(len(names))]
+    for machine, name in zip(machines, names, strict=True):
+        machine["name"] = name
+    _replace_list(recording, f"/{sub}/providers/Microsoft.Compute/virtualMachines", arm.page(machines))
+    status, stdout, stderr, out = scan(tmp_path, recording, "--format", formats)
+    assert status in (ExitStatus.SUCCESS, ExitStatus.INCOMPLETE), stderr
+    clean(stdout, stderr)
+    return out
+
+
 @pytest.mark.parametrize("name", ["vm\x1b[31mred", "nul\x00byte", "#N/A", "#REF!", "=cmd|'/c calc'!A0"])
 def test_xlsx_keeps_every_name_as_text(tmp_path: Path, name: str) -> None:
     """Issue 13.5: a control character no longer breaks the workbook (it is shown escaped), and `#N/A` is text,
     not an Excel error value."""
-    recording = tenant(("a", name))
-    sub = arm.sub_id("a")
-    machine = arm.vm(sub, "rg", "vm-a")
-    machine["name"] = name
-    _replace_list(recording, f"/{sub}/providers/Microsoft.Compute/virtualMachines", arm.page([machine]))
-    status, stdout, stderr, out = scan(tmp_path, recording, "--format", "xlsx")
-    assert status in (ExitStatus.SUCCESS, ExitStatus.INCOMPLETE), stderr
-    clean(stdout, stderr)
+    out = _scanned_machines_named(tmp_path, [name], "xlsx", subscription=name)
     book = openpyxl.load_workbook(out / "findings.xlsx")
     (header, row) = list(book["findings"].iter_rows())
     cells = dict(zip([c.value for c in header], row, strict=True))
@@ -282,14 +289,7 @@ def test_xlsx_cuts_text_longer_than_a_cell_holds_and_says_so(tmp_path: Path) -> 
     from auditor.report.xlsx import CUT
 
     name = "n" * 40_000
-    recording = tenant(("a", "A"))
-    sub = arm.sub_id("a")
-    machine = arm.vm(sub, "rg", "vm-a")
-    machine["name"] = name
-    _replace_list(recording, f"/{sub}/providers/Microsoft.Compute/virtualMachines", arm.page([machine]))
-    status, stdout, stderr, out = scan(tmp_path, recording, "--format", "xlsx,csv")
-    assert status in (ExitStatus.SUCCESS, ExitStatus.INCOMPLETE), stderr
-    clean(stdout, stderr)
+    out = _scanned_machines_named(tmp_path, [name], "xlsx,csv")
     (header, row) = list(openpyxl.load_workbook(out / "findings.xlsx")["findings"].iter_rows())
     cells = dict(zip([c.value for c in header], row, strict=True))
     for column in ("resource", "resource_name"):
@@ -315,16 +315,8 @@ def test_xlsx_names_never_link_where_they_say_and_a_sheet_keeps_excel_s_links(
     import auditor.report.xlsx
 
     monkeypatch.setattr(auditor.report.xlsx, "MAX_LINKS", 3)
-    recording = tenant(("a", "A"))
-    sub = arm.sub_id("a")
     names = [f"vm-{i:02d}" for i in range(5)] + ["", *linklike]  # a resource without a name: no link, no "None"
-    machines = [arm.vm(sub, "rg", f"m{i:02d}") for i in range(len(names))]
-    for machine, name in zip(machines, names, strict=True):
-        machine["name"] = name
-    _replace_list(recording, f"/{sub}/providers/Microsoft.Compute/virtualMachines", arm.page(machines))
-    status, stdout, stderr, out = scan(tmp_path, recording, "--format", "xlsx,csv")
-    assert status in (ExitStatus.SUCCESS, ExitStatus.INCOMPLETE), stderr
-    clean(stdout, stderr)
+    out = _scanned_machines_named(tmp_path, names, "xlsx,csv")
     book = openpyxl.load_workbook(out / "findings.xlsx")
     shown = {row[0].value or "": row[0].hyperlink for row in book["findings"].iter_rows(min_row=2)}
     assert sorted(shown) == sorted(names)  # every name is shown as itself

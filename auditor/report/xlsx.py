@@ -172,7 +172,6 @@ class _Workbook:
         self.sheets: list[tuple[str, Any]] = []
         self.widths: dict[str, list[float]] = {}
         self.formats: dict[str, dict[str, Format]] = {}
-        self.headers: dict[str, Format] = {}
         self.links: dict[str, dict[str, str]] = {}
         self.frozen: dict[str, dict[str, int]] = {}
         self.header = (
@@ -198,7 +197,6 @@ class _Workbook:
         """A sheet of `rows` (a table, or rows one at a time), laid out by `sample` (its first rows)."""
         self.sheets.append((name, rows))
         self.widths[name] = _widths(sample)
-        self.headers[name] = self.header
         self.formats[name] = {
             column: self.wrapped if column in WRAPPED else self.text
             for column in sample.columns
@@ -217,9 +215,9 @@ class _Workbook:
                 self.sheets,
                 str(path),
                 freeze_panes=self.frozen,
-                column_widths=dict(self.widths),
+                column_widths=dict(self.widths),  # dict(): the writer's own value types (dict is invariant)
                 column_formats=dict(self.formats),
-                header_format=self.headers,
+                header_format={name: self.header for name, _ in self.sheets},
                 autofilter={name: True for name, _ in self.sheets},
                 url_columns=dict(self.links),
             )

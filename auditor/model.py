@@ -9,9 +9,8 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import StrEnum
-from operator import attrgetter
 
 _SUBSCRIPTION_IN_ID = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
 
@@ -828,25 +827,117 @@ class ViaPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class SubscriptionLabel:
+    """What a finding says of its subscription (findings.csv's first columns): one object for all its findings."""
+
     tenant_id: str
     subscription_id: str
     subscription_name: str
     offer: str
     quota_id: str
-    resource: Resource
+
+
+@dataclass(frozen=True, slots=True)
+class NicAdvice:
+    """Advice naming where to close a path on each resource's own NIC, the same for every resource alike but that
+    name: its text before and after the NIC's name."""
+
+    before: str
+    after: str
+
+    def told(self, nic: str) -> str:
+        return f"{self.before}{nic}{self.after}"
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What was found of a resource and why: one object for every resource alike (a million resources share a few
+    thousand)."""
+
     platform_policy: PlatformPolicy
     egress: Egress
     verdict: Verdict
     rule: str
     reason: str
-    remediation: str
+    advice: str | NicAdvice
     via: str = ""  # the firewall or appliance the traffic leaves through; "" when it leaves directly
     via_policy: ViaPolicy | None = None  # that firewall's platform policy and the rule that gives it
     relay_587: Verdict | None = None  # TCP 587 through the same path: open, denied_by_network or unknown
     path: tuple[PathHop, ...] = ()  # the way out that decided, step by step (scan.json only)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A resource, what was found of it (shared with the resources alike) and what is its own. Each column of
+    findings.csv is an attribute: the shared parts' read through them."""
+
+    resource: Resource
+    subscription: SubscriptionLabel
+    assessment: Assessment
+    nic: str = ""  # the NIC's name its advice names (NicAdvice); "" where the advice names none
     exception: ExceptionMatch | None = None  # the register entry that accepts its verdict (or did, and expired)
     tags: tuple[tuple[str, str], ...] = ()  # the --tag tags it carries (or its resource group does), in that order
+
+    @property
+    def tenant_id(self) -> str:
+        return self.subscription.tenant_id
+
+    @property
+    def subscription_id(self) -> str:
+        return self.subscription.subscription_id
+
+    @property
+    def subscription_name(self) -> str:
+        return self.subscription.subscription_name
+
+    @property
+    def offer(self) -> str:
+        return self.subscription.offer
+
+    @property
+    def quota_id(self) -> str:
+        return self.subscription.quota_id
+
+    @property
+    def platform_policy(self) -> PlatformPolicy:
+        return self.assessment.platform_policy
+
+    @property
+    def egress(self) -> Egress:
+        return self.assessment.egress
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.assessment.verdict
+
+    @property
+    def rule(self) -> str:
+        return self.assessment.rule
+
+    @property
+    def reason(self) -> str:
+        return self.assessment.reason
+
+    @property
+    def remediation(self) -> str:
+        advice = self.assessment.advice
+        return advice if isinstance(advice, str) else advice.told(self.nic)
+
+    @property
+    def via(self) -> str:
+        return self.assessment.via
+
+    @property
+    def via_policy(self) -> ViaPolicy | None:
+        return self.assessment.via_policy
+
+    @property
+    def relay_587(self) -> Verdict | None:
+        return self.assessment.relay_587
+
+    @property
+    def path(self) -> tuple[PathHop, ...]:
+        return self.assessment.path
 
     @property
     def accepted(self) -> bool:
@@ -856,14 +947,7 @@ class Finding:
     def with_exception(self, match: ExceptionMatch) -> Finding:
         """The finding with the register entry that accepts its verdict (dataclasses.replace costs twice as much,
         and a register may match a hundred thousand findings)."""
-        values = list(_FINDING_VALUES(self))
-        values[_EXCEPTION_AT] = match
-        return Finding(*values)
-
-
-_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
-_FINDING_VALUES = attrgetter(*_FINDING_FIELDS)
-_EXCEPTION_AT = _FINDING_FIELDS.index("exception")
+        return Finding(self.resource, self.subscription, self.assessment, self.nic, match, self.tags)
 
 
 @dataclass(frozen=True, slots=True)

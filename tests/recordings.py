@@ -19,6 +19,7 @@ from auditor.collect.interface import Collector
 from auditor.collect.recipe import CollectorRecipe
 from auditor.collect.replay import ReplayTransport, parse_recording
 from auditor.model import (
+    Assessment,
     Egress,
     Finding,
     Offer,
@@ -30,6 +31,7 @@ from auditor.model import (
     ScanMetadata,
     ScanResult,
     Subscription,
+    SubscriptionLabel,
     SubscriptionSummary,
     Verdict,
 )
@@ -118,20 +120,18 @@ def synthetic_result(n: int) -> ScanResult:
         verdict = list(Verdict)[i % 5]
         findings.append(
             Finding(
-                "t",
-                sub.subscription_id,
-                sub.display_name,
-                "pay_as_you_go",
-                "PayAsYouGo_2014-09-01",
                 resource,
-                PlatformPolicy.BLOCKED,
-                Egress.PUBLIC_IP,
-                verdict,
-                "CUR-OTHER",
-                "Every subscription type other than EA, MCA-E and Enterprise Dev/Test: TCP 25 is "
-                "blocked. Offer pay_as_you_go (Pay-As-You-Go (MS-AZR-0003P)), from quotaId "
-                "PayAsYouGo_2014-09-01. Outbound through public IP pip (20.0.0.1).",
-                "relay",
+                SubscriptionLabel("t", sub.subscription_id, sub.display_name, "pay_as_you_go", "PayAsYouGo_2014-09-01"),
+                Assessment(
+                    PlatformPolicy.BLOCKED,
+                    Egress.PUBLIC_IP,
+                    verdict,
+                    "CUR-OTHER",
+                    "Every subscription type other than EA, MCA-E and Enterprise Dev/Test: TCP 25 is "
+                    "blocked. Offer pay_as_you_go (Pay-As-You-Go (MS-AZR-0003P)), from quotaId "
+                    "PayAsYouGo_2014-09-01. Outbound through public IP pip (20.0.0.1).",
+                    "relay",
+                ),
             )
         )
     summaries = [

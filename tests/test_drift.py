@@ -20,7 +20,8 @@ RESULT = synthetic_result(10)  # 10 VMs over 20 subscriptions, verdicts in turn
 
 
 def _finding(index: int, verdict: Verdict) -> Finding:
-    return replace(RESULT.findings[index], verdict=verdict)
+    finding = RESULT.findings[index]
+    return replace(finding, assessment=replace(finding.assessment, verdict=verdict))
 
 
 def _previous(finding: Finding, verdict: Verdict) -> PreviousFinding:

@@ -359,6 +359,7 @@ def test_vms_alike_are_found_as_each_would_be_alone(inventory: str) -> None:
         assert [by_name[name].verdict for name in "abcd"] == [Verdict.OPEN] * 2 + [Verdict.DENIED_BY_NETWORK] * 2
         assert "on NIC nic-a or subnet default" in by_name["a"].remediation
         assert "on NIC nic-b or subnet default" in by_name["b"].remediation
+        assert by_name["a"].assessment is by_name["b"].assessment  # one object: only the NIC named is their own
         assert by_name["c"].remediation is by_name["d"].remediation  # one copy where the advice names no NIC
 
 

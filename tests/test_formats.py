@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from auditor.model import (
+    Assessment,
     CollectionError,
     Egress,
     Finding,
@@ -27,6 +28,7 @@ from auditor.model import (
     ScanMetadata,
     ScanResult,
     Subscription,
+    SubscriptionLabel,
     SubscriptionSummary,
     Verdict,
 )
@@ -55,18 +57,9 @@ def _result() -> ScanResult:
         ResourceCategory.VIRTUAL_MACHINE,
     )
     finding = Finding(
-        "t",
-        SUB.subscription_id,
-        SUB.display_name,
-        "pay_as_you_go",
-        SUB.quota_id or "",
         resource,
-        PlatformPolicy.BLOCKED,
-        Egress.UNKNOWN,
-        Verdict.BLOCKED,
-        "CUR-OTHER",
-        "+reason",
-        "-remediation",
+        SubscriptionLabel("t", SUB.subscription_id, SUB.display_name, "pay_as_you_go", SUB.quota_id or ""),
+        Assessment(PlatformPolicy.BLOCKED, Egress.UNKNOWN, Verdict.BLOCKED, "CUR-OTHER", "+reason", "-remediation"),
     )
     summary = SubscriptionSummary(
         SUB,
@@ -186,8 +179,7 @@ def test_scan_json_loses_nothing_of_a_finding_it_writes_once() -> None:
         replace(
             finding,
             resource=replace(finding.resource, name=AWKWARD[i % len(AWKWARD)]),
-            reason=AWKWARD[(i * 7) % len(AWKWARD)],
-            path=paths[i % 10],
+            assessment=replace(finding.assessment, reason=AWKWARD[(i * 7) % len(AWKWARD)], path=paths[i % 10]),
         )
         for i in range(count)
     )
@@ -206,7 +198,12 @@ def test_scan_json_loses_nothing_of_a_finding_it_writes_once() -> None:
 
 def test_scan_json_keeps_a_lone_surrogate_as_its_escape() -> None:
     base = _result()
-    result = replace(base, findings=(replace(base.findings[0], reason="bad \ud800 text"),))
+    result = replace(
+        base,
+        findings=(
+            replace(base.findings[0], assessment=replace(base.findings[0].assessment, reason="bad \ud800 text")),
+        ),
+    )
     document = rendered(formatter_for(Format.JSON).format(result))["scan.json"]
     assert flat_findings(json.loads(document))[0]["reason"] == "bad \ud800 text"
 

@@ -123,9 +123,13 @@ def test_replay_matching_of_graph_bodies(subscriptions: list[str], token: str | 
 def _with_text(result: ScanResult, text: str) -> ScanResult:
     finding = result.findings[0]
     resource = dataclasses.replace(finding.resource, name=text)
-    return dataclasses.replace(
-        result, findings=(dataclasses.replace(finding, resource=resource, reason=text, subscription_name=text),)
+    said = dataclasses.replace(
+        finding,
+        resource=resource,
+        subscription=dataclasses.replace(finding.subscription, subscription_name=text),
+        assessment=dataclasses.replace(finding.assessment, reason=text),
     )
+    return dataclasses.replace(result, findings=(said,))
 
 
 class _Tags(HTMLParser):

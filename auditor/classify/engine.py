@@ -15,6 +15,7 @@ from auditor.classify.apps import AppRoute, app_route
 from auditor.classify.exemption import exempted_remediation, exemption_note
 from auditor.classify.network import (
     NOT_FOLLOWED,
+    ClosingPoint,
     EgressEvaluator,
     NetworkIndex,
     NetworkPath,
@@ -26,9 +27,11 @@ from auditor.classify.remediation import remediation
 from auditor.classify.rules import AppPath, Facts, Rule, deciding_rule
 from auditor.model import (
     AppServiceEnvironment,
+    Assessment,
     AuditConfig,
     Egress,
     Finding,
+    NicAdvice,
     OfferReading,
     PlatformPolicy,
     PowerState,
@@ -37,6 +40,7 @@ from auditor.model import (
     Ruleset,
     Subscription,
     SubscriptionFacts,
+    SubscriptionLabel,
     SubscriptionSummary,
     TenantInventory,
     Verdict,
@@ -61,9 +65,11 @@ class _Known:
     offer: OfferReading
 
     @cached_property
-    def offer_label(self) -> str:
-        """findings.csv's offer column, said once per subscription."""
-        return self.offer.offer.value if self.offer.offer else "unknown"
+    def label(self) -> SubscriptionLabel:
+        """What each finding of the subscription says of it: one object for all of them."""
+        sub = self.subscription
+        offer = self.offer.offer.value if self.offer.offer else "unknown"
+        return SubscriptionLabel(sub.tenant_id, sub.subscription_id, sub.display_name, offer, sub.quota_id or "")
 
 
 # Which path speaks for a resource with several (one per NIC IP configuration): the most exposed, then the least known.
@@ -94,14 +100,6 @@ class _Weighed(NamedTuple):  # one per way out of every resource: a tuple costs 
     note: str = ""
 
 
-class _Alike(NamedTuple):
-    """What every VM of a subscription with the same shared paths is found to be."""
-
-    first: Finding  # the first such VM's finding
-    rule: Rule
-    advice: str | None  # None where the advice names the VM's own NIC
-
-
 class Classifier:
     """Applies one ruleset to a tenant, with the audit config's facts."""
 
@@ -121,7 +119,8 @@ class Classifier:
         self._egress = EgressEvaluator(NetworkIndex(inventory))
         self._rules: dict[tuple[ResourceCategory, str | None, AppPath | None], Rule] = {}
         self._firewall_policies: dict[str, tuple[ViaPolicy, str]] = {}
-        self._alike: dict[tuple[str, int, int, PowerState | None], _Alike] = {}
+        # what every VM of a subscription with the same shared paths, state and subnet is found to be
+        self._alike: dict[tuple[str, int, int, PowerState | None, str], Assessment] = {}
 
     def findings(self) -> tuple[Finding, ...]:
         return tuple(
@@ -133,8 +132,8 @@ class Classifier:
 
     def summaries(self, findings: tuple[Finding, ...]) -> tuple[SubscriptionSummary, ...]:
         counts: dict[str, Counter[Verdict]] = {}
-        for finding in findings:
-            counts.setdefault(finding.subscription_id, Counter())[finding.verdict] += 1
+        for (subscription_id, verdict), count in Counter((f.subscription_id, f.verdict) for f in findings).items():
+            counts.setdefault(subscription_id, Counter())[verdict] = count
         summaries = []
         for item in self._inventory.subscriptions:
             known = self._known[item.subscription.subscription_id]
@@ -163,39 +162,18 @@ class Classifier:
         return self._finding(resource, own)
 
     def _finding_alike(self, resource: Resource, own: _Known, shared: SharedPaths) -> Finding:
-        """Most VMs: found as the first VM of their subscription with the same shared paths was, except where the
-        advice names their own NIC. (No exemption note: the rule is the subscription's, its paths the subnet's.)"""
+        """Most VMs: found as the first VM of their subscription with the same shared paths, state and subnet was;
+        advice that names a NIC names their own. (No exemption note: the rule is the subscription's, its paths the
+        subnet's.)"""
         # the shared paths are kept by the evaluator for the whole classification: their identity names them
-        key = (resource.subscription_id, id(shared.smtp), id(shared.relay), resource.state)
-        alike = self._alike.get(key)
-        if alike is None:
+        key = (resource.subscription_id, id(shared.smtp), id(shared.relay), resource.state, shared.closing_point.subnet)
+        assessment = self._alike.get(key)
+        if assessment is None:
             first = self._finding(resource, own)
-            rule = self._rule(resource.category, own, None)
-            elsewhere = self._advice(first.verdict, rule, shared.smtp, resource, own, first.relay_587, "")
-            self._alike[key] = _Alike(first, rule, first.remediation if elsewhere == first.remediation else None)
+            self._alike[key] = first.assessment
             return first
-        first, rule, advice = alike
-        # not dataclasses.replace: this runs for most of a million resources, and replace costs 4.4 µs to 2.5
-        return Finding(
-            tenant_id=first.tenant_id,
-            subscription_id=first.subscription_id,
-            subscription_name=first.subscription_name,
-            offer=first.offer,
-            quota_id=first.quota_id,
-            resource=resource,
-            platform_policy=first.platform_policy,
-            egress=first.egress,
-            verdict=first.verdict,
-            rule=first.rule,
-            reason=first.reason,
-            remediation=advice
-            if advice is not None
-            else self._advice(first.verdict, rule, shared.smtp, resource, own, first.relay_587, shared.closing_point),
-            via=first.via,
-            via_policy=first.via_policy,
-            relay_587=first.relay_587,
-            path=first.path,
-        )
+        nic = shared.closing_point.nic if isinstance(assessment.advice, NicAdvice) else ""
+        return Finding(resource, own.label, assessment, nic)
 
     def _finding(self, resource: Resource, own: _Known) -> Finding:
         # how the offer was read is said once per subscription (subscriptions.csv), here only when it is the gap
@@ -225,13 +203,9 @@ class Classifier:
         if chosen.path.firewall is not None and _granted(governing) is not None:
             notes.append("The exemption covers only traffic routed directly to the internet, not through a firewall.")
         lead, rest, way = self._deciding_first(rule, chosen, notes)
-        return Finding(
-            tenant_id=own.subscription.tenant_id,
-            subscription_id=resource.subscription_id,
-            subscription_name=own.subscription.display_name,
-            offer=own.offer_label,
-            quota_id=own.subscription.quota_id or "",
-            resource=resource,
+        where = chosen.path.where
+        advice = self._advice(chosen.verdict, rule, chosen.path, resource, governing, relay, where)
+        assessment = Assessment(
             platform_policy=policy,
             egress=chosen.path.egress,
             verdict=chosen.verdict,
@@ -239,12 +213,14 @@ class Classifier:
             # many resources share a reason (one subscription, one subnet): keep one copy of each
             # the way out where the rule decided only where the reason stays short
             reason=sys.intern(_within(SHORT_REASON, _within(REASON_LIMIT, lead, rest), [way])),
-            remediation=self._advice(chosen.verdict, rule, chosen.path, resource, governing, relay, chosen.path.where),
+            advice=advice,
             via=chosen.path.via,
             via_policy=chosen.via_policy,
             relay_587=relay,
             path=chosen.path.reason.hops(),
         )
+        nic = where.nic if isinstance(advice, NicAdvice) and where is not None else ""
+        return Finding(resource, own.label, assessment, nic)
 
     def _advice(  # noqa: PLR0913 (what the advice depends on, each its own fact)
         self,
@@ -254,8 +230,8 @@ class Classifier:
         resource: Resource,
         governing: _Known | None,
         relay: Verdict | None,
-        closing_point: str,
-    ) -> str:
+        closing_point: ClosingPoint | None,
+    ) -> str | NicAdvice:
         return remediation(
             verdict,
             rule,

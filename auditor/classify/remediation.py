@@ -13,9 +13,9 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 
-from auditor.classify.network import AllowingRule, MissingFact, Reason, Unread
+from auditor.classify.network import AllowingRule, ClosingPoint, MissingFact, Reason, Unread
 from auditor.classify.rules import RELAY, RELAY_IF_MAIL_MUST_FLOW, Rule
-from auditor.model import Egress, PlatformPolicy, Verdict
+from auditor.model import Egress, NicAdvice, PlatformPolicy, Verdict
 
 # What TCP 587 does on the resource's path, said after the relay advice.
 _RELAY_ON_THIS_PATH: dict[Verdict | None, str] = {
@@ -60,39 +60,43 @@ def _missing(fact: MissingFact | None) -> str | None:
     return None
 
 
+def _on(point: ClosingPoint | None, lead: str, rest: str) -> str | NicAdvice:
+    """`lead`, where to close the path, then `rest`. Where that names the resource's NIC, advice told with each
+    resource's own NIC: resources alike share the rest."""
+    if point is None:
+        return lead + rest
+    if not point.nic:
+        return f"{lead} on subnet {point.subnet}{rest}"
+    return NicAdvice(f"{lead} on NIC ", (f" or subnet {point.subnet}" if point.subnet else "") + rest)
+
+
 def _close_it(  # noqa: PLR0913 (where to close, and what must come after the deny)
     rule: Rule,
     own: str,
     via_firewall: str,
-    closing_point: str,
+    closing_point: ClosingPoint | None,
     relay: Verdict | None,
     allowing: tuple[AllowingRule, ...] = (),
-) -> str:
+) -> str | NicAdvice:
     """An open resource: where to close TCP 25, and (unless it is exempted) the relay if mail must flow. A deny
     closes the path only ahead of the rule that lets it out: the NSG's own allow where one did, else the default
     AllowInternetOutBound."""
+    keep = own if rule.policy is PlatformPolicy.EXEMPTED else _RELAY_IF_MUST_FLOW.get(relay, RELAY_IF_MAIL_MUST_FLOW)
     if via_firewall:
-        close = (
+        # advice on a firewall is the same for every resource behind it: one copy
+        return sys.intern(
             f"To close it: in Azure Firewall {via_firewall}'s rules, add a network rule that denies TCP 25 to the "
-            "internet ahead of the rule that allows it."
+            f"internet ahead of the rule that allows it. {keep}"
         )
-    elif allowing:
-        where = f" on {closing_point}" if closing_point else ""
+    lead = "To close it: add an outbound NSG rule denying TCP 25 to Internet"
+    if allowing:
         ahead = "; ".join(
             f"in NSG {a.nsg} it needs a priority number below {a.priority}, that of rule {a.rule}, which lets TCP 25 "
             "out (or remove that rule)"
             for a in allowing
         )
-        close = f"To close it: add an outbound NSG rule denying TCP 25 to Internet{where}; {ahead}."
-    else:
-        where = f" on {closing_point}" if closing_point else ""
-        close = (
-            f"To close it: add an outbound NSG rule denying TCP 25 to Internet{where} (a priority number below "
-            "65001 wins over AllowInternetOutBound)."
-        )
-    keep = own if rule.policy is PlatformPolicy.EXEMPTED else _RELAY_IF_MUST_FLOW.get(relay, RELAY_IF_MAIL_MUST_FLOW)
-    # advice on a firewall is the same for every resource behind it: one copy (an NSG's names the NIC)
-    return sys.intern(f"{close} {keep}") if via_firewall else f"{close} {keep}"
+        return _on(closing_point, lead, f"; {ahead}. {keep}")
+    return _on(closing_point, lead, f" (a priority number below 65001 wins over AllowInternetOutBound). {keep}")
 
 
 def remediation(  # noqa: C901, PLR0911, PLR0913 (one advice a verdict and what decided it, in the order docs/design.md gives)
@@ -101,12 +105,12 @@ def remediation(  # noqa: C901, PLR0911, PLR0913 (one advice a verdict and what 
     network_reason: Reason,
     *,
     via_firewall: str = "",
-    closing_point: str = "",
+    closing_point: ClosingPoint | None = None,
     relay: Verdict | None = None,
     rule_remediation: str | None = None,
     egress: Egress | None = None,
     via: str = "",
-) -> str:
+) -> str | NicAdvice:
     """`rule_remediation`: the rule's own advice where a finding-specific one replaces it (an exempted VM)."""
     own = rule_remediation if rule_remediation is not None else rule.remediation
     if verdict is Verdict.OPEN:

@@ -207,14 +207,7 @@ class _Ways:
 
 def _alike(finding: Finding, other: Finding) -> bool:
     """The same explanation, told by the objects being the same ones (no text compared)."""
-    return (
-        finding.path is other.path
-        and finding.reason is other.reason
-        and finding.remediation is other.remediation
-        and finding.via is other.via
-        and finding.via_policy is other.via_policy
-        and finding.relay_587 is other.relay_587
-    )
+    return finding.assessment is other.assessment and finding.nic is other.nic
 
 
 def _finding_objects(findings: Sequence[Finding], explanations: Sequence[int], start: int, end: int) -> bytes:

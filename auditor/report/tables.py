@@ -80,7 +80,8 @@ SUBSCRIPTION_COLUMNS = [
 ]
 
 
-# Where each column of findings.csv comes from in a finding (the column's own name where not listed).
+# Where each column of findings.csv comes from in a finding (the column's own name where not listed): the
+# shared parts' columns read from them directly, a finding's own properties being a Python call each.
 _FINDING_SOURCES = {
     "resource_id": "resource.resource_id",
     "resource_name": "resource.name",
@@ -89,6 +90,12 @@ _FINDING_SOURCES = {
     "resource_group": "resource.resource_group",
     "location": "resource.location",
     "state": "resource.state",
+    **{name: f"subscription.{name}" for name in ("tenant_id", "subscription_id", "subscription_name", "offer")},
+    "quota_id": "subscription.quota_id",
+    **{
+        name: f"assessment.{name}"
+        for name in ("platform_policy", "egress", "verdict", "rule", "reason", "via", "via_policy", "relay_587", "path")
+    },
 }
 # Columns holding an enum member's value; "" where there is none (relay_587 of a resource with no path followed).
 # A StrEnum member equals its value, so two enums' members of one value share a key, and that value.

@@ -10,6 +10,7 @@ from auditor.classify.network.index import NetworkIndex
 from auditor.classify.network.path import (
     NOT_FOLLOWED,
     AllowingRule,
+    ClosingPoint,
     HopKind,
     MissingFact,
     NetworkPath,
@@ -23,6 +24,7 @@ from auditor.classify.network.path import (
 __all__ = [
     "NOT_FOLLOWED",
     "AllowingRule",
+    "ClosingPoint",
     "EgressEvaluator",
     "HopKind",
     "MissingFact",

@@ -18,6 +18,7 @@ from auditor.classify.network.path import (
     EVERY_DESTINATION,
     NOT_FOLLOWED,
     AllowingRule,
+    ClosingPoint,
     HopKind,
     NetworkPath,
     Outcome,
@@ -44,9 +45,9 @@ from auditor.model import (
 _SubnetKey = tuple[object, ...]
 
 
-def closing_point(interface: NetworkInterface | None, subnet: Subnet) -> str:
+def closing_point(interface: NetworkInterface | None, subnet: Subnet) -> ClosingPoint:
     """Where an outbound NSG rule would close a path through the subnet."""
-    return f"NIC {interface.name} or subnet {subnet.name}" if interface else f"subnet {subnet.name}"
+    return ClosingPoint(interface.name if interface else "", subnet.name)
 
 
 def _sender(subnet: Subnet, configuration: IpConfiguration | None) -> tuple[str, ...]:
@@ -198,7 +199,7 @@ class EgressEvaluator:
         subnet = self._index.subnet(subnet_id)
         if subnet is None:
             path = undetermined(Reason.of(self._index.missing("Subnet", subnet_id, ListName.VIRTUAL_NETWORKS)))
-            where = f"NIC {interface.name}" if interface else ""
+            where = ClosingPoint(interface.name, "") if interface else None
         else:
             path, _ = self._subnet_path(subnet, interface, configuration, port, is_app, flexible_member)
             if port != SMTP_PORT:  # where to close a path is advice on TCP 25 only: the subnet's path as it is

@@ -249,6 +249,14 @@ class Outcome(StrEnum):
     UNDETERMINED = "undetermined"  # an appliance, on-premises, or facts that could not be read
 
 
+class ClosingPoint(NamedTuple):
+    """Where an outbound NSG rule would close a path: the NIC and the subnet it goes through, by name ("" where
+    there is none: an app has no NIC, a NIC's subnet may be unread)."""
+
+    nic: str
+    subnet: str
+
+
 @dataclass(frozen=True)
 class NetworkPath:
     """One way out: how the traffic leaves, whether it gets out, why; and the firewall or appliance it leaves
@@ -259,7 +267,7 @@ class NetworkPath:
     reason: Reason
     firewall: Resource | None = None
     via: str = ""
-    where: str = ""  # where an outbound NSG rule would close the path: the NIC, or the subnet
+    where: ClosingPoint | None = None  # where an outbound NSG rule would close the path
 
 
 # Other PaaS (Container Apps, Container Instances): the platform rule decides, whatever their network does.
@@ -275,4 +283,4 @@ class SharedPaths(NamedTuple):
 
     smtp: NetworkPath
     relay: NetworkPath
-    closing_point: str
+    closing_point: ClosingPoint

@@ -79,24 +79,17 @@ class EgressEvaluator:
         self._subnet_paths: dict[_SubnetKey, NetworkPath] = {}
         # kept for the senders inside the subnet: rules naming sources held the subnet whole or not at all
         self._within_subnet_paths: dict[_SubnetKey, NetworkPath] = {}
-        # Which ways out each category has (`tests/test_registration.py` checks every category has one): a
-        # category whose network is not followed (other PaaS) is decided by its rule alone.
-        self._ways_out: dict[ResourceCategory, Callable[[Resource, str | None, int], list[NetworkPath]]] = {
-            ResourceCategory.VIRTUAL_MACHINE: self._machine_paths,
-            ResourceCategory.SCALE_SET: self._machine_paths,
-            ResourceCategory.APP_SERVICE: self._app_paths,
-            ResourceCategory.FIREWALL: lambda firewall, _, port: [self._firewalls.itself(firewall, port)],
-            ResourceCategory.CONTAINER_APP: _not_followed,
-            ResourceCategory.CONTAINER_INSTANCE: _not_followed,
-        }
 
     def paths(self, resource: Resource, app_subnet_id: str | None = None, port: int = SMTP_PORT) -> list[NetworkPath]:
         """Every way out the resource has: one per IP configuration of each NIC (VMs, scale sets), else one."""
-        return self._ways_out[resource.category](resource, app_subnet_id, port)
+        return _WAYS_OUT[resource.category](self, resource, app_subnet_id, port)
 
     def follows(self, category: ResourceCategory) -> bool:
         """Whether the evaluator knows the ways out of a category (a registration every category needs)."""
-        return category in self._ways_out
+        return category in _WAYS_OUT
+
+    def _firewall_paths(self, firewall: Resource, _: str | None, port: int) -> list[NetworkPath]:
+        return [self._firewalls.itself(firewall, port)]
 
     def _app_paths(self, resource: Resource, app_subnet_id: str | None, port: int) -> list[NetworkPath]:
         """An app sends from App Service's own addresses, unless its traffic is routed into a subnet."""
@@ -313,3 +306,17 @@ def _deciding_as(path: NetworkPath, kind: HopKind, object_id: str) -> NetworkPat
     if reason is path.reason:
         return path
     return NetworkPath(path.egress, path.outcome, reason, path.firewall, path.via, path.where)
+
+
+# Which ways out each category has (`tests/test_registration.py` checks every category has one): a category whose
+# network is not followed (other PaaS) is decided by its rule alone. The evaluator's functions, not its bound
+# methods: an evaluator keeping its own bound methods would be a reference cycle, freed only by the garbage
+# collector's next full pass, and the inventory it indexes with it.
+_WAYS_OUT: dict[ResourceCategory, Callable[[EgressEvaluator, Resource, str | None, int], list[NetworkPath]]] = {
+    ResourceCategory.VIRTUAL_MACHINE: EgressEvaluator._machine_paths,
+    ResourceCategory.SCALE_SET: EgressEvaluator._machine_paths,
+    ResourceCategory.APP_SERVICE: EgressEvaluator._app_paths,
+    ResourceCategory.FIREWALL: EgressEvaluator._firewall_paths,
+    ResourceCategory.CONTAINER_APP: _not_followed,
+    ResourceCategory.CONTAINER_INSTANCE: _not_followed,
+}

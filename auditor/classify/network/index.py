@@ -15,6 +15,7 @@ from auditor.model import (
     RouteTable,
     Subnet,
     SubnetRoutes,
+    SubscriptionInventory,
     TenantInventory,
     VirtualHub,
     VirtualNetwork,
@@ -28,6 +29,40 @@ def vnet_of(subnet_id: str) -> str:
     """The VNet id of a subnet id (lower case)."""
     head, _, _ = subnet_id.lower().rpartition("/subnets/")
     return head
+
+
+class Uncollected:
+    """Why an object a path needs was not collected: its subscription was not audited, or the list it is in could
+    not be read there, or it is not in that list. Apart from the index, which the firewall rules it holds ask this:
+    an index handing them its own bound method would be a reference cycle (see evaluator._WAYS_OUT)."""
+
+    def __init__(self, subscriptions: tuple[SubscriptionInventory, ...]) -> None:
+        self._subscriptions = subscriptions
+        self._names: dict[str, str] | None = None  # see `subscription_name`
+        # the operations that failed in each audited subscription
+        self.failed = {item.subscription.subscription_id: {e.operation for e in item.errors} for item in subscriptions}
+
+    def subscription_name(self, subscription_id: str) -> str:
+        """The subscription's display name, as the reports name it; its id where it was not audited."""
+        if self._names is None:
+            self._names = {
+                item.subscription.subscription_id.lower(): item.subscription.display_name
+                for item in self._subscriptions
+            }
+        return self._names.get(subscription_id.lower()) or subscription_id
+
+    def step(self, what: str, object_id: str, operation: str) -> Step:
+        """The step that says an object the path needs was not collected, and why."""
+        subscription = subscription_of(object_id) or ""
+        named = self.subscription_name(subscription)
+        if subscription not in self.failed:
+            unread, why = Unread.NOT_AUDITED, f"its subscription {subscription} is not among the audited subscriptions"
+        elif list_unread(self.failed[subscription], operation):
+            unread, why = Unread.LIST_UNREAD, f"the {operation} list of subscription {named} could not be read"
+        else:
+            unread, why = Unread.NOT_LISTED, f"it is not in the {operation} list of subscription {named}"
+        fact = MissingFact(operation, subscription, unread, named if named != subscription else "")
+        return Step(HopKind.MISSING, f"{what} {name_of(object_id)} was not collected: {why}", object_id, fact)
 
 
 class NetworkIndex:
@@ -53,8 +88,7 @@ class NetworkIndex:
         self.unread_hubs: list[VirtualHub] = []
         self._interface_addresses: dict[tuple[str, str], list[str]] | None = None  # see `interfaces_at`
         self._inventory = inventory
-        self._subscription_names: dict[str, str] | None = None  # see `subscription_name`
-        self.failed: dict[str, set[str]] = {}
+        self._uncollected = Uncollected(inventory.subscriptions)
         self._unconnected: set[tuple[str, str]] = set()  # (VNet, VNet) whose peering one side says is not Connected
         self.collected_vnets: set[str] = set()
         self.networks: dict[str, VirtualNetwork] = {}  # by lower-case id
@@ -82,7 +116,6 @@ class NetworkIndex:
             for resource in item.resources:
                 if resource.firewall is not None:
                     self.firewalls[resource.resource_id.lower()] = resource
-            self.failed[item.subscription.subscription_id] = {e.operation for e in item.errors}
         # Virtual network peering: traffic crosses a peering only when it is Connected; a side that says Initiated
         # or Disconnected is the word on the pair, whatever the other side says
         for own, remote in self._unconnected:
@@ -90,7 +123,7 @@ class NetworkIndex:
             peers.get(remote, set()).discard(own)
         self.vnets = {vnet: tuple(sorted(remotes)) for vnet, remotes in peers.items()}
         self.firewall_policies = policies
-        self.rules = FirewallRules(policies, ip_groups, self.missing)
+        self.rules = FirewallRules(policies, ip_groups, self._uncollected.step)
 
     def _add_peerings(self, networks: tuple[VirtualNetwork, ...], peers: dict[str, set[str]]) -> None:
         """Either side of a peering says it: each VNet is peered with the VNets it names and those naming it."""
@@ -141,25 +174,11 @@ class NetworkIndex:
 
     def subscription_name(self, subscription_id: str) -> str:
         """The subscription's display name, as the reports name it; its id where it was not audited."""
-        if self._subscription_names is None:
-            self._subscription_names = {
-                item.subscription.subscription_id.lower(): item.subscription.display_name
-                for item in self._inventory.subscriptions
-            }
-        return self._subscription_names.get(subscription_id.lower()) or subscription_id
+        return self._uncollected.subscription_name(subscription_id)
 
     def missing(self, what: str, object_id: str, operation: str) -> Step:
         """The step that says an object the path needs was not collected, and why."""
-        subscription = subscription_of(object_id) or ""
-        named = self.subscription_name(subscription)
-        if subscription not in self.failed:
-            unread, why = Unread.NOT_AUDITED, f"its subscription {subscription} is not among the audited subscriptions"
-        elif list_unread(self.failed[subscription], operation):
-            unread, why = Unread.LIST_UNREAD, f"the {operation} list of subscription {named} could not be read"
-        else:
-            unread, why = Unread.NOT_LISTED, f"it is not in the {operation} list of subscription {named}"
-        fact = MissingFact(operation, subscription, unread, named if named != subscription else "")
-        return Step(HopKind.MISSING, f"{what} {name_of(object_id)} was not collected: {why}", object_id, fact)
+        return self._uncollected.step(what, object_id, operation)
 
     def reachable_vnets(self, vnet_id: str) -> tuple[str, ...]:
         """The sender's VNet and the VNets peered with it."""

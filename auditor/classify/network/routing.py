@@ -59,13 +59,6 @@ class Router:
     def __init__(self, index: NetworkIndex, firewalls: FirewallPath) -> None:
         self._index = index
         self._firewalls = firewalls
-        # one resolver per next-hop type a route can name (Azure's `nextHopType`, lower case)
-        self._resolvers: dict[str, Callable[[str, Route, Traffic], NetworkPath]] = {
-            "none": _dropped,
-            "vnetlocal": _dropped,
-            "virtualnetworkgateway": _to_gateway,
-            "virtualappliance": self._to_appliance,
-        }
 
     def route_path(self, route: Route, table_name: str, traffic: Traffic) -> NetworkPath:
         said = f"Route {route.name} in route table {table_name} sends {route.address_prefix} to {route.next_hop_type}"
@@ -73,7 +66,10 @@ class Router:
 
     def followed(self, said: str, route: Route, traffic: Traffic) -> NetworkPath:
         """Where the route (`said`: what sends the traffic to its next hop) takes the traffic."""
-        resolve = self._resolvers.get(route.next_hop_type.lower())
+        kind = route.next_hop_type.lower()
+        if kind == "virtualappliance":
+            return self._to_appliance(said, route, traffic)
+        resolve = _RESOLVERS.get(kind)
         if resolve is None:
             return undetermined(traffic.reason.then(step(f"{said}, a next hop port25-audit does not know")))
         return resolve(said, route, traffic)
@@ -227,3 +223,12 @@ def _dropped(said: str, route: Route, traffic: Traffic) -> NetworkPath:
 def _to_gateway(said: str, route: Route, traffic: Traffic) -> NetworkPath:
     text = f"{said} (forced tunnelling): the traffic leaves for on-premises, not Azure's internet edge"
     return NetworkPath(Egress.ON_PREMISES, Outcome.UNDETERMINED, traffic.reason.then(step(text)))
+
+
+# The other next-hop types a route can name (Azure's `nextHopType`, lower case), which need no router: kept apart
+# from the router, as a router keeping its own bound method would be a reference cycle (see evaluator._WAYS_OUT).
+_RESOLVERS: dict[str, Callable[[str, Route, Traffic], NetworkPath]] = {
+    "none": _dropped,
+    "vnetlocal": _dropped,
+    "virtualnetworkgateway": _to_gateway,
+}

@@ -14,6 +14,7 @@ import pandas as pd
 from auditor.model import (
     AcceptedException,
     Egress,
+    ExceptionMatch,
     ExceptionState,
     Finding,
     PlatformPolicy,
@@ -107,10 +108,7 @@ _ENUM_COLUMNS = frozenset({"platform_policy", "egress", "verdict", "relay_587", 
 OVERVIEW_COLUMNS = ["offer", "subscription_name", "resource_name", "platform_policy", "verdict", "remediation"]
 
 
-def _exception_cell(finding: Finding, name: str) -> str:
-    match = finding.exception
-    if match is None:
-        return ""
+def _exception_cell(match: ExceptionMatch, name: str) -> str:
     if name == "exception":
         return match.state.value
     entry = match.exception
@@ -118,16 +116,17 @@ def _exception_cell(finding: Finding, name: str) -> str:
 
 
 _EXCEPTION_COLUMNS = frozenset({"exception", "exception_owner", "exception_expires", "exception_ticket"})
+_EXCEPTION, _TAGS, _VIA_POLICY = attrgetter("exception"), attrgetter("tags"), attrgetter("assessment.via_policy")
 
 
 def finding_column(findings: Sequence[Finding], name: str) -> list[object]:
-    """One column of findings.csv, a cell per finding."""
+    """One column of findings.csv, a cell per finding (most findings have no exception, tags or firewall)."""
     if name in _EXCEPTION_COLUMNS:
-        return [_exception_cell(finding, name) for finding in findings]
+        return ["" if match is None else _exception_cell(match, name) for match in map(_EXCEPTION, findings)]
     if name == "tags":
-        return ["; ".join(f"{k}={v}" for k, v in finding.tags) for finding in findings]
+        return ["; ".join(f"{k}={v}" for k, v in tags) if tags else "" for tags in map(_TAGS, findings)]
     if name == "via_policy":
-        return ["" if f.via_policy is None else str(f.via_policy) for f in findings]
+        return ["" if policy is None else str(policy) for policy in map(_VIA_POLICY, findings)]
     read = attrgetter(_FINDING_SOURCES.get(name, name))
     if name in _ENUM_COLUMNS:
         return list(map(_VALUES.get, map(read, findings), repeat("")))

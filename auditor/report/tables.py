@@ -105,7 +105,7 @@ _VALUES: dict[object, str] = {
 }
 _ENUM_COLUMNS = frozenset({"platform_policy", "egress", "verdict", "relay_587", "state"})
 # What the HTML's counts, actions and order read of every finding; it shows whole rows for the first few only.
-OVERVIEW_COLUMNS = ["offer", "subscription_name", "resource_name", "platform_policy", "verdict", "remediation"]
+OVERVIEW_COLUMNS = ["offer", "subscription_name", "resource_name", "platform_policy", "verdict"]
 
 
 def _exception_cell(match: ExceptionMatch, name: str) -> str:

@@ -8,6 +8,7 @@ without the sender's address (or for every sender inside the subnet), so VMs ali
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 
 from auditor.classify.addresses import RELAY_PORT, SMTP_PORT, inside
 from auditor.classify.network.firewall_path import FirewallPath
@@ -45,6 +46,14 @@ from auditor.model import (
 _SubnetKey = tuple[object, ...]
 
 
+class Sharing(Enum):
+    """With which senders a subnet's path is shared."""
+
+    ANY_SENDER = "any sender"  # decided without the sender's address
+    WITHIN_SUBNET = "within subnet"  # decided for every sender inside the subnet
+    NONE = "none"  # decided for the sender's own address
+
+
 def closing_point(interface: NetworkInterface | None, subnet: Subnet) -> ClosingPoint:
     """Where an outbound NSG rule would close a path through the subnet."""
     return ClosingPoint(interface.name if interface else "", subnet.name)
@@ -79,6 +88,9 @@ class EgressEvaluator:
         self._subnet_paths: dict[_SubnetKey, NetworkPath] = {}
         # kept for the senders inside the subnet: rules naming sources held the subnet whole or not at all
         self._within_subnet_paths: dict[_SubnetKey, NetworkPath] = {}
+        # A one-way VM's two paths and its subnet's name, by what they were decided on, where neither path looked at
+        # the sender's address: the next VM alike needs only this key (no subnet looked up, no path per port).
+        self._any_sender_paths: dict[tuple[object, ...], tuple[NetworkPath, NetworkPath, str]] = {}
 
     def paths(self, resource: Resource, app_subnet_id: str | None = None, port: int = SMTP_PORT) -> list[NetworkPath]:
         """Every way out the resource has: one per IP configuration of each NIC (VMs, scale sets), else one."""
@@ -155,14 +167,28 @@ class EgressEvaluator:
         if one_way is None:
             return None
         interface, configuration, subnet_id = one_way
+        flexible = _in_flexible_scale_set(resource)
+        key = (
+            subnet_id,
+            interface.nsg_id,
+            configuration.has_public_ip,
+            configuration.public_ip_id,
+            configuration.backend_pool_ids,
+            flexible,
+        )
+        known = self._any_sender_paths.get(key)
+        if known is not None:
+            smtp, relay, subnet_name = known
+            return SharedPaths(smtp, relay, ClosingPoint(interface.name, subnet_name))
         subnet = self._index.subnet(subnet_id)
         if subnet is None:
             return None
-        flexible = _in_flexible_scale_set(resource)
-        smtp, smtp_shared = self._subnet_path(subnet, interface, configuration, SMTP_PORT, False, flexible)
-        relay, relay_shared = self._subnet_path(subnet, interface, configuration, RELAY_PORT, False, flexible)
-        if not (smtp_shared and relay_shared):
+        smtp, smtp_sharing = self._subnet_path(subnet, interface, configuration, SMTP_PORT, False, flexible)
+        relay, relay_sharing = self._subnet_path(subnet, interface, configuration, RELAY_PORT, False, flexible)
+        if smtp_sharing is Sharing.NONE or relay_sharing is Sharing.NONE:
             return None
+        if smtp_sharing is relay_sharing is Sharing.ANY_SENDER:
+            self._any_sender_paths[key] = (smtp, relay, subnet.name)
         return SharedPaths(smtp, relay, closing_point(interface, subnet))
 
     def _interfaces(self, resource: Resource) -> list[NetworkInterface | NetworkPath] | NetworkPath:
@@ -209,9 +235,8 @@ class EgressEvaluator:
         port: int,
         is_app: bool,
         flexible_member: bool,
-    ) -> tuple[NetworkPath, bool]:
-        """The subnet's path, and whether it is shared: decided without the sender's address, or for the whole
-        subnet the sender lies in."""
+    ) -> tuple[NetworkPath, Sharing]:
+        """The subnet's path, and with which senders it is shared."""
         outbound_key = (
             (configuration.has_public_ip, configuration.public_ip_id, configuration.backend_pool_ids)
             if configuration
@@ -220,17 +245,20 @@ class EgressEvaluator:
         key = (subnet.subnet_id, interface.nsg_id if interface else None, outbound_key, port, is_app, flexible_member)
         path = self._subnet_paths.get(key)
         if path is not None:
-            return path, True
+            return path, Sharing.ANY_SENDER
         prefixes = tuple(subnet.address_prefixes)
         path = self._within_subnet_paths.get(key)
         if path is not None and inside(prefixes, _sender(subnet, configuration)):
-            return path, True
+            return path, Sharing.WITHIN_SUBNET
         scope = SenderScope(prefixes)
         path = self._decided(subnet, interface, configuration, port, is_app, flexible_member, scope)
         if scope.source_read:
-            return path, False
-        (self._within_subnet_paths if scope.subnet_wide else self._subnet_paths)[key] = path
-        return path, True
+            return path, Sharing.NONE
+        if scope.subnet_wide:
+            self._within_subnet_paths[key] = path
+            return path, Sharing.WITHIN_SUBNET
+        self._subnet_paths[key] = path
+        return path, Sharing.ANY_SENDER
 
     def _decided(  # noqa: PLR0913 (the facts a subnet's path is decided on, its memo key)
         self,

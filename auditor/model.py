@@ -868,8 +868,8 @@ class Assessment:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """A resource, what was found of it (shared with the resources alike) and what is its own. Each column of
-    findings.csv is an attribute: the shared parts' read through them."""
+    """A resource, what was found of it (one object for the resources alike) and what is its own. Each column of
+    findings.csv is an attribute of the finding, those of the shared parts read through them."""
 
     resource: Resource
     subscription: SubscriptionLabel

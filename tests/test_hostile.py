@@ -613,6 +613,87 @@ def test_a_failed_write_leaves_the_previous_set_whole(tmp_path: Path, monkeypatc
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
+class _FillsUp:
+    """A file on a disk that is full after its first chunk."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.chunks = 0
+
+    def __enter__(self) -> _FillsUp:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stream.close()
+
+    def write(self, chunk: bytes) -> int:
+        self.chunks += 1
+        if self.chunks > 1:
+            raise OSError(28, "No space left on device")
+        return int(self._stream.write(chunk))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def fileno(self) -> int:
+        return int(self._stream.fileno())
+
+
+def _writer_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name == "port25-audit report writer"]
+
+
+def test_a_disk_that_fills_while_the_writer_thread_writes_keeps_the_previous_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 28.1: a file's chunks are written by a thread beside the one making them. A full disk there reaches
+    the scan as one in the same thread did: exit 73 with the system's words, the previous set whole, nothing
+    written after the failure, and no writer thread left behind."""
+    import builtins
+
+    import auditor.report.write as write
+
+    plain = _write(tmp_path)
+    out = tmp_path / "reports"
+    assert run_cli("scan", "--replay", str(plain), "--out", str(out), "--format", "csv,json")[0] is ExitStatus.SUCCESS
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    full: list[_FillsUp] = []
+
+    def opened(path: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        stream = builtins.open(path, mode, *args, **kwargs)  # noqa: SIM115 (closed by the caller's with)
+        if Path(path).name == "findings.csv":
+            full.append(_FillsUp(stream))
+            return full[-1]
+        return stream
+
+    monkeypatch.setattr(write, "open", opened, raising=False)
+    status, _, stderr = run_cli(
+        "scan", "--replay", str(plain), "--out", str(out), "--format", "csv,json", "--config", str(_config(tmp_path))
+    )
+    assert status is ExitStatus.CANT_CREATE and "No space left on device" in stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert len(full) == 1 and full[0].chunks == 2  # no write tried after the one that failed
+    assert _writer_threads() == []
+
+
+def test_a_report_that_fails_while_made_is_the_error_raised_and_its_writer_ends(tmp_path: Path) -> None:
+    """Issue 28.1: what stops a file's chunks being made (a format's error, Ctrl-C) is the error raised, after the
+    writer thread has written what it was given and ended."""
+    from auditor.report.write import _write_file
+
+    def chunks() -> Any:
+        yield b"made, "
+        yield b"then "
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _write_file(tmp_path / "report", chunks(), 0o644)
+    assert (tmp_path / "report").read_bytes() == b"made, then "
+    assert _writer_threads() == []
+
+
 def _config(tmp_path: Path) -> Path:
     """A config that changes the findings (so a second scan's files differ from the first's)."""
     config = tmp_path / "audit.toml"

@@ -11,11 +11,14 @@ tool's output does.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from auditor.report.interface import Chunks
 
@@ -69,12 +72,62 @@ def _remove_leftovers(directory: Path) -> None:
 
 
 def _write_file(target: Path, content: Chunks, mode: int) -> None:
+    """The file's chunks written, and the file flushed to disk, by a thread of its own while the next chunks are
+    made: the system calls let go of the interpreter, making the chunks does not."""
     with open(target, "wb") as stream:
-        for chunk in content:
-            stream.write(chunk)
-        stream.flush()
-        os.fsync(stream.fileno())
+        writer = _ChunkWriter(stream)
+        writer.start()
+        try:
+            for chunk in content:
+                writer.put(chunk)
+        except BaseException:
+            writer.finish()  # what it was given is written; the error that stopped the chunks is the one raised
+            raise
+        writer.finish()
+        writer.raise_failure()
     os.chmod(target, mode)
+
+
+class _ChunkWriter(threading.Thread):
+    """Writes the chunks it is given to a stream, then flushes it to disk; a failure (a full disk) is raised to
+    the thread giving the chunks, at its next chunk or at the end."""
+
+    QUEUED = 4  # chunks waiting at most: a few MB
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__(name="port25-audit report writer", daemon=True)
+        self._stream = stream
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(self.QUEUED)
+        self._failure: BaseException | None = None
+
+    def run(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            if self._failure is None:  # after a failure, the chunks are taken and dropped: the giver never waits
+                self._attempt(self._stream.write, chunk)
+        if self._failure is None:
+            self._attempt(self._flushed)
+
+    def _flushed(self) -> None:
+        self._stream.flush()
+        os.fsync(self._stream.fileno())
+
+    def _attempt(self, step: Callable[..., object], *args: object) -> None:
+        try:
+            step(*args)
+        except BaseException as err:  # raised again in the thread giving the chunks
+            self._failure = err
+
+    def put(self, chunk: bytes) -> None:
+        self.raise_failure()
+        self._chunks.put(chunk)
+
+    def finish(self) -> None:
+        self._chunks.put(None)
+        self.join()
+
+    def raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
 
 
 def write_reports(

@@ -19,6 +19,7 @@ import orjson
 from auditor.classify.rules import RULES
 from auditor.files import InputFileError, read_json
 from auditor.model import (
+    Assessment,
     Baseline,
     CollectionError,
     ExceptionState,
@@ -175,23 +176,27 @@ class _Ways:
         self.numbers = [0] * len(findings)  # each finding's explanation
         numbered: dict[tuple[PathHop, ...], int] = {}
         path_of: dict[int, int] = {}  # a path tuple's number by its identity: each tuple is hashed once
-        before: Finding | None = None
+        before: Assessment | None = None
+        before_nic = ""
         number = 0
         for index, f in enumerate(findings):
-            if before is not None and _alike(f, before):  # findings of VMs alike come together, sharing objects
+            told, nic = f.assessment, f.nic
+            # findings of VMs alike come together, sharing one assessment: the same explanation where they name
+            # the same NIC, or none (told by the objects being the same ones, no text compared)
+            if told is before and nic is before_nic:
                 self.numbers[index] = number
                 continue
-            path = path_of.get(id(f.path))
+            path = path_of.get(id(told.path))
             if path is None:
-                path = path_of[id(f.path)] = numbered.setdefault(f.path, len(numbered))
-            key = (f.reason, f.remediation, f.via, f.via_policy, f.relay_587, path)
+                path = path_of[id(told.path)] = numbered.setdefault(told.path, len(numbered))
+            key = (told.reason, f.remediation, told.via, told.via_policy, told.relay_587, path)
             found = first.get(key)
             if found is None:
                 found = first[key] = len(self.explanations)
                 self.explanations.append(f)
                 self.explanation_paths.append(path)
             self.numbers[index] = number = found
-            before = f
+            before, before_nic = told, nic
         hops: dict[PathHop, int] = {}
         self._path_members = [
             b'"path":' + _encoded([hops.setdefault(hop, len(hops)) for hop in path]) for path in numbered
@@ -203,11 +208,6 @@ class _Ways:
         members = [_members(name, finding_column(part, name)) for name in EXPLANATION_MEMBERS]
         members.append([self._path_members[path] for path in self.explanation_paths[start:end]])
         return _objects(members)
-
-
-def _alike(finding: Finding, other: Finding) -> bool:
-    """The same explanation, told by the objects being the same ones (no text compared)."""
-    return finding.assessment is other.assessment and finding.nic is other.nic
 
 
 def _finding_objects(findings: Sequence[Finding], explanations: Sequence[int], start: int, end: int) -> bytes:

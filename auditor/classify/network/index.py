@@ -40,7 +40,7 @@ class Uncollected:
         self._subscriptions = subscriptions
         self._names: dict[str, str] | None = None  # see `subscription_name`
         # the operations that failed in each audited subscription
-        self.failed = {item.subscription.subscription_id: {e.operation for e in item.errors} for item in subscriptions}
+        self._failed = {item.subscription.subscription_id: {e.operation for e in item.errors} for item in subscriptions}
 
     def subscription_name(self, subscription_id: str) -> str:
         """The subscription's display name, as the reports name it; its id where it was not audited."""
@@ -55,9 +55,9 @@ class Uncollected:
         """The step that says an object the path needs was not collected, and why."""
         subscription = subscription_of(object_id) or ""
         named = self.subscription_name(subscription)
-        if subscription not in self.failed:
+        if subscription not in self._failed:
             unread, why = Unread.NOT_AUDITED, f"its subscription {subscription} is not among the audited subscriptions"
-        elif list_unread(self.failed[subscription], operation):
+        elif list_unread(self._failed[subscription], operation):
             unread, why = Unread.LIST_UNREAD, f"the {operation} list of subscription {named} could not be read"
         else:
             unread, why = Unread.NOT_LISTED, f"it is not in the {operation} list of subscription {named}"

@@ -166,13 +166,13 @@ class Classifier:
         advice that names a NIC names their own. (No exemption note: the rule is the subscription's, its paths the
         subnet's.)"""
         # the shared paths are kept by the evaluator for the whole classification: their identity names them
-        key = (resource.subscription_id, id(shared.smtp), id(shared.relay), resource.state, shared.closing_point.subnet)
+        key = (resource.subscription_id, id(shared.smtp), id(shared.relay), resource.state, shared.subnet)
         assessment = self._alike.get(key)
         if assessment is None:
             first = self._finding(resource, own)
             self._alike[key] = first.assessment
             return first
-        nic = shared.closing_point.nic if isinstance(assessment.advice, NicAdvice) else ""
+        nic = shared.nic if isinstance(assessment.advice, NicAdvice) else ""
         return Finding(resource, own.label, assessment, nic)
 
     def _finding(self, resource: Resource, own: _Known) -> Finding:

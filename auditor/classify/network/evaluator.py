@@ -179,7 +179,7 @@ class EgressEvaluator:
         known = self._any_sender_paths.get(key)
         if known is not None:
             smtp, relay, subnet_name = known
-            return SharedPaths(smtp, relay, ClosingPoint(interface.name, subnet_name))
+            return SharedPaths(smtp, relay, interface.name, subnet_name)
         subnet = self._index.subnet(subnet_id)
         if subnet is None:
             return None
@@ -189,7 +189,7 @@ class EgressEvaluator:
             return None
         if smtp_sharing is relay_sharing is Sharing.ANY_SENDER:
             self._any_sender_paths[key] = (smtp, relay, subnet.name)
-        return SharedPaths(smtp, relay, closing_point(interface, subnet))
+        return SharedPaths(smtp, relay, interface.name, subnet.name)
 
     def _interfaces(self, resource: Resource) -> list[NetworkInterface | NetworkPath] | NetworkPath:
         if resource.category is ResourceCategory.SCALE_SET:

@@ -279,8 +279,10 @@ def undetermined(reason: Reason, firewall: Resource | None = None, via: str = ""
 
 
 class SharedPaths(NamedTuple):
-    """A VM's ways out for TCP 25 and TCP 587, shared with every VM alike; and where to close TCP 25, its own."""
+    """A VM's ways out for TCP 25 and TCP 587, shared with every VM alike; and where to close TCP 25, its own: its
+    NIC and its subnet, by name (a `ClosingPoint`'s two, apart: one tuple a VM, not two)."""
 
     smtp: NetworkPath
     relay: NetworkPath
-    closing_point: ClosingPoint
+    nic: str
+    subnet: str

@@ -18,6 +18,7 @@ from auditor.model import (
     CollectionError,
     Egress,
     Finding,
+    NicAdvice,
     Offer,
     OfferReading,
     PathHop,
@@ -31,12 +32,13 @@ from auditor.model import (
     SubscriptionLabel,
     SubscriptionSummary,
     Verdict,
+    ViaPolicy,
 )
-from auditor.report.csv import neutralise, table_chunks
+from auditor.report.csv import finding_chunks, neutralise, table_chunks
 from auditor.report.formats import formatter_for
 from auditor.report.interface import CHUNK_ROWS, Format, Formatter, rendered
 from auditor.report.json import flat_findings
-from auditor.report.tables import findings_table
+from auditor.report.tables import FINDING_COLUMNS, OWN_FINDING_COLUMNS, findings_table
 from tests.recordings import synthetic_result
 
 HOSTILE = '<script>alert("x")</script> =HYPERLINK("http://evil") \u00e9\u00e8'
@@ -158,6 +160,49 @@ def test_csv_writes_what_pandas_to_csv_writes() -> None:
     # every column as port25-audit's own words, so nothing is neutralised and pandas is the whole reference
     assert b"".join(table_chunks(table, own_columns=set(table.columns))) == expected
     assert b"".join(table_chunks(table.iloc[:0])) == b"a,b,c\r\n"
+
+
+def test_findings_csv_writes_what_the_table_path_writes_with_awkward_shared_parts() -> None:
+    """Issue 28.1: findings.csv encodes the columns a finding reads from a part it shares (its subscription's label,
+    its assessment) once a part object. It writes the bytes of findings_table through table_chunks (the path the
+    test above checks against pandas), with awkward and formula-like text in those parts and in a finding's own
+    cells, parts shared and not, equal parts as distinct objects, NIC advice, across slices."""
+    base = _result().findings[0]
+    formulas = ["=SUM(A1)", "-2", "+cmd", "@x", *AWKWARD]
+    labels = [
+        SubscriptionLabel(formulas[i], f"sub-{i % 3}", formulas[-i - 1], "pay_as_you_go", formulas[i + 1])
+        for i in range(6)
+    ]  # labels 0 and 3 say the same, as distinct objects
+    assessments = [
+        Assessment(
+            PlatformPolicy.BLOCKED,
+            Egress.UNKNOWN,
+            list(Verdict)[i % 5],
+            formulas[i % len(formulas)],
+            formulas[(i * 3) % len(formulas)],
+            NicAdvice(formulas[i % 7], formulas[(i + 2) % 9]) if i % 2 else formulas[(i * 5) % len(formulas)],
+            formulas[(i * 2) % len(formulas)],
+            ViaPolicy(PlatformPolicy.NOT_BLOCKED, formulas[i % 4]) if i % 3 == 0 else None,
+            Verdict.OPEN if i % 4 else None,
+        )
+        for i in range(9)
+    ]
+    findings = tuple(
+        replace(
+            base,
+            resource=replace(base.resource, name=formulas[i % len(formulas)]),
+            subscription=labels[(i // 7) % len(labels)],
+            assessment=assessments[(i // 3) % len(assessments)],
+            nic=formulas[i % 11],
+            tags=(("owner", formulas[i % 5]),) if i % 13 == 0 else (),
+        )
+        for i in range(CHUNK_ROWS + 7)
+    )
+
+    expected = b"".join(table_chunks(findings_table(findings), OWN_FINDING_COLUMNS))
+    assert b"".join(finding_chunks(findings)) == expected
+    rows = list(csv.reader(io.StringIO(expected.decode("utf-8"))))
+    assert len(rows) == CHUNK_ROWS + 8 and rows[1][FINDING_COLUMNS.index("tenant_id")] == "'=SUM(A1)"
 
 
 def test_csv_neutralises_each_cell_of_a_repeated_value() -> None:

@@ -98,6 +98,26 @@ _FINDING_SOURCES = {
         for name in ("platform_policy", "egress", "verdict", "rule", "reason", "via", "via_policy", "relay_587", "path")
     },
 }
+# The parts of a finding that findings alike share, and so each column read from one of them: a column of a part
+# is the same for every finding holding the same part object.
+SHARED_PARTS = ("subscription", "assessment")
+_PART_OF = {name: source.split(".")[0] for name, source in _FINDING_SOURCES.items() if "." in source}
+
+
+def column_runs(columns: Sequence[str]) -> list[tuple[str | None, list[str]]]:
+    """The columns in order, in runs: each run of adjacent columns read from one shared part with that part's name,
+    every other column a run of its own (None)."""
+    runs: list[tuple[str | None, list[str]]] = []
+    for name in columns:
+        part = _PART_OF.get(name)
+        shared = part if part in SHARED_PARTS else None
+        if shared is not None and runs and runs[-1][0] == shared:
+            runs[-1][1].append(name)
+        else:
+            runs.append((shared, [name]))
+    return runs
+
+
 # Columns holding an enum member's value; "" where there is none (relay_587 of a resource with no path followed).
 # A StrEnum member equals its value, so two enums' members of one value share a key, and that value.
 _VALUES: dict[object, str] = {
@@ -134,20 +154,13 @@ def finding_column(findings: Sequence[Finding], name: str) -> list[object]:
 
 
 def findings_table(findings: Sequence[Finding], columns: Sequence[str] = FINDING_COLUMNS) -> pd.DataFrame:
-    """A row per finding. Formats build it a slice at a time (`finding_slices`), or of the few columns they count:
-    a million rows' 20 columns held whole beside the findings would be 160 MB more at the peak."""
+    """A row per finding. Formats build it a slice at a time, or of the few columns they count: a million rows'
+    25 columns held whole beside the findings would be 200 MB more at the peak."""
     # one array, filled a column at a time and handed to pandas as it is (no copy)
     cells = np.empty((len(columns), len(findings)), dtype=object)
     for row, name in zip(cells, columns, strict=True):
         row[:] = finding_column(findings, name)
     return pd.DataFrame(cells.T, columns=list(columns), dtype=object, copy=False)
-
-
-def finding_slices(findings: Sequence[Finding]) -> Iterator[tuple[pd.DataFrame, Sequence[Finding]]]:
-    """findings.csv's table CHUNK_ROWS rows at a time, each with the findings it shows."""
-    for start in range(0, len(findings), CHUNK_ROWS):
-        part = findings[start : start + CHUNK_ROWS]
-        yield findings_table(part), part
 
 
 def table_slices(table: pd.DataFrame) -> Iterator[pd.DataFrame]:

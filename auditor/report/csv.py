@@ -6,7 +6,6 @@ import csv
 import io
 import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from operator import attrgetter
 
 import pandas as pd
 
@@ -15,8 +14,8 @@ from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
 from auditor.report.tables import (
     FINDING_COLUMNS,
     OWN_FINDING_COLUMNS,
-    column_runs,
     drift_table,
+    encoded_rows,
     finding_column,
     subscriptions_table,
     table_slices,
@@ -46,33 +45,16 @@ def csv_chunks(
 
 def finding_chunks(findings: Sequence[Finding]) -> Iterator[bytes]:
     """findings.csv, CHUNK_ROWS rows at a time: the bytes `table_chunks` writes of `findings_table` (a test compares
-    them), made without the table: the columns a finding reads from a part it shares (its subscription's, its
-    assessment's) are encoded once a part, as one piece, and each row joins its parts' pieces with its own cells.
-    A million rows share a few thousand parts, and thirteen of findings.csv's columns are theirs."""
+    them), made without the table: the columns a finding reads from a part it shares (its subscription's label,
+    its assessment: thirteen of them) are encoded once a part object (`encoded_rows`)."""
     yield utf8(_csv_text([FINDING_COLUMNS]))
-    runs = column_runs(FINDING_COLUMNS)
     for start in range(0, len(findings), CHUNK_ROWS):
-        part = findings[start : start + CHUNK_ROWS]
-        cells: list[list[bytes]] = []
-        for shared, names in runs:
-            if shared is None:
-                cells.extend(
-                    _cells(finding_column(part, name), checked=name not in OWN_FINDING_COLUMNS) for name in names
-                )
-            else:
-                cells.append(_shared_cells(part, shared, names))
+        cells = encoded_rows(findings[start : start + CHUNK_ROWS], FINDING_COLUMNS, _finding_cells)
         yield b"\r\n".join(map(b",".join, zip(*cells, strict=True))) + b"\r\n"
 
 
-def _shared_cells(findings: Sequence[Finding], shared: str, names: list[str]) -> list[bytes]:
-    """Each finding's cells of `names`, all read from its `shared` part, as one piece: made once a part object."""
-    holders = list(map(attrgetter(shared), findings))
-    ids = list(map(id, holders))  # the findings hold their parts while this runs: an id names one of them
-    one_each = dict(zip(ids, findings, strict=True))  # a finding holding each part (which one does not matter)
-    holding = list(one_each.values())
-    columns = [_cells(finding_column(holding, name), checked=name not in OWN_FINDING_COLUMNS) for name in names]
-    pieces = dict(zip(one_each, map(b",".join, zip(*columns, strict=True)), strict=True))
-    return list(map(pieces.__getitem__, ids))
+def _finding_cells(findings: Sequence[Finding], name: str) -> list[bytes]:
+    return _cells(finding_column(findings, name), checked=name not in OWN_FINDING_COLUMNS)
 
 
 def table_chunks(table: pd.DataFrame, own_columns: Collection[str] = ()) -> Iterator[bytes]:

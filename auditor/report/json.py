@@ -30,7 +30,7 @@ from auditor.model import (
     Verdict,
 )
 from auditor.report.interface import CHUNK_ROWS, Chunks, Formatter
-from auditor.report.tables import FINDING_COLUMNS, drift_table, finding_column, subscriptions_table
+from auditor.report.tables import FINDING_COLUMNS, drift_table, encoded_rows, finding_column, subscriptions_table
 from auditor.report.text import encoded_once, utf8
 
 SCHEMA_VERSION = 3
@@ -212,12 +212,16 @@ class _Ways:
 
 def _finding_objects(findings: Sequence[Finding], explanations: Sequence[int], start: int, end: int) -> bytes:
     """Findings start to end as JSON objects, comma-separated: their own members, then their explanation's
-    number. Each distinct value is encoded once (`encoded_once`), as compact JSON in UTF-8 (`_encoded`), and the objects
-    are joined from those bytes."""
-    part = findings[start:end]
-    members = [_members(name, finding_column(part, name)) for name in OWN_MEMBERS]
+    number. Each distinct value is encoded once (`encoded_once`), as compact JSON in UTF-8 (`_encoded`), the members
+    a finding reads from a part it shares once a part object (`encoded_rows`), and the objects are joined from those
+    bytes."""
+    members = encoded_rows(findings[start:end], OWN_MEMBERS, _finding_members)
     members.append(_members("explanation", list(explanations[start:end])))
     return _objects(members)
+
+
+def _finding_members(findings: Sequence[Finding], name: str) -> list[bytes]:
+    return _members(name, finding_column(findings, name))
 
 
 def _members(name: str, values: list[object]) -> list[bytes]:

@@ -100,7 +100,7 @@ _FINDING_SOURCES = {
 }
 # The parts of a finding that findings alike share, and so each column read from one of them: a column of a part
 # is the same for every finding holding the same part object.
-SHARED_PARTS = ("subscription", "assessment")
+_SHARED_PARTS = ("subscription", "assessment")
 _PART_OF = {name: source.split(".")[0] for name, source in _FINDING_SOURCES.items() if "." in source}
 
 
@@ -110,7 +110,7 @@ def column_runs(columns: Sequence[str]) -> list[tuple[str | None, list[str]]]:
     runs: list[tuple[str | None, list[str]]] = []
     for name in columns:
         part = _PART_OF.get(name)
-        shared = part if part in SHARED_PARTS else None
+        shared = part if part in _SHARED_PARTS else None
         if shared is not None and runs and runs[-1][0] == shared:
             runs[-1][1].append(name)
         else:

@@ -66,6 +66,14 @@ def _sender(subnet: Subnet, configuration: IpConfiguration | None) -> tuple[str,
     return tuple(subnet.address_prefixes)
 
 
+def _outbound_key(configuration: IpConfiguration | None) -> tuple[object, ...] | None:
+    """What of the sender's IP configuration a subnet's path is decided on, but its address: its own ways out (a
+    public IP, load balancer pools). Both path memos key on it."""
+    if configuration is None:
+        return None
+    return (configuration.has_public_ip, configuration.public_ip_id, configuration.backend_pool_ids)
+
+
 def _not_followed(*_: object) -> list[NetworkPath]:
     return [NOT_FOLLOWED]
 
@@ -168,14 +176,7 @@ class EgressEvaluator:
             return None
         interface, configuration, subnet_id = one_way
         flexible = _in_flexible_scale_set(resource)
-        key = (
-            subnet_id,
-            interface.nsg_id,
-            configuration.has_public_ip,
-            configuration.public_ip_id,
-            configuration.backend_pool_ids,
-            flexible,
-        )
+        key = (subnet_id, interface.nsg_id, _outbound_key(configuration), flexible)
         known = self._any_sender_paths.get(key)
         if known is not None:
             smtp, relay, subnet_name = known
@@ -237,12 +238,14 @@ class EgressEvaluator:
         flexible_member: bool,
     ) -> tuple[NetworkPath, Sharing]:
         """The subnet's path, and with which senders it is shared."""
-        outbound_key = (
-            (configuration.has_public_ip, configuration.public_ip_id, configuration.backend_pool_ids)
-            if configuration
-            else None
+        key = (
+            subnet.subnet_id,
+            interface.nsg_id if interface else None,
+            _outbound_key(configuration),
+            port,
+            is_app,
+            flexible_member,
         )
-        key = (subnet.subnet_id, interface.nsg_id if interface else None, outbound_key, port, is_app, flexible_member)
         path = self._subnet_paths.get(key)
         if path is not None:
             return path, Sharing.ANY_SENDER

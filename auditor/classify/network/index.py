@@ -37,18 +37,13 @@ class Uncollected:
     an index handing them its own bound method would be a reference cycle (see evaluator._WAYS_OUT)."""
 
     def __init__(self, subscriptions: tuple[SubscriptionInventory, ...]) -> None:
-        self._subscriptions = subscriptions
-        self._names: dict[str, str] | None = None  # see `subscription_name`
         # the operations that failed in each audited subscription
         self._failed = {item.subscription.subscription_id: {e.operation for e in item.errors} for item in subscriptions}
+        audited = [item.subscription for item in subscriptions]
+        self._names = {subscription.subscription_id.lower(): subscription.display_name for subscription in audited}
 
     def subscription_name(self, subscription_id: str) -> str:
         """The subscription's display name, as the reports name it; its id where it was not audited."""
-        if self._names is None:
-            self._names = {
-                item.subscription.subscription_id.lower(): item.subscription.display_name
-                for item in self._subscriptions
-            }
         return self._names.get(subscription_id.lower()) or subscription_id
 
     def step(self, what: str, object_id: str, operation: str) -> Step:

@@ -97,6 +97,7 @@ _FINDING_SOURCES = {
         name: f"assessment.{name}"
         for name in ("platform_policy", "egress", "verdict", "rule", "reason", "via", "via_policy", "relay_587", "path")
     },
+    **dict.fromkeys(("exception", "exception_owner", "exception_expires", "exception_ticket"), "exception"),
 }
 # The parts of a finding that findings alike share, and so each column read from one of them: a column of a part
 # is the same for every finding holding the same part object.
@@ -155,18 +156,17 @@ def _exception_cell(match: ExceptionMatch, name: str) -> str:
 
 
 _EXCEPTION_COLUMNS = frozenset({"exception", "exception_owner", "exception_expires", "exception_ticket"})
-_EXCEPTION, _TAGS, _VIA_POLICY = attrgetter("exception"), attrgetter("tags"), attrgetter("assessment.via_policy")
 
 
 def finding_column(findings: Sequence[Finding], name: str) -> list[object]:
     """One column of findings.csv, a cell per finding (most findings have no exception, tags or firewall)."""
-    if name in _EXCEPTION_COLUMNS:
-        return ["" if match is None else _exception_cell(match, name) for match in map(_EXCEPTION, findings)]
-    if name == "tags":
-        return ["; ".join(f"{k}={v}" for k, v in tags) if tags else "" for tags in map(_TAGS, findings)]
-    if name == "via_policy":
-        return ["" if policy is None else str(policy) for policy in map(_VIA_POLICY, findings)]
     read = attrgetter(_FINDING_SOURCES.get(name, name))
+    if name in _EXCEPTION_COLUMNS:
+        return ["" if match is None else _exception_cell(match, name) for match in map(read, findings)]
+    if name == "tags":
+        return ["; ".join(f"{k}={v}" for k, v in tags) if tags else "" for tags in map(read, findings)]
+    if name == "via_policy":
+        return ["" if policy is None else str(policy) for policy in map(read, findings)]
     if name in _ENUM_COLUMNS:
         return list(map(_VALUES.get, map(read, findings), repeat("")))
     return list(map(read, findings))

@@ -40,7 +40,7 @@ def csv_chunks(
     yield utf8(_csv_text([list(columns)]))
     for part in parts:
         cells = [_cells(part[c].tolist(), checked=c not in own_columns) for c in columns]
-        yield b"\r\n".join(map(b",".join, zip(*cells, strict=True))) + b"\r\n"
+        yield _lines(cells)
 
 
 def finding_chunks(findings: Sequence[Finding]) -> Iterator[bytes]:
@@ -50,11 +50,16 @@ def finding_chunks(findings: Sequence[Finding]) -> Iterator[bytes]:
     yield utf8(_csv_text([FINDING_COLUMNS]))
     for start in range(0, len(findings), CHUNK_ROWS):
         cells = encoded_rows(findings[start : start + CHUNK_ROWS], FINDING_COLUMNS, _finding_cells)
-        yield b"\r\n".join(map(b",".join, zip(*cells, strict=True))) + b"\r\n"
+        yield _lines(cells)
 
 
 def _finding_cells(findings: Sequence[Finding], name: str) -> list[bytes]:
     return _cells(finding_column(findings, name), checked=name not in OWN_FINDING_COLUMNS)
+
+
+def _lines(cells: list[list[bytes]]) -> bytes:
+    """Rows of fields given a column at a time, as CSV lines."""
+    return b"\r\n".join(map(b",".join, zip(*cells, strict=True))) + b"\r\n"
 
 
 def table_chunks(table: pd.DataFrame, own_columns: Collection[str] = ()) -> Iterator[bytes]:
